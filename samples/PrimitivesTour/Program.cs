@@ -1,0 +1,2 @@
+Console.WriteLine("PrimitivesTour");
+return 0;

@@ -1,0 +1,17 @@
+namespace Pipeline;
+
+/// <summary>An <see cref="ISink{T}"/> over a synchronous delegate.</summary>
+internal sealed class SyncDelegateSink<T>(Action<T> write) : ISink<T>
+{
+    public ValueTask WriteAsync(T item, CancellationToken cancellationToken)
+    {
+        write(item);
+        return default;
+    }
+}
+
+/// <summary>An <see cref="ISink{T}"/> over an asynchronous delegate.</summary>
+internal sealed class AsyncDelegateSink<T>(Func<T, CancellationToken, ValueTask> write) : ISink<T>
+{
+    public ValueTask WriteAsync(T item, CancellationToken cancellationToken) => write(item, cancellationToken);
+}

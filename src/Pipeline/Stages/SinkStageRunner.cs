@@ -1,0 +1,55 @@
+namespace Pipeline;
+
+/// <summary>Runs the sink with one or more workers.</summary>
+internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
+{
+    private readonly ISink<T> _sink;
+
+    public SinkStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, ISink<T> sink)
+        : base(lifecycle, name, index, options, sink)
+    {
+        _sink = sink;
+    }
+
+    protected override Task ExecuteAsync() => RunWorkersAsync(WorkerAsync);
+
+    protected override void CompleteOutput()
+    {
+    }
+
+    private async Task WorkerAsync(StageCounter counter)
+    {
+        var reader = Input;
+        var sink = _sink;
+        var abortToken = Lifecycle.AbortToken;
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                counter.In++;
+                if (IsDiscarding)
+                {
+                    counter.Dropped++;
+                    continue;
+                }
+
+                try
+                {
+                    var pending = sink.WriteAsync(envelope.Item, abortToken);
+                    if (!pending.IsCompletedSuccessfully)
+                    {
+                        await pending.ConfigureAwait(false);
+                    }
+                }
+                catch (Exception exception)
+                {
+                    HandleItemError(exception, counter);
+                    continue;
+                }
+
+                counter.Out++;
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
+}

@@ -61,6 +61,9 @@ public sealed class PipelineRun
     /// <returns>The statistics, source first.</returns>
     public IReadOnlyList<StageStatistics> GetStatistics() => _stages.Select(stage => stage.Counters.Snapshot(stage.Name)).ToArray();
 
+    /// <summary>The stage runners, source first (for diagnostics and tests).</summary>
+    internal IReadOnlyList<StageRunner> Stages => _stages;
+
     private async Task WaitReadyAsync()
     {
         await _lifecycle.WaitReadyAsync(_stages[0]).ConfigureAwait(false);

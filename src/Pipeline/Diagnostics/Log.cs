@@ -14,8 +14,8 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "Pipeline {PipelineName} started", EventName = "PipelineStarted")]
     public static partial void PipelineStarted(this ILogger logger, string pipelineName);
 
-    [LoggerMessage(4, LogLevel.Information, "Pipeline {PipelineName} ended: {Status}", EventName = "PipelineEnded")]
-    public static partial void PipelineEnded(this ILogger logger, string pipelineName, PipelineStatus status);
+    [LoggerMessage(4, LogLevel.Information, "Pipeline {PipelineName} ended: {Status}; {Statistics}", EventName = "PipelineEnded")]
+    public static partial void PipelineEnded(this ILogger logger, string pipelineName, PipelineStatus status, string statistics);
 
     [LoggerMessage(5, LogLevel.Critical, "Pipeline {PipelineName} faulted in stage {StageName}; stopping the application", EventName = "PipelineFaulted")]
     public static partial void PipelineFaulted(this ILogger logger, string pipelineName, string? stageName, Exception? exception);

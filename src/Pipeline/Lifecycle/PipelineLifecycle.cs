@@ -45,6 +45,9 @@ internal sealed class PipelineLifecycle
 
     public bool IsAborted => _aborted;
 
+    /// <summary>Gets or sets whether the source ended its sequence by itself (rather than being asked to stop).</summary>
+    public bool IsSourceExhausted { get; set; }
+
     /// <summary>Cancelled when a stop is requested (or on fault or abort); handed to the source.</summary>
     public CancellationToken StoppingToken => _stopping.Token;
 

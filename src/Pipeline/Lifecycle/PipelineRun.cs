@@ -91,10 +91,13 @@ public sealed class PipelineRun
 
         var status = _lifecycle.Fault is not null ? PipelineStatus.Faulted
             : _lifecycle.IsAborted ? PipelineStatus.Aborted
-            : _lifecycle.IsStopRequested ? PipelineStatus.Stopped
-            : PipelineStatus.Completed;
+            : _lifecycle.IsSourceExhausted ? PipelineStatus.Completed
+            : PipelineStatus.Stopped;
         var result = new PipelineResult(PipelineName, status, _lifecycle.Fault, _lifecycle.FaultedStage?.Name, GetStatistics());
-        _lifecycle.Logger.PipelineEnded(PipelineName, status);
+        if (_lifecycle.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
+        {
+            _lifecycle.Logger.PipelineEnded(PipelineName, status, string.Join("; ", result.Stages));
+        }
         return result;
     }
 }

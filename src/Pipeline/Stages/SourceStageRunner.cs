@@ -34,6 +34,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
                 {
                     if (!await items.MoveNextAsync().ConfigureAwait(false))
                     {
+                        Lifecycle.IsSourceExhausted = true;
                         break;
                     }
                 }

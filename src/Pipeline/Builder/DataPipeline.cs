@@ -44,11 +44,6 @@ public sealed class DataPipeline
         for (var index = stages.Count - 1; index >= 0; index--)
         {
             var options = ResolvedStageOptions.Resolve(stages[index], _definition.Handoff, _configuration);
-            if (options.Resilience is not null)
-            {
-                _logger.ResilienceNotApplied(Name, stages[index].Name);
-            }
-
             runners[index] = stages[index].CreateRunner(context, index, options, output);
             runners[index].Downstream = index + 1 < runners.Length ? runners[index + 1] : null;
             output = stages[index].GetInputWriter(runners[index]);

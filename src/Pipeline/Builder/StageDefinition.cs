@@ -29,6 +29,10 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
     /// <summary>Stage objects created for this run (not taken from the container), disposed when the run ends.</summary>
     public IReadOnlyList<object> Owned => _owned;
 
+    /// <summary>Returns the stage's resilience pipeline, or <see langword="null"/> when it has no resilience settings.</summary>
+    public Polly.ResiliencePipeline? CreateResilience(ResolvedStageOptions options) =>
+        StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, Lifecycle.AbortToken);
+
     /// <summary>Resolves <typeparamref name="TStage"/>: the registered service if any, otherwise a new instance with its dependencies injected.</summary>
     public TStage Resolve<TStage>(string stageName)
         where TStage : class
@@ -73,15 +77,23 @@ internal sealed class SourceDefinition<T>(string name, StageOptions codeOptions,
 internal sealed class TransformDefinition<TIn, TOut>(string name, StageOptions codeOptions, Func<StageRunContext, ITransform<TIn, TOut>> factory)
     : ConsumerStageDefinition<TIn>(name, StageKind.Transform, codeOptions)
 {
-    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
-        new TransformStageRunner<TIn, TOut>(context.Lifecycle, Name, index, options, factory(context), OutputOf<TOut>(output));
+    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
+    {
+        var transform = factory(context);
+        var resilient = context.CreateResilience(options) is { } resilience ? new ResilientTransform<TIn, TOut>(transform, resilience) : transform;
+        return new TransformStageRunner<TIn, TOut>(context.Lifecycle, Name, index, options, resilient, transform, OutputOf<TOut>(output));
+    }
 }
 
 internal sealed class ManyTransformDefinition<TIn, TOut>(string name, StageOptions codeOptions, Func<StageRunContext, IManyTransform<TIn, TOut>> factory)
     : ConsumerStageDefinition<TIn>(name, StageKind.Transform, codeOptions)
 {
-    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
-        new ManyTransformStageRunner<TIn, TOut>(context.Lifecycle, Name, index, options, factory(context), OutputOf<TOut>(output));
+    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
+    {
+        var transform = factory(context);
+        var resilient = context.CreateResilience(options) is { } resilience ? new ResilientManyTransform<TIn, TOut>(transform, resilience) : transform;
+        return new ManyTransformStageRunner<TIn, TOut>(context.Lifecycle, Name, index, options, resilient, transform, OutputOf<TOut>(output));
+    }
 }
 
 internal sealed class BatchDefinition<T>(string name, StageOptions codeOptions, int size, TimeSpan maxDelay)
@@ -94,6 +106,10 @@ internal sealed class BatchDefinition<T>(string name, StageOptions codeOptions, 
 internal sealed class SinkDefinition<T>(string name, StageOptions codeOptions, Func<StageRunContext, ISink<T>> factory)
     : ConsumerStageDefinition<T>(name, StageKind.Sink, codeOptions)
 {
-    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
-        new SinkStageRunner<T>(context.Lifecycle, Name, index, options, factory(context));
+    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
+    {
+        var sink = factory(context);
+        var resilient = context.CreateResilience(options) is { } resilience ? new ResilientSink<T>(sink, resilience) : sink;
+        return new SinkStageRunner<T>(context.Lifecycle, Name, index, options, resilient, sink);
+    }
 }

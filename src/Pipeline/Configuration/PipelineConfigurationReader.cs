@@ -59,6 +59,19 @@ internal static class PipelineConfigurationReader
         }
     }
 
+    /// <summary>Records an error for every child of <c>Pipelines</c> that names no registered pipeline (a misspelt name would otherwise be ignored).</summary>
+    public static void CheckPipelineNames(IConfigurationSection pipelines, IReadOnlyList<PipelineDefinition> registered, PipelineOptions options)
+    {
+        foreach (var child in pipelines.GetChildren())
+        {
+            if (!registered.Any(definition => string.Equals(definition.Name, child.Key, StringComparison.OrdinalIgnoreCase)))
+            {
+                options.ConfigurationErrors.Add(
+                    $"{child.Path} is not a registered pipeline; pipelines: {string.Join(", ", registered.Select(definition => definition.Name))}");
+            }
+        }
+    }
+
     private static void ReadStages(IConfigurationSection stages, PipelineDefinition definition, PipelineOptions options, List<string> errors)
     {
         if (!RequireSection(stages, definition.Stages.Select(s => s.Name).ToArray(), errors))

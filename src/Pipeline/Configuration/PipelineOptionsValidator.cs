@@ -97,6 +97,11 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition) : 
 
         if (options.Resilience is { } resilience)
         {
+            if (kind is StageKind.Source or StageKind.Batch)
+            {
+                errors.Add($"{key}:Resilience does not apply to a {(kind == StageKind.Source ? "source" : "batching step")}");
+            }
+
             CheckResilience($"{key}:Resilience", resilience, errors);
         }
     }

@@ -22,7 +22,4 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Warning, "Pipeline {PipelineName} did not drain within the shutdown timeout; aborting", EventName = "DrainTimedOut")]
     public static partial void DrainTimedOut(this ILogger logger, string pipelineName);
-
-    [LoggerMessage(7, LogLevel.Warning, "Pipeline {PipelineName}: stage {StageName} has resilience settings, which this version does not apply yet", EventName = "ResilienceNotApplied")]
-    public static partial void ResilienceNotApplied(this ILogger logger, string pipelineName, string stageName);
 }

@@ -44,6 +44,13 @@ public static class PipelineServiceCollectionExtensions
                 {
                     PipelineConfigurationReader.Read(
                         configuration.GetSection($"{PipelineOptions.SectionName}:{name}"), definition, options);
+
+                    // Reported once, by the first registered pipeline, however many there are.
+                    var registered = provider.GetServices<PipelineDefinition>().ToArray();
+                    if (ReferenceEquals(registered[0], definition))
+                    {
+                        PipelineConfigurationReader.CheckPipelineNames(configuration.GetSection(PipelineOptions.SectionName), registered, options);
+                    }
                 }
             })
             .ValidateOnStart();

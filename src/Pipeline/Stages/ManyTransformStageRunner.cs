@@ -8,8 +8,8 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
     private readonly IManyTransform<TIn, TOut> _transform;
     private readonly ChannelWriter<Envelope<TOut>> _output;
 
-    public ManyTransformStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, IManyTransform<TIn, TOut> transform, ChannelWriter<Envelope<TOut>> output)
-        : base(lifecycle, name, index, options, transform)
+    public ManyTransformStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, IManyTransform<TIn, TOut> transform, object hooks, ChannelWriter<Envelope<TOut>> output)
+        : base(lifecycle, name, index, options, hooks)
     {
         _transform = transform;
         _output = output;

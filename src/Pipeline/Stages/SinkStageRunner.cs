@@ -5,8 +5,8 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
 {
     private readonly ISink<T> _sink;
 
-    public SinkStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, ISink<T> sink)
-        : base(lifecycle, name, index, options, sink)
+    public SinkStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, ISink<T> sink, object hooks)
+        : base(lifecycle, name, index, options, hooks)
     {
         _sink = sink;
     }

@@ -32,7 +32,8 @@ internal sealed class SourceStageRunner<T> : StageRunner
             {
                 try
                 {
-                    if (!await items.MoveNextAsync().ConfigureAwait(false))
+                    var next = items.MoveNextAsync();
+                    if (!(next.IsCompletedSuccessfully ? next.Result : await next.ConfigureAwait(false)))
                     {
                         Lifecycle.IsSourceExhausted = true;
                         break;

@@ -8,8 +8,8 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
     private readonly ITransform<TIn, TOut> _transform;
     private readonly ChannelWriter<Envelope<TOut>> _output;
 
-    public TransformStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, ITransform<TIn, TOut> transform, ChannelWriter<Envelope<TOut>> output)
-        : base(lifecycle, name, index, options, transform)
+    public TransformStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, ITransform<TIn, TOut> transform, object hooks, ChannelWriter<Envelope<TOut>> output)
+        : base(lifecycle, name, index, options, hooks)
     {
         _transform = transform;
         _output = output;

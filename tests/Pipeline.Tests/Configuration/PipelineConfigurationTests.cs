@@ -52,6 +52,20 @@ public class PipelineConfigurationTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task StartAsync_UnregisteredPipelineName_FailsNamingIt()
+    {
+        using var host = BuildHost(
+            services => services
+                .AddPipeline("access-logs", p => p.From("read", ct => Range(10, ct)).To("store", _ => { }))
+                .AddPipeline("metrics", p => p.From("read", ct => Range(10, ct)).To("store", _ => { })),
+            new Dictionary<string, string?> { ["Pipelines:acess-logs:Handoff:Kind"] = "Channel" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        Assert.Equal(["Pipelines:acess-logs is not a registered pipeline; pipelines: access-logs, metrics"], error.Failures);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task StartAsync_SeveralBadSettings_ReportsEveryOne()
     {
         using var host = BuildHost(

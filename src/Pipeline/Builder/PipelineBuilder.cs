@@ -79,6 +79,26 @@ public sealed class PipelineBuilder
     public PipelineBuilder<T> From<T>(string name, Func<CancellationToken, IAsyncEnumerable<T>> source)
         => From<T>(name, source, configure: null);
 
+    /// <summary>Starts the pipeline with a synchronous sequence (an in-memory collection, or a reader that never blocks for long).</summary>
+    /// <typeparam name="T">The type of the items.</typeparam>
+    /// <param name="name">The stage's name, unique in the pipeline.</param>
+    /// <param name="items">The items; enumerated once per run, and no further once the pipeline is asked to stop.</param>
+    /// <param name="configure">Sets the stage's code options; configuration overrides them.</param>
+    /// <returns>A builder for the next stage.</returns>
+    /// <exception cref="ArgumentNullException">Thrown when <paramref name="items"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">Thrown when <paramref name="name"/> is empty, contains ':' or is already used.</exception>
+    /// <exception cref="InvalidOperationException">Thrown when the pipeline already has a source.</exception>
+    public PipelineBuilder<T> From<T>(string name, IEnumerable<T> items, Action<StageOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var instance = new EnumerableSource<T>(items);
+        return AddSource(name, configure, _ => instance);
+    }
+
+    /// <inheritdoc cref="From{T}(string, IEnumerable{T}, Action{StageOptions})"/>
+    public PipelineBuilder<T> From<T>(string name, IEnumerable<T> items)
+        => From<T>(name, items, configure: null);
+
     /// <summary>Starts the pipeline with a source class resolved from dependency injection for each run.</summary>
     /// <typeparam name="TSource">The source class: the registered service, or else created with its dependencies injected.</typeparam>
     /// <typeparam name="T">The type of the items the source produces.</typeparam>

@@ -23,6 +23,12 @@ internal sealed class SourceStageRunner<T> : StageRunner
             return;
         }
 
+        if (_source is EnumerableSource<T> enumerable)
+        {
+            await ProduceAsync(enumerable.Items, counter).ConfigureAwait(false);
+            return;
+        }
+
         var stoppingToken = Lifecycle.StoppingToken;
         var writer = _output;
         var items = _source.ReadAsync(stoppingToken).GetAsyncEnumerator(stoppingToken);
@@ -61,6 +67,31 @@ internal sealed class SourceStageRunner<T> : StageRunner
     }
 
     protected override Task DiscardInputAsync() => Task.CompletedTask;
+
+    /// <summary>Produces from a synchronous sequence: the same loop as for an asynchronous one, without its per-item asynchronous step.</summary>
+    private async Task ProduceAsync(IEnumerable<T> items, StageCounter counter)
+    {
+        var writer = _output;
+        using var enumerator = items.GetEnumerator();
+        while (!Lifecycle.IsStopRequested && !IsDiscarding)
+        {
+            if (!enumerator.MoveNext())
+            {
+                Lifecycle.IsSourceExhausted = true;
+                break;
+            }
+
+            counter.In++;
+            var envelope = new Envelope<T>(enumerator.Current, 0);
+            if (!writer.TryWrite(envelope))
+            {
+                await writer.WriteAsync(envelope).ConfigureAwait(false);
+            }
+
+            counter.Out++;
+            counter.Produced++;
+        }
+    }
 
     protected override void CompleteOutput() => _output.TryComplete();
 }

@@ -96,7 +96,7 @@ public class ThreeStagePipelineBenchmark
         builder.Handoff.Kind = kind;
         builder.Handoff.Capacity = Capacity;
         var pipeline = builder
-            .From("numbers", _ => Numbers())
+            .From("numbers", Enumerable.Range(0, Items))
             .Then("increment", x => x + 1)
             .Then("double", x => x * 2)
             .To("sum", x => sum += x)
@@ -125,16 +125,6 @@ public class ThreeStagePipelineBenchmark
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));
         writer.Complete();
-    }
-
-#pragma warning disable CS1998 // A synchronous iterator body is the cheapest source; the interface is asynchronous.
-    private static async IAsyncEnumerable<int> Numbers()
-#pragma warning restore CS1998
-    {
-        for (var i = 0; i < Items; i++)
-        {
-            yield return i;
-        }
     }
 
     private static long Check(long sum) =>

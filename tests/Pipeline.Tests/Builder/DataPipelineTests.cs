@@ -184,6 +184,36 @@ public class DataPipelineTests
 
     [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task RequestStop_SynchronousSource_StopsEnumeratingAndDrains(HandoffKind kind)
+    {
+        var sink = new RecordingSink<int>();
+        var pipeline = NewPipeline(kind)
+            .From("endless", EndlessSync())
+            .Then("double", x => x * 2)
+            .To("collect", sink)
+            .Build();
+        var run = pipeline.Start();
+        await WaitUntilAsync(() => sink.Count >= 100, "a hundred items");
+
+        run.RequestStop();
+        var result = await run.Completion.WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Stopped, result.Status);
+        Assert.Equal(Enumerable.Range(0, sink.Count).Select(x => x * 2), sink.Items);
+        Assert.Equal(result["endless"].In, sink.Count);
+        AssertAccounted(result);
+
+        static IEnumerable<int> EndlessSync()
+        {
+            for (var i = 0; ; i++)
+            {
+                yield return i;
+            }
+        }
+    }
+
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task RunAsync_TokenCancelled_StopsGracefullyAndDrains(HandoffKind kind)
     {
         using var cts = new CancellationTokenSource();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -50,6 +51,20 @@ public sealed class DataPipeline
         }
 
         lifecycle.Stages = runners;
+        lifecycle.DeadLetters = _services?.GetService<IDeadLetterStore>();
+        if (lifecycle.DeadLetters is null && _configuration?.DeadLetter.Path is { Length: > 0 } path)
+        {
+            var store = new JsonLinesDeadLetterStore(path);
+            lifecycle.DeadLetters = store;
+            context.Own(store);
+        }
+
+        if (lifecycle.DeadLetters is null && runners.FirstOrDefault(runner => runner.Options.OnError == StageErrorMode.DeadLetter) is { } deadLettering)
+        {
+            throw new InvalidOperationException(
+                $"Stage '{deadLettering.Name}' sends failed items to the dead-letter store, but pipeline '{Name}' has none: set Pipelines:{Name}:DeadLetter:Path or register an IDeadLetterStore.");
+        }
+
         _logger.PipelineStarted(Name);
         return new PipelineRun(lifecycle, runners, context.Owned);
     }

@@ -128,7 +128,7 @@ public sealed class PipelineBuilder
         var definition = ToDefinition();
         if (configuration is not null)
         {
-            var errors = PipelineOptionsValidator.Collect(definition, configuration);
+            var errors = PipelineOptionsValidator.Collect(definition, configuration, services?.GetService<IDeadLetterStore>() is not null);
             if (errors.Count > 0)
             {
                 throw new OptionsValidationException(Name, typeof(PipelineOptions), errors);

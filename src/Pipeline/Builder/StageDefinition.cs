@@ -29,6 +29,9 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
     /// <summary>Stage objects created for this run (not taken from the container), disposed when the run ends.</summary>
     public IReadOnlyList<object> Owned => _owned;
 
+    /// <summary>Makes the run dispose <paramref name="owned"/> when it ends.</summary>
+    public void Own(object owned) => _owned.Add(owned);
+
     /// <summary>Returns the stage's resilience pipeline, or <see langword="null"/> when it has no resilience settings.</summary>
     public Polly.ResiliencePipeline? CreateResilience(ResolvedStageOptions options) =>
         StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, Lifecycle.AbortToken);

@@ -9,7 +9,7 @@ namespace Pipeline;
 /// Validates one pipeline's <see cref="PipelineOptions"/> against its stages: every message names the full configuration key,
 /// the bad value and the allowed values, e.g. <c>Pipelines:access-logs:Stages:parse:Parallelism must be between 1 and 1024, was 0</c>.
 /// </summary>
-internal sealed class PipelineOptionsValidator(PipelineDefinition definition) : IValidateOptions<PipelineOptions>
+internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bool hasDeadLetterStore) : IValidateOptions<PipelineOptions>
 {
     private static readonly TimeSpan s_minTimeout = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan s_maxTimeSpan = TimeSpan.FromDays(1);
@@ -21,12 +21,12 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition) : 
             return ValidateOptionsResult.Skip;
         }
 
-        var errors = Collect(definition, options);
+        var errors = Collect(definition, options, hasDeadLetterStore);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
     /// <summary>Returns every error of <paramref name="options"/>, the configuration reader's first.</summary>
-    public static List<string> Collect(PipelineDefinition definition, PipelineOptions options)
+    public static List<string> Collect(PipelineDefinition definition, PipelineOptions options, bool hasDeadLetterStore)
     {
         var errors = new List<string>(options.ConfigurationErrors);
         var prefix = $"{PipelineOptions.SectionName}:{definition.Name}";
@@ -53,6 +53,18 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition) : 
         if (options.DeadLetter.Path is { } path && string.IsNullOrWhiteSpace(path))
         {
             errors.Add($"{prefix}:DeadLetter:Path must be a file path, was '{path}'");
+        }
+
+        if (!hasDeadLetterStore && string.IsNullOrWhiteSpace(options.DeadLetter.Path))
+        {
+            foreach (var stage in definition.Stages)
+            {
+                options.Stages.TryGetValue(stage.Name, out var configured);
+                if ((configured?.OnError ?? stage.CodeOptions.OnError) == StageErrorMode.DeadLetter)
+                {
+                    errors.Add($"{prefix}:Stages:{stage.Name}:OnError is DeadLetter, which needs {prefix}:DeadLetter:Path or a registered IDeadLetterStore");
+                }
+            }
         }
 
         return errors;
@@ -84,10 +96,6 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition) : 
             if (!Enum.IsDefined(onError))
             {
                 errors.Add($"{key}:OnError must be one of {string.Join(", ", Enum.GetNames<StageErrorMode>())}, was {onError}");
-            }
-            else if (onError == StageErrorMode.DeadLetter)
-            {
-                errors.Add($"{key}:OnError DeadLetter is not available in this version; allowed: Stop, Skip");
             }
             else if (onError != StageErrorMode.Stop && kind is StageKind.Source or StageKind.Batch)
             {

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Critical, "Pipeline {PipelineName} faulted in stage {StageName}; stopping the application", EventName = "PipelineFaulted")]
     public static partial void PipelineFaulted(this ILogger logger, string pipelineName, string? stageName, Exception? exception);
 
+    [LoggerMessage(7, LogLevel.Warning, "Pipeline {PipelineName}: stage {StageName} sent an item that failed to the dead-letter store", EventName = "ItemDeadLettered")]
+    public static partial void ItemDeadLettered(this ILogger logger, string pipelineName, string stageName, Exception exception);
+
     [LoggerMessage(6, LogLevel.Warning, "Pipeline {PipelineName} did not drain within the shutdown timeout; aborting", EventName = "DrainTimedOut")]
     public static partial void DrainTimedOut(this ILogger logger, string pipelineName);
 }

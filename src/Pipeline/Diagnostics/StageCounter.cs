@@ -29,4 +29,8 @@ internal sealed class StageCounter
     /// <summary>Output items handed downstream.</summary>
     [FieldOffset(96)]
     public long Produced;
+
+    /// <summary>Failed or dropped input items written to the dead-letter store.</summary>
+    [FieldOffset(104)]
+    public long DeadLettered;
 }

@@ -25,7 +25,7 @@ internal sealed class StageCounters
 
     public StageStatistics Snapshot(string name)
     {
-        long input = 0, output = 0, failed = 0, dropped = 0, produced = 0;
+        long input = 0, output = 0, failed = 0, dropped = 0, produced = 0, deadLettered = 0;
         lock (_workers)
         {
             foreach (var worker in _workers)
@@ -35,10 +35,11 @@ internal sealed class StageCounters
                 failed += Volatile.Read(ref worker.Failed);
                 dropped += Volatile.Read(ref worker.Dropped);
                 produced += Volatile.Read(ref worker.Produced);
+                deadLettered += Volatile.Read(ref worker.DeadLettered);
             }
         }
 
         var handoffDropped = Interlocked.Read(ref _handoffDropped);
-        return new StageStatistics(name, input + handoffDropped, output, failed, dropped + handoffDropped, produced);
+        return new StageStatistics(name, input + handoffDropped, output, failed, dropped + handoffDropped, produced, deadLettered);
     }
 }

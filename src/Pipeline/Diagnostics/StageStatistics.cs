@@ -13,7 +13,8 @@ public sealed class StageStatistics
     /// <param name="failed">Items whose processing threw.</param>
     /// <param name="dropped">Items dropped unprocessed.</param>
     /// <param name="produced">Items handed downstream.</param>
-    public StageStatistics(string stageName, long @in, long @out, long failed, long dropped, long produced)
+    /// <param name="deadLettered">Failed or dropped items written to the dead-letter store.</param>
+    public StageStatistics(string stageName, long @in, long @out, long failed, long dropped, long produced, long deadLettered)
     {
         StageName = stageName;
         In = @in;
@@ -21,6 +22,7 @@ public sealed class StageStatistics
         Failed = failed;
         Dropped = dropped;
         Produced = produced;
+        DeadLettered = deadLettered;
     }
 
     /// <summary>Gets the stage's name.</summary>
@@ -44,10 +46,13 @@ public sealed class StageStatistics
     /// <summary>Gets how many items the stage handed downstream (equals <see cref="Out"/> for one-to-one stages; batches for a batching step).</summary>
     public long Produced { get; }
 
+    /// <summary>Gets how many of the <see cref="Failed"/> and <see cref="Dropped"/> items were written to the dead-letter store.</summary>
+    public long DeadLettered { get; }
+
     /// <summary>Gets whether <c>In = Out + Failed + Dropped</c>; always true once the run has completed.</summary>
     public bool IsBalanced => In == Out + Failed + Dropped;
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{StageName}: in {In}, out {Out}, failed {Failed}, dropped {Dropped}, produced {Produced}";
+        $"{StageName}: in {In}, out {Out}, failed {Failed}, dropped {Dropped}, produced {Produced}, dead-lettered {DeadLettered}";
 }

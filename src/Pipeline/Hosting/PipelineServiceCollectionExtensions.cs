@@ -54,7 +54,8 @@ public static class PipelineServiceCollectionExtensions
                 }
             })
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PipelineOptions>>(new PipelineOptionsValidator(definition));
+        services.AddSingleton<IValidateOptions<PipelineOptions>>(
+            provider => new PipelineOptionsValidator(definition, provider.GetService<IDeadLetterStore>() is not null));
         services.AddSingleton<IHostedService>(provider => new PipelineHostedService(definition, provider));
         return services;
     }

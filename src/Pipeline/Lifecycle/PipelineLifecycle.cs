@@ -16,8 +16,8 @@ internal sealed class PipelineLifecycle
     private readonly CancellationTokenSource _abort = new();
     private readonly object _faultLock = new();
 
-    /// <summary>Set once a stop was requested; mirrors <see cref="StopRequested"/> for the source's per-item check.</summary>
-    private volatile bool _stopRequested;
+    /// <summary>0 until the first stop request, then 1; makes <see cref="RequestStop"/> idempotent.</summary>
+    private int _stopRequested;
 
     /// <summary>Set once <see cref="Abort"/> ran.</summary>
     private volatile bool _aborted;
@@ -41,7 +41,8 @@ internal sealed class PipelineLifecycle
     /// <summary>Set when the pipeline is asked to stop: the source asks for no further item.</summary>
     public Event StopRequested { get; } = new();
 
-    public bool IsStopRequested => _stopRequested;
+    /// <summary>Whether <see cref="StopRequested"/> is set; the source checks it before asking for each item.</summary>
+    public bool IsStopRequested => StopRequested.IsSet;
 
     public bool IsAborted => _aborted;
 
@@ -57,18 +58,20 @@ internal sealed class PipelineLifecycle
     /// <summary>Cancelled on abort only; handed to stage code, which a graceful stop lets finish.</summary>
     public CancellationToken AbortToken => _abort.Token;
 
+    /// <summary>Where given-up items go; <see langword="null"/> when the pipeline has no dead-letter store.</summary>
+    public IDeadLetterStore? DeadLetters { get; set; }
+
     public Exception? Fault { get; private set; }
 
     public StageRunner? FaultedStage { get; private set; }
 
     public void RequestStop()
     {
-        if (_stopRequested)
+        if (Interlocked.Exchange(ref _stopRequested, 1) != 0)
         {
             return;
         }
 
-        _stopRequested = true;
         StopRequested.Set();
         _stopping.Cancel();
     }

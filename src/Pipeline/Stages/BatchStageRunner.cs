@@ -35,7 +35,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                     counter.In++;
                     if (IsDiscarding)
                     {
-                        counter.Dropped++;
+                        await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
                         continue;
                     }
 
@@ -50,7 +50,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
 
                 if (batch is not null && IsDiscarding)
                 {
-                    counter.Dropped += batch.Count;
+                    await DiscardAllAsync(batch, counter).ConfigureAwait(false);
                     Reset(ref batch, ref deadline);
                 }
 
@@ -89,7 +89,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
             {
                 if (IsDiscarding)
                 {
-                    counter.Dropped += batch.Count;
+                    await DiscardAllAsync(batch, counter).ConfigureAwait(false);
                 }
                 else
                 {
@@ -117,6 +117,14 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
 
         counter.Out += batch.Count;
         counter.Produced++;
+    }
+
+    private async ValueTask DiscardAllAsync(List<T> batch, StageCounter counter)
+    {
+        foreach (var item in batch)
+        {
+            await DiscardAsync(item, counter).ConfigureAwait(false);
+        }
     }
 
     private static void Reset(ref List<T>? batch, ref CancellationTokenSource? deadline)

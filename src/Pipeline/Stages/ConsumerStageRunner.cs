@@ -44,10 +44,10 @@ internal abstract class ConsumerStageRunner<TIn> : StageRunner
         var reader = Input;
         do
         {
-            while (reader.TryRead(out _))
+            while (reader.TryRead(out var envelope))
             {
                 counter.In++;
-                counter.Dropped++;
+                await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));

@@ -40,7 +40,7 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    counter.Dropped++;
+                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -51,7 +51,7 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 }
                 catch (Exception exception)
                 {
-                    HandleItemError(exception, counter);
+                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
                     continue;
                 }
 

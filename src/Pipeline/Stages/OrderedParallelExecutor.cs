@@ -77,7 +77,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                 counter.In++;
                 if (_stage.IsDiscarding)
                 {
-                    counter.Dropped++;
+                    await _stage.DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -105,7 +105,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                 {
                     if (_stage.IsDiscarding)
                     {
-                        counter.Dropped++;
+                        await _stage.DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
                     }
                     else
                     {
@@ -122,7 +122,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                         }
                         catch (Exception exception)
                         {
-                            _stage.HandleItemError(exception, counter);
+                            await _stage.HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
                         }
                     }
 

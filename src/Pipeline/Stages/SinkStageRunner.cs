@@ -29,7 +29,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    counter.Dropped++;
+                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -43,7 +43,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
                 catch (Exception exception)
                 {
-                    HandleItemError(exception, counter);
+                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
                     continue;
                 }
 

@@ -61,21 +61,53 @@ internal abstract class StageRunner
     protected abstract void CompleteOutput();
 
     /// <summary>Handles an exception thrown by stage code for one item, per <see cref="ResolvedStageOptions.OnError"/>.</summary>
-    internal void HandleItemError(Exception exception, StageCounter counter)
+    internal ValueTask HandleItemErrorAsync<TItem>(TItem item, Exception exception, StageCounter counter)
     {
         counter.Failed++;
         if (Lifecycle.IsAbortCancellation(exception))
         {
-            return;
+            return DeadLetterAsync(item, "Discarded", exception: null, counter);
         }
 
-        if (Options.OnError == StageErrorMode.Skip)
+        switch (Options.OnError)
         {
-            Lifecycle.Logger.ItemSkipped(Lifecycle.PipelineName, Name, exception);
+            case StageErrorMode.Skip:
+                Lifecycle.Logger.ItemSkipped(Lifecycle.PipelineName, Name, exception);
+                return default;
+            case StageErrorMode.DeadLetter:
+                Lifecycle.Logger.ItemDeadLettered(Lifecycle.PipelineName, Name, exception);
+                return DeadLetterAsync(item, "Failed", exception, counter);
+            default:
+                Lifecycle.ReportFault(this, exception);
+                return DeadLetterAsync(item, "Failed", exception, counter);
+        }
+    }
+
+    /// <summary>Counts an item discarded unprocessed and, when the pipeline has a dead-letter store, writes it there.</summary>
+    internal ValueTask DiscardAsync<TItem>(TItem item, StageCounter counter)
+    {
+        counter.Dropped++;
+        return Lifecycle.DeadLetters is null ? default : DeadLetterAsync(item, "Discarded", Lifecycle.Fault, counter);
+    }
+
+    private async ValueTask DeadLetterAsync<TItem>(TItem item, string reason, Exception? exception, StageCounter counter)
+    {
+        if (Lifecycle.DeadLetters is not { } store)
+        {
             return;
         }
 
-        Lifecycle.ReportFault(this, exception);
+        try
+        {
+            // Not cancelled by an abort: the point of the store is that nothing given up goes unseen.
+            await store.WriteAsync(new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow()), CancellationToken.None)
+                .ConfigureAwait(false);
+            counter.DeadLettered++;
+        }
+        catch (Exception storeException)
+        {
+            Lifecycle.ReportFault(this, storeException);
+        }
     }
 
     private async Task RunAsync()

@@ -40,7 +40,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    counter.Dropped++;
+                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -52,7 +52,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
-                    HandleItemError(exception, counter);
+                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
                     continue;
                 }
 

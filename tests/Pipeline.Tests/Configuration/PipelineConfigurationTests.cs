@@ -28,7 +28,7 @@ public class PipelineConfigurationTests
         { "Stages:store:Resilience:Retry:MaxRetryAttempts", "0", "Pipelines:access-logs:Stages:store:Resilience:Retry:MaxRetryAttempts must be between 1 and 100, was 0" },
         { "Stages:store:Resilience:Retry:BackoffType", "Random", "Pipelines:access-logs:Stages:store:Resilience:Retry:BackoffType must be one of Constant, Linear, Exponential, was 'Random'" },
         { "Stages:store:Resilience:Timeout", "soon", "Pipelines:access-logs:Stages:store:Resilience:Timeout must be a time span such as 00:00:05, was 'soon'" },
-        { "Stages:store:OnError", "DeadLetter", "Pipelines:access-logs:Stages:store:OnError DeadLetter is not available in this version; allowed: Stop, Skip" },
+        { "Stages:store:OnError", "DeadLetter", "Pipelines:access-logs:Stages:store:OnError is DeadLetter, which needs Pipelines:access-logs:DeadLetter:Path or a registered IDeadLetterStore" },
         { "DeadLetter:Folder", "x", "Pipelines:access-logs:DeadLetter:Folder is not a known setting; allowed: Path" },
     };
 
@@ -92,12 +92,12 @@ public class PipelineConfigurationTests
             ["Pipelines:access-logs:Stages:parse:Parallelism"] = "4",
             ["Pipelines:access-logs:Stages:parse:Ordered"] = "true",
             ["Pipelines:access-logs:Stages:store:Handoff:Capacity"] = "256",
-            ["Pipelines:access-logs:Stages:store:OnError"] = "Skip",
+            ["Pipelines:access-logs:Stages:store:OnError"] = "DeadLetter",
             ["Pipelines:access-logs:Stages:store:Resilience:Retry:MaxRetryAttempts"] = "5",
             ["Pipelines:access-logs:Stages:store:Resilience:Retry:Delay"] = "00:00:00.2",
             ["Pipelines:access-logs:Stages:store:Resilience:Retry:BackoffType"] = "Exponential",
             ["Pipelines:access-logs:Stages:store:Resilience:Timeout"] = "00:00:05",
-            ["Pipelines:access-logs:DeadLetter:Path"] = "dead-letters/access-logs.jsonl",
+            ["Pipelines:access-logs:DeadLetter:Path"] = Path.Combine(Path.GetTempPath(), $"dead-letters-{Guid.NewGuid():N}", "access-logs.jsonl"),
         };
         var sink = new RecordingSink<int>();
         using var host = BuildHost(
@@ -114,9 +114,9 @@ public class PipelineConfigurationTests
         Assert.Equal(PipelineStatus.Completed, result.Status);
         Assert.Equal(Enumerable.Range(0, 10), sink.Items);
         var options = host.Services.GetRequiredService<IOptionsMonitor<PipelineOptions>>().Get("access-logs");
-        Assert.Equal(StageErrorMode.Skip, options.Stages["store"].OnError);
+        Assert.Equal(StageErrorMode.DeadLetter, options.Stages["store"].OnError);
         Assert.Equal(TimeSpan.FromMilliseconds(200), options.Stages["store"].Resilience!.Retry!.Delay);
-        Assert.Equal("dead-letters/access-logs.jsonl", options.DeadLetter.Path);
+        Assert.EndsWith("access-logs.jsonl", options.DeadLetter.Path, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ internal sealed class PipelineLifecycle
 
     public bool IsAborted => _aborted;
 
-    /// <summary>Gets or sets whether the source ended its sequence by itself (rather than being asked to stop).</summary>
+    /// <summary>Gets or sets whether the source ended its sequence by itself, before any stop was requested.</summary>
     public bool IsSourceExhausted { get; set; }
 
     /// <summary>Cancelled when a stop is requested (or on fault or abort); handed to the source.</summary>

@@ -41,7 +41,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
                     var next = items.MoveNextAsync();
                     if (!(next.IsCompletedSuccessfully ? next.Result : await next.ConfigureAwait(false)))
                     {
-                        Lifecycle.IsSourceExhausted = true;
+                        Lifecycle.IsSourceExhausted = !Lifecycle.IsStopRequested;
                         break;
                     }
                 }
@@ -77,7 +77,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
         {
             if (!enumerator.MoveNext())
             {
-                Lifecycle.IsSourceExhausted = true;
+                Lifecycle.IsSourceExhausted = !Lifecycle.IsStopRequested;
                 break;
             }
 

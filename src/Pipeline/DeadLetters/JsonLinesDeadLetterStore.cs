@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Pipeline;
@@ -9,6 +10,9 @@ namespace Pipeline;
 /// </summary>
 internal sealed class JsonLinesDeadLetterStore(string path) : IDeadLetterStore, IAsyncDisposable
 {
+    /// <summary>Keeps quotes and non-ASCII text readable in the file; each line is data, never embedded in HTML.</summary>
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private StreamWriter? _writer;
 
@@ -51,7 +55,7 @@ internal sealed class JsonLinesDeadLetterStore(string path) : IDeadLetterStore, 
     internal static string Format(DeadLetter deadLetter)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, s_writerOptions))
         {
             json.WriteStartObject();
             json.WriteString("timestamp", deadLetter.Timestamp);

@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Warning, "Pipeline {PipelineName}: stage {StageName} sent an item that failed to the dead-letter store", EventName = "ItemDeadLettered")]
     public static partial void ItemDeadLettered(this ILogger logger, string pipelineName, string stageName, Exception exception);
 
+    [LoggerMessage(8, LogLevel.Error, "Pipeline {PipelineName} did not end within {GracePeriod} of being aborted; the host stops without it", EventName = "StopAbandoned")]
+    public static partial void StopAbandoned(this ILogger logger, string pipelineName, TimeSpan gracePeriod);
+
     [LoggerMessage(6, LogLevel.Warning, "Pipeline {PipelineName} did not drain within the shutdown timeout; aborting", EventName = "DrainTimedOut")]
     public static partial void DrainTimedOut(this ILogger logger, string pipelineName);
 }

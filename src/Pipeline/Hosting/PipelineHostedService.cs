@@ -11,6 +11,9 @@ namespace Pipeline;
 /// </summary>
 public sealed class PipelineHostedService : IHostedService
 {
+    /// <summary>How long an aborted run may take to end before the host stops waiting for it.</summary>
+    private static readonly TimeSpan s_abortGracePeriod = TimeSpan.FromSeconds(5);
+
     private readonly PipelineDefinition _definition;
     private readonly IServiceProvider _services;
     private readonly ILogger _logger;
@@ -59,9 +62,21 @@ public sealed class PipelineHostedService : IHostedService
     /// <returns>A task that completes when the pipeline has ended.</returns>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_run is { } run)
+        if (_run is not { } run)
         {
-            await run.StopAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var stopping = run.StopAsync(cancellationToken);
+        await Task.WhenAny(stopping, Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken)).ConfigureAwait(false);
+        if (!stopping.IsCompleted)
+        {
+            // The shutdown timeout has passed and the run was aborted; stage code that ignores its token must not hold the host.
+            await Task.WhenAny(stopping, Task.Delay(s_abortGracePeriod, CancellationToken.None)).ConfigureAwait(false);
+            if (!stopping.IsCompleted)
+            {
+                _logger.StopAbandoned(PipelineName, s_abortGracePeriod);
+            }
         }
     }
 

@@ -15,6 +15,7 @@ public sealed class DataPipeline
     private readonly IServiceProvider? _services;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly PipelineMetrics? _metrics;
 
     internal DataPipeline(PipelineDefinition definition, PipelineOptions? configuration, IServiceProvider? services, TimeProvider timeProvider, ILoggerFactory? loggerFactory)
     {
@@ -23,6 +24,10 @@ public sealed class DataPipeline
         _services = services;
         _timeProvider = timeProvider;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Pipeline");
+        if (services?.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meterFactory)
+        {
+            _metrics = new PipelineMetrics(meterFactory, definition.Name);
+        }
     }
 
     /// <summary>Gets the pipeline's name.</summary>
@@ -66,7 +71,9 @@ public sealed class DataPipeline
         }
 
         _logger.PipelineStarted(Name);
-        return new PipelineRun(lifecycle, runners, context.Owned);
+        var run = new PipelineRun(lifecycle, runners, context.Owned);
+        _metrics?.Track(run);
+        return run;
     }
 
     /// <summary>Runs the pipeline until its source ends, or until <paramref name="stoppingToken"/> asks it to stop and it has drained.</summary>

@@ -19,6 +19,8 @@ internal abstract class ConsumerStageRunner<TIn> : StageRunner
 
     protected ChannelReader<Envelope<TIn>> Input => _input.Reader;
 
+    public override int? InputDepth => _input.Reader.CanCount ? _input.Reader.Count : null;
+
     /// <summary>Runs <paramref name="worker"/> <see cref="ResolvedStageOptions.Parallelism"/> times concurrently, each with its own counter.</summary>
     protected Task RunWorkersAsync(Func<StageCounter, Task> worker)
     {

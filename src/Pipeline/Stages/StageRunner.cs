@@ -41,6 +41,9 @@ internal abstract class StageRunner
 
     public Task Completion { get; private set; } = Task.CompletedTask;
 
+    /// <summary>How many items wait in the stage's input handoff; <see langword="null"/> for the source or a handoff that cannot count.</summary>
+    public virtual int? InputDepth => null;
+
     internal PipelineLifecycle Lifecycle { get; }
 
     internal bool IsDiscarding => _discarding;

@@ -33,6 +33,9 @@ public sealed class PipelineRun
     /// <summary>Gets a task that completes with the run's result once every stage has completed. It never faults: a fault is in the result.</summary>
     public Task<PipelineResult> Completion { get; }
 
+    /// <summary>Gets whether the run was asked to stop (or faulted, or was aborted).</summary>
+    public bool IsStopRequested => _lifecycle.IsStopRequested;
+
     /// <summary>Asks the pipeline to stop: the source asks for no further item, and every stage drains what is in flight.</summary>
     public void RequestStop() => _lifecycle.RequestStop();
 

@@ -23,6 +23,7 @@ internal abstract class StageDefinition(string name, StageKind kind, StageOption
 internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvider? services)
 {
     private readonly List<object> _owned = [];
+    private AsyncServiceScope? _scope;
 
     public PipelineLifecycle Lifecycle { get; } = lifecycle;
 
@@ -36,7 +37,10 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
     public Polly.ResiliencePipeline? CreateResilience(ResolvedStageOptions options) =>
         StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, Lifecycle.AbortToken);
 
-    /// <summary>Resolves <typeparamref name="TStage"/>: the registered service if any, otherwise a new instance with its dependencies injected.</summary>
+    /// <summary>
+    /// Resolves <typeparamref name="TStage"/> in the run's own service scope (so a scoped dependency, such as a database
+    /// context, lives as long as the run): the registered service if any, otherwise a new instance with its dependencies injected.
+    /// </summary>
     public TStage Resolve<TStage>(string stageName)
         where TStage : class
     {
@@ -46,13 +50,21 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
                 $"Stage '{stageName}' is resolved from dependency injection ({typeof(TStage).Name}); build the pipeline with a service provider.");
         }
 
-        if (services.GetService<TStage>() is { } registered)
+        if (_scope is null)
+        {
+            var scope = services.CreateAsyncScope();
+            _scope = scope;
+            _owned.Add(scope);
+        }
+
+        var provider = _scope.Value.ServiceProvider;
+        if (provider.GetService<TStage>() is { } registered)
         {
             return registered;
         }
 
-        var created = ActivatorUtilities.CreateInstance<TStage>(services);
-        _owned.Add(created);
+        var created = ActivatorUtilities.CreateInstance<TStage>(provider);
+        _owned.Insert(0, created);
         return created;
     }
 }

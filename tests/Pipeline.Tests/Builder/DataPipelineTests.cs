@@ -403,6 +403,26 @@ public class DataPipelineTests
         AssertAccounted(result);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_ScopedStage_GetsOneScopePerRunDisposedAtTheEnd()
+    {
+        var services = new ServiceCollection();
+        services.AddScoped<ScopedSink>();
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+        var pipeline = new PipelineBuilder("scoped")
+            { Handoff = { Kind = HandoffKind.Channel } }
+            .From("numbers", ct => Range(3, ct))
+            .To<ScopedSink>("collect")
+            .Build(provider);
+
+        await pipeline.RunAsync().WaitAsync(Bound);
+        await pipeline.RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(2, ScopedSink.Instances.Count);
+        Assert.All(ScopedSink.Instances, sink => Assert.True(sink.Disposed));
+        Assert.All(ScopedSink.Instances, sink => Assert.Equal(3, sink.Count));
+    }
+
     [Fact]
     public void Build_NoSink_Throws()
     {
@@ -436,6 +456,25 @@ public class DataPipelineTests
         while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
         {
         }
+    }
+
+    private sealed class ScopedSink : ISink<int>, IDisposable
+    {
+        public ScopedSink() => Instances.Add(this);
+
+        public static ConcurrentBag<ScopedSink> Instances { get; } = [];
+
+        public int Count { get; private set; }
+
+        public bool Disposed { get; private set; }
+
+        public ValueTask WriteAsync(int item, CancellationToken cancellationToken)
+        {
+            Count++;
+            return default;
+        }
+
+        public void Dispose() => Disposed = true;
     }
 
     private sealed class AddTen : ITransform<int, int>

@@ -12,6 +12,8 @@ public sealed class PipelineRun
     {
         _lifecycle = lifecycle;
         _stages = stages;
+        var caller = System.Diagnostics.Activity.Current;
+        var activity = PipelineActivity.StartRun(lifecycle.PipelineName);
 
         // Sink first: each stage waits for the one downstream before running its start hook anyway, but starting the sink
         // first keeps the order visible in traces and logs.
@@ -20,8 +22,10 @@ public sealed class PipelineRun
             stages[index].Start();
         }
 
+        // The stages' tasks carry the run's activity; the caller's own activity is left as it was.
+        System.Diagnostics.Activity.Current = caller;
         Ready = WaitReadyAsync();
-        Completion = CompleteAsync(ownedStages);
+        Completion = CompleteAsync(ownedStages, activity);
     }
 
     /// <summary>Gets the pipeline's name.</summary>
@@ -72,7 +76,7 @@ public sealed class PipelineRun
         await _lifecycle.WaitReadyAsync(_stages[0]).ConfigureAwait(false);
     }
 
-    private async Task<PipelineResult> CompleteAsync(IReadOnlyList<object> ownedStages)
+    private async Task<PipelineResult> CompleteAsync(IReadOnlyList<object> ownedStages, System.Diagnostics.Activity? activity)
     {
         foreach (var stage in _stages)
         {
@@ -97,6 +101,7 @@ public sealed class PipelineRun
             : _lifecycle.IsSourceExhausted ? PipelineStatus.Completed
             : PipelineStatus.Stopped;
         var result = new PipelineResult(PipelineName, status, _lifecycle.Fault, _lifecycle.FaultedStage?.Name, GetStatistics());
+        PipelineActivity.Stop(activity, result);
         if (_lifecycle.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
         {
             _lifecycle.Logger.PipelineEnded(PipelineName, status, string.Join("; ", result.Stages));

@@ -13,10 +13,11 @@ namespace Pipeline.Primitives;
 /// <see cref="Release"/> are a single interlocked operation each and allocate nothing. Acquiring the lock again
 /// while holding it blocks until another holder releases it.
 /// <para>
-/// Queued waiters are woken in FIFO order and keep their place in line. A release wakes the oldest waiter rather
-/// than handing it the lock, so a caller that is already running may take the lock first instead of waiting
-/// for a sleeping thread to be scheduled (handing over on every release turns contention into a convoy). Once
-/// the oldest waiter has waited a millisecond, releases hand the lock straight to it, so nobody starves.
+/// Queued waiters are served in FIFO order and keep their place in line. A release hands the lock straight to an
+/// oldest waiter that awaits it asynchronously. An oldest waiter that blocks a thread is woken instead, and a
+/// caller that is already running may take the lock first rather than wait for that thread to be scheduled
+/// (handing over to sleeping threads on every release turns contention into a convoy); once it has waited a
+/// millisecond, releases hand the lock straight to it too, so nobody starves.
 /// </para>
 /// </remarks>
 public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
@@ -139,8 +140,15 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             return default;
         }
 
-        var wait = AcquireAsyncCore(Timeouts.Infinite, cancellationToken);
-        return wait.IsCompletedSuccessfully ? default : DiscardResult(wait);
+        var queuedSince = 0L;
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
+        if (waiter is null)
+        {
+            return default;
+        }
+
+        waiter.Arm(Timeouts.Infinite, cancellationToken);
+        return new ValueTask(waiter, waiter.Version);
     }
 
     /// <summary>Acquires the lock asynchronously, waiting at most <paramref name="timeout"/>.</summary>
@@ -167,7 +175,15 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             return new ValueTask<bool>(false);
         }
 
-        return AcquireAsyncCore(milliseconds, cancellationToken);
+        var queuedSince = 0L;
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
+        if (waiter is null)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        waiter.Arm(milliseconds, cancellationToken);
+        return new ValueTask<bool>(waiter, waiter.Version);
     }
 
     /// <summary>Releases the lock. Any holder may release it; the oldest waiter, if any, gets it next.</summary>
@@ -252,61 +268,6 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
         }
     }
 
-    private ValueTask<bool> AcquireAsyncCore(long timeoutMilliseconds, CancellationToken cancellationToken)
-    {
-        var queuedSince = 0L;
-        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
-        if (waiter is null)
-        {
-            return new ValueTask<bool>(true);
-        }
-
-        waiter.Arm(timeoutMilliseconds, cancellationToken);
-        return AwaitTurnAsync(new ValueTask<int>(waiter, waiter.Version), Timeouts.Deadline(timeoutMilliseconds), queuedSince, cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> AwaitTurnAsync(ValueTask<int> wait, long deadline, long queuedSince, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var result = await wait.ConfigureAwait(false);
-            if (result == HandedOver)
-            {
-                return true;
-            }
-
-            if (result == Waiter.TimedOutResult)
-            {
-                return false;
-            }
-
-            if (TryAcquire())
-            {
-                return true;
-            }
-
-            var remaining = Timeouts.Remaining(deadline);
-            if (remaining == 0)
-            {
-                return false;
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
-            if (waiter is null)
-            {
-                return true;
-            }
-
-            waiter.Arm(remaining, cancellationToken);
-            wait = new ValueTask<int>(waiter, waiter.Version);
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask DiscardResult(ValueTask<bool> wait) => await wait.ConfigureAwait(false);
-
     private bool SpinToAcquire()
     {
         var spinner = default(SpinWait);
@@ -372,9 +333,10 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             next = _waiters.Dequeue()!;
             Debug.Assert(next is not null, "A contended lock has queued waiters.");
             var waitersLeft = _waiters.Count != 0;
-            if (Stopwatch.GetTimestamp() - next.QueuedSince >= s_handOverAfterTicks)
+            if (!next.IsSync || Stopwatch.GetTimestamp() - next.QueuedSince >= s_handOverAfterTicks)
             {
-                // The oldest waiter has been overtaken long enough: the lock stays held and passes to it.
+                // An awaiting caller, like SemaphoreSlim's, is handed the lock: its continuation is already
+                // scheduled, not a thread to wake. So is a blocked thread overtaken long enough.
                 Volatile.Write(ref _state, waitersLeft ? HeldContended : Held);
                 next.Grant(HandedOver);
             }

@@ -11,7 +11,40 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
         _sink = sink;
     }
 
-    protected override Task ExecuteAsync() => RunWorkersAsync(WorkerAsync);
+    protected override Task ExecuteAsync() => _sink is SyncDelegateSink<T> synchronous
+        ? RunWorkersAsync(counter => SynchronousWorkerAsync(synchronous.Action, counter))
+        : RunWorkersAsync(WorkerAsync);
+
+    /// <summary>The worker for a synchronous delegate: the same loop, calling the delegate directly.</summary>
+    private async Task SynchronousWorkerAsync(Action<T> sink, StageCounter counter)
+    {
+        var reader = Input;
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                counter.In++;
+                if (IsDiscarding)
+                {
+                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                try
+                {
+                    sink(envelope.Item);
+                }
+                catch (Exception exception)
+                {
+                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                counter.Out++;
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
 
     protected override void CompleteOutput()
     {

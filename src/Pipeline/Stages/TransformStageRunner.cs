@@ -22,10 +22,52 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
             return new OrderedParallelExecutor<TIn, TOut>(this, Input, new SingleAsManyTransform<TIn, TOut>(_transform), _output).RunAsync();
         }
 
-        return RunWorkersAsync(WorkerAsync);
+        return _transform is SyncDelegateTransform<TIn, TOut> synchronous
+            ? RunWorkersAsync(counter => SynchronousWorkerAsync(synchronous.Function, counter))
+            : RunWorkersAsync(WorkerAsync);
     }
 
     protected override void CompleteOutput() => _output.TryComplete();
+
+    /// <summary>The worker for a synchronous delegate: the same loop, calling the delegate directly.</summary>
+    private async Task SynchronousWorkerAsync(Func<TIn, TOut> transform, StageCounter counter)
+    {
+        var reader = Input;
+        var writer = _output;
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                counter.In++;
+                if (IsDiscarding)
+                {
+                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                TOut result;
+                try
+                {
+                    result = transform(envelope.Item);
+                }
+                catch (Exception exception)
+                {
+                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                if (!writer.TryWrite(output))
+                {
+                    await writer.WriteAsync(output).ConfigureAwait(false);
+                }
+
+                counter.Out++;
+                counter.Produced++;
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
 
     private async Task WorkerAsync(StageCounter counter)
     {

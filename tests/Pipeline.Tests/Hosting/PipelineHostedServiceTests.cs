@@ -83,6 +83,33 @@ public class PipelineHostedServiceTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task StartAsync_HandoffKindPerStageInConfiguration_RunsEachStageOnItsKind()
+    {
+        var sink = new RecordingSink<int>();
+        using var host = BuildHost(services => services.AddPipeline("mixed", p => p
+            .From("read", ct => Range(500, ct))
+            .Then("square", x => x * x)
+            .Then("negate", x => -x)
+            .To("collect", sink)),
+            new Dictionary<string, string?>
+            {
+                ["Pipelines:mixed:Handoff:Kind"] = "Condition",
+                ["Pipelines:mixed:Stages:negate:Handoff:Kind"] = "Semaphore",
+                ["Pipelines:mixed:Stages:collect:Handoff:Kind"] = "Channel",
+            });
+
+        await host.StartAsync().WaitAsync(Bound);
+        var stages = ServiceOf(host).Run!.Stages;
+        var result = await ServiceOf(host).Completion.WaitAsync(Bound);
+        await host.StopAsync().WaitAsync(Bound);
+
+        Assert.Equal([HandoffKind.Condition, HandoffKind.Semaphore, HandoffKind.Channel], stages.Skip(1).Select(s => s.Options.Handoff.Kind));
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(Enumerable.Range(0, 500).Select(x => -(x * x)), sink.Items);
+        AssertAccounted(result);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task StartAsync_ParallelismFromConfiguration_RunsThatManyWorkers()
     {
         // Four calls must be in flight at once to pass the gate: with one worker this would never finish.

@@ -29,6 +29,9 @@ public class PipelineConfigurationTests
         { "Stages:store:Resilience:Retry:BackoffType", "Random", "Pipelines:access-logs:Stages:store:Resilience:Retry:BackoffType must be one of Constant, Linear, Exponential, was 'Random'" },
         { "Stages:store:Resilience:Timeout", "soon", "Pipelines:access-logs:Stages:store:Resilience:Timeout must be a time span such as 00:00:05, was 'soon'" },
         { "Stages:store:OnError", "DeadLetter", "Pipelines:access-logs:Stages:store:OnError is DeadLetter, which needs Pipelines:access-logs:DeadLetter:Path or a registered IDeadLetterStore" },
+        { "Handoff", "fast", "Pipelines:access-logs:Handoff must be a section with Kind, Capacity, FullMode, was 'fast'" },
+        { "Stages:parse:Parallelism:Min", "1", "Pipelines:access-logs:Stages:parse:Parallelism must be a value, not a section" },
+        { "Stages:batch:Parallelism", "2", "Pipelines:access-logs:Stages:batch is not a stage of pipeline 'access-logs'; stages: read, parse, store" },
         { "DeadLetter:Folder", "x", "Pipelines:access-logs:DeadLetter:Folder is not a known setting; allowed: Path" },
     };
 
@@ -49,6 +52,25 @@ public class PipelineConfigurationTests
         Assert.Contains(expected, error.Failures);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.False(sinkRan);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task StartAsync_ParallelismOnBatchingStep_FailsNamingTheAllowedSettings()
+    {
+        using var host = BuildHost(
+            services => services.AddPipeline("grouped", p => p
+                .From("read", ct => Range(10, ct))
+                .Batch("group", 5, TimeSpan.FromSeconds(1))
+                .To("store", _ => { })),
+            new Dictionary<string, string?>
+            {
+                ["Pipelines:grouped:Stages:group:Handoff:Capacity"] = "8",
+                ["Pipelines:grouped:Stages:group:Parallelism"] = "2",
+            });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        Assert.Equal(["Pipelines:grouped:Stages:group:Parallelism is not a known setting; allowed: Handoff"], error.Failures);
     }
 
     [Fact(Timeout = 30_000)]

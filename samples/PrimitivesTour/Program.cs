@@ -5,7 +5,7 @@ using PrimitivesTour.Sections;
 // shows a primitive doing its job, prints what it saw, and checks the effect. The exit code is 0
 // only if every check held.
 
-var sectionTimeout = TimeSpan.FromSeconds(15);
+var sectionTimeout = TimeSpan.FromSeconds(20);
 Section[] sections =
 [
     new SharedCounterSection(),
@@ -27,8 +27,10 @@ for (var i = 0; i < sections.Length; i++)
     var section = sections[i];
     output.WriteLine();
     output.WriteLine($"{i + 1}. {section.Title}");
+    var started = Stopwatch.GetTimestamp();
     var result = await RunSectionAsync(section);
-    output.WriteLine($"  check {section.Id}: {(result.Held ? "held" : "FAILED")} - {result.Claim}");
+    var elapsed = Stopwatch.GetElapsedTime(started);
+    output.WriteLine($"  check {section.Id}: {(result.Held ? "held" : "FAILED")} - {result.Claim} ({elapsed.TotalSeconds:F2} s)");
     if (!result.Held)
     {
         failed.Add(section.Id);

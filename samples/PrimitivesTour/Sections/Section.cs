@@ -8,7 +8,7 @@ namespace PrimitivesTour.Sections;
 internal abstract class Section
 {
     /// <summary>Bounds every wait inside a section, so a broken primitive fails instead of hanging.</summary>
-    protected static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(5);
+    protected static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Short identifier printed in the result line (<c>check {Id}: held</c>).</summary>
     public abstract string Id { get; }

@@ -10,9 +10,10 @@ internal sealed class SharedCounterSection : Section
 {
     private const int Threads = 4;
     private const int UnlockedIncrementsPerThread = 500_000;
-    private const int LockedIncrementsPerThread = 50_000;
+    private const int LockedIncrementsPerThread = 25_000;
 
     private int _counter;
+    private int _running;
 
     public override string Id => "counter";
 
@@ -49,12 +50,33 @@ internal sealed class SharedCounterSection : Section
     private void IncrementWithoutLock()
     {
         var seen = Volatile.Read(ref _counter);
+
+        // A moment of "work" between the read and the write, as in the Python tutorials'
+        // temp = counter; ...; counter = temp + 1: it widens the window another thread can slip
+        // into, so the loss shows even on a busy machine where the threads rarely run at once.
+        Thread.SpinWait(1);
         Volatile.Write(ref _counter, seen + 1);
+    }
+
+    /// <summary>
+    /// Woken threads start one after another; lining them up once more keeps an early thread from
+    /// finishing its loop before the others have begun, so the race is real. Bounded, and yielding,
+    /// because there may be fewer cores than threads.
+    /// </summary>
+    private void WaitForEveryoneRunning()
+    {
+        Interlocked.Increment(ref _running);
+        var deadline = Environment.TickCount64 + 1_000;
+        while (Volatile.Read(ref _running) < Threads && Environment.TickCount64 < deadline)
+        {
+            Thread.Yield();
+        }
     }
 
     private int Count(int incrementsPerThread, Action increment)
     {
         _counter = 0;
+        _running = 0;
         var startGun = new Event();
         var threads = new ThreadGroup();
         for (var i = 0; i < Threads; i++)
@@ -62,6 +84,7 @@ internal sealed class SharedCounterSection : Section
             threads.Start($"counter-{i}", () =>
             {
                 Expect(startGun.Wait(WaitTimeout), "the start signal");
+                WaitForEveryoneRunning();
                 for (var n = 0; n < incrementsPerThread; n++)
                 {
                     increment();

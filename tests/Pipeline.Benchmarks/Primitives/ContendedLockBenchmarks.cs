@@ -11,7 +11,7 @@ namespace Pipeline.Benchmarks.Primitives;
 public class ContendedLockBenchmarks
 {
     private const int Threads = 2;
-    private const int IterationsPerThread = 20_000;
+    private const int IterationsPerThread = 50_000;
     private const int Operations = Threads * IterationsPerThread;
 
     private readonly SemaphoreSlim _semaphoreSlim = new(1, 1);

@@ -3,12 +3,16 @@ namespace Pipeline.Benchmarks.Primitives;
 /// <summary>
 /// A fixed set of dedicated threads that run one piece of work per <see cref="Run"/>, all
 /// starting together. Reusing the threads keeps thread start-up and task allocation out of the
-/// measured operation.
+/// measured operation; lining them up before the work keeps the first woken thread from doing
+/// its share alone, which would measure no contention at all.
 /// </summary>
 internal sealed class WorkerGroup : IDisposable
 {
     private readonly Barrier _barrier;
     private readonly Thread[] _threads;
+
+    /// <summary>Workers that have started the current round; each round begins once all have.</summary>
+    private int _running;
 
     /// <summary>The work for the current round, given the worker's index; null tells the workers to exit.</summary>
     private volatile Action<int>? _work;
@@ -29,6 +33,7 @@ internal sealed class WorkerGroup : IDisposable
     public void Run(Action<int> work)
     {
         _work = work;
+        _running = 0;
         _barrier.SignalAndWait();
         _barrier.SignalAndWait();
     }
@@ -54,6 +59,12 @@ internal sealed class WorkerGroup : IDisposable
             if (work is null)
             {
                 return;
+            }
+
+            Interlocked.Increment(ref _running);
+            while (Volatile.Read(ref _running) < _threads.Length)
+            {
+                Thread.Yield();
             }
 
             work(index);

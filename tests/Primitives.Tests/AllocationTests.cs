@@ -1,0 +1,203 @@
+namespace Pipeline.Primitives.Tests;
+
+/// <summary>
+/// The uncontended paths allocate nothing: each scenario is warmed up, then run
+/// <see cref="Iterations"/> times while the calling thread's allocations are measured.
+/// </summary>
+public class AllocationTests
+{
+    private const int Iterations = 1_000;
+
+    [Fact]
+    public void ExclusiveLock_AcquireRelease_AllocatesNothing()
+    {
+        var exclusiveLock = new ExclusiveLock();
+
+        AssertAllocatesNothing(() =>
+        {
+            exclusiveLock.Acquire();
+            exclusiveLock.Release();
+        });
+    }
+
+    [Fact]
+    public void ExclusiveLock_AcquireAsyncRelease_AllocatesNothing()
+    {
+        var exclusiveLock = new ExclusiveLock();
+
+        AssertAllocatesNothing(() =>
+        {
+            Completed(exclusiveLock.AcquireAsync());
+            exclusiveLock.Release();
+        });
+    }
+
+    [Fact]
+    public void ExclusiveLock_TryAcquireRelease_AllocatesNothing()
+    {
+        var exclusiveLock = new ExclusiveLock();
+
+        AssertAllocatesNothing(() =>
+        {
+            Check(exclusiveLock.TryAcquire());
+            exclusiveLock.Release();
+            Check(exclusiveLock.TryAcquire(TimeSpan.FromSeconds(1)));
+            exclusiveLock.Release();
+        });
+    }
+
+    [Fact]
+    public void ExclusiveLock_TryAcquireAsyncRelease_AllocatesNothing()
+    {
+        var exclusiveLock = new ExclusiveLock();
+
+        AssertAllocatesNothing(() =>
+        {
+            Check(CompletedResult(exclusiveLock.TryAcquireAsync(TimeSpan.FromSeconds(1))));
+            exclusiveLock.Release();
+        });
+    }
+
+    [Fact]
+    public void ExclusiveLock_LockScopes_AllocateNothing()
+    {
+        var exclusiveLock = new ExclusiveLock();
+
+        AssertAllocatesNothing(() =>
+        {
+            using (exclusiveLock.Lock())
+            {
+            }
+
+            using (CompletedResult(exclusiveLock.LockAsync()))
+            {
+            }
+        });
+    }
+
+    [Fact]
+    public void ReentrantLock_AcquireRelease_AllocatesNothing()
+    {
+        var reentrantLock = new ReentrantLock();
+
+        AssertAllocatesNothing(() =>
+        {
+            reentrantLock.Acquire();
+            reentrantLock.Acquire();
+            Check(reentrantLock.TryAcquire());
+            reentrantLock.Release();
+            reentrantLock.Release();
+            reentrantLock.Release();
+            using (reentrantLock.Lock())
+            {
+            }
+        });
+    }
+
+    [Fact]
+    public void CountingSemaphore_AcquireRelease_AllocatesNothing() =>
+        AssertSemaphoreAllocatesNothing(new CountingSemaphore(1));
+
+    [Fact]
+    public void BoundedSemaphore_AcquireRelease_AllocatesNothing() =>
+        AssertSemaphoreAllocatesNothing(new BoundedSemaphore(1));
+
+    [Fact]
+    public void Event_SetAndWaitWhileSet_AllocatesNothing()
+    {
+        var signal = new Event();
+        signal.Set();
+
+        AssertAllocatesNothing(() =>
+        {
+            signal.Set();
+            signal.Wait();
+            Check(signal.Wait(TimeSpan.FromSeconds(1)));
+            Completed(signal.WaitAsync());
+            Check(CompletedResult(signal.WaitAsync(TimeSpan.FromSeconds(1))));
+        });
+    }
+
+    [Fact]
+    public void Condition_LockMembersUncontended_AllocateNothing()
+    {
+        var condition = new Condition();
+
+        AssertAllocatesNothing(() =>
+        {
+            condition.Acquire();
+            condition.Release();
+            Completed(condition.AcquireAsync());
+            condition.Release();
+        });
+    }
+
+    [Fact]
+    public void BoundedQueue_PutAndTakeUncontended_AllocateNothing()
+    {
+        var queue = new BoundedQueue<int>(4);
+
+        AssertAllocatesNothing(() =>
+        {
+            queue.Put(1);
+            Check(queue.TryPut(2));
+            Completed(queue.PutAsync(3));
+            Check(queue.Take() == 1);
+            Check(queue.TryTake(out _));
+            Check(CompletedResult(queue.TakeAsync()) == 3);
+        });
+    }
+
+    private static void AssertSemaphoreAllocatesNothing(CountingSemaphore semaphore) =>
+        AssertAllocatesNothing(() =>
+        {
+            semaphore.Acquire();
+            semaphore.Release();
+            Completed(semaphore.AcquireAsync());
+            semaphore.Release();
+            Check(semaphore.TryAcquire());
+            semaphore.Release();
+            Check(semaphore.TryAcquire(TimeSpan.FromSeconds(1)));
+            semaphore.Release();
+            Check(CompletedResult(semaphore.TryAcquireAsync(TimeSpan.FromSeconds(1))));
+            semaphore.Release();
+        });
+
+    // The checks inside a measured scenario must not allocate themselves, as xunit's asserts may.
+    private static void Check(bool condition)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException("The uncontended call did not succeed.");
+        }
+    }
+
+    private static void Completed(ValueTask pending)
+    {
+        Check(pending.IsCompletedSuccessfully);
+        pending.GetAwaiter().GetResult();
+    }
+
+    private static T CompletedResult<T>(ValueTask<T> pending)
+    {
+        Check(pending.IsCompletedSuccessfully);
+        return pending.Result;
+    }
+
+    private static void AssertAllocatesNothing(Action scenario)
+    {
+        for (var i = 0; i < Iterations; i++)
+        {
+            scenario();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Iterations; i++)
+        {
+            scenario();
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{Iterations} iterations allocated {allocated} bytes.");
+    }
+}

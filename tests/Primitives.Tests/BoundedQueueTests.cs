@@ -409,7 +409,7 @@ public class BoundedQueueTests
             }
         })).ToArray();
 
-        Assert.Equal(["shut down", "Y", "Z"], Concurrency.AssertCompletes(Task.WhenAll(outcomes)).Order());
+        Assert.Equal(["Y", "Z", "shut down"], Concurrency.AssertCompletes(Task.WhenAll(outcomes)).Order(StringComparer.Ordinal));
     }
 
     // test_shutdown_immediate_get
@@ -576,7 +576,7 @@ public class BoundedQueueTests
             return item;
         })).ToArray();
 
-        Assert.Equal(["Y", "Z"], Concurrency.AssertCompletes(Task.WhenAll(takers)).Order());
+        Assert.Equal(["Y", "Z"], Concurrency.AssertCompletes(Task.WhenAll(takers)).Order(StringComparer.Ordinal));
         joiners.ForEach(joiner => joiner.AssertCompleted());
     }
 

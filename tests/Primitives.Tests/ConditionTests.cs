@@ -210,24 +210,24 @@ public class ConditionTests
     {
         var condition = Subject.Create(kind).Condition;
         var state = 0;
+        var evaluations = 0;
         var waiter = Concurrency.Run(() =>
         {
             condition.Acquire();
-            condition.WaitFor(() => state == 4);
+            condition.WaitFor(() =>
+            {
+                evaluations++;
+                return state == 4;
+            });
             var seen = state;
             condition.Release();
             return seen;
         });
 
-        for (var i = 0; i < 4; i++)
-        {
-            condition.Acquire();
-            state++;
-            condition.Notify();
-            condition.Release();
-        }
+        ChangeAndNotifyFourTimes(condition, () => state++, () => evaluations);
 
         Assert.Equal(4, Concurrency.AssertCompletes(waiter));
+        Assert.Equal(5, evaluations);
     }
 
     [Theory]
@@ -236,21 +236,22 @@ public class ConditionTests
     {
         var condition = Subject.Create(kind).Condition;
         var state = 0;
+        var evaluations = 0;
         var waiter = Concurrency.Run(() =>
         {
             condition.Acquire();
-            var result = condition.WaitFor(() => state == 4, TimeSpan.FromSeconds(10));
+            var result = condition.WaitFor(
+                () =>
+                {
+                    evaluations++;
+                    return state == 4;
+                },
+                TimeSpan.FromSeconds(10));
             condition.Release();
             return result;
         });
 
-        for (var i = 0; i < 4; i++)
-        {
-            condition.Acquire();
-            state++;
-            condition.Notify();
-            condition.Release();
-        }
+        ChangeAndNotifyFourTimes(condition, () => state++, () => evaluations);
 
         Assert.True(Concurrency.AssertCompletes(waiter));
     }
@@ -261,24 +262,45 @@ public class ConditionTests
     {
         var condition = Subject.Create(kind).Condition;
         var state = 0;
+        var untimedEvaluations = 0;
+        var timedEvaluations = 0;
         await condition.AcquireAsync();
-        var waiter = condition.WaitForAsync(() => state == 4).AsTask();
-        var timed = condition.WaitForAsync(() => state == 4, TimeSpan.FromSeconds(10)).AsTask();
-
-        for (var i = 0; i < 4; i++)
+        var untimed = condition.WaitForAsync(() =>
         {
-            Assert.False(waiter.IsCompleted);
+            untimedEvaluations++;
+            return state == 4;
+        }).AsTask();
+        await condition.AcquireAsync();
+        var timed = condition.WaitForAsync(
+            () =>
+            {
+                timedEvaluations++;
+                return state == 4;
+            },
+            TimeSpan.FromSeconds(10)).AsTask();
+
+        for (var change = 1; change <= 4; change++)
+        {
+            Assert.False(untimed.IsCompleted);
             await condition.AcquireAsync();
             state++;
             condition.NotifyAll();
             condition.Release();
+            if (change < 4)
+            {
+                // Notifications are not stored: both must be waiting again before the next one.
+                var expected = change + 1;
+                await WaitUntilAsync(condition, () => untimedEvaluations == expected && timedEvaluations == expected);
+            }
         }
 
-        await waiter.WaitAsync(Concurrency.HangTimeout);
+        var first = await Task.WhenAny(untimed, timed).WaitAsync(Concurrency.HangTimeout);
+        condition.Release();
+        var second = first == untimed ? timed : untimed;
+        await second.WaitAsync(Concurrency.HangTimeout);
+        condition.Release();
+        Assert.True(await timed);
         Assert.Equal(4, state);
-        condition.Release();
-        Assert.True(await timed.WaitAsync(Concurrency.HangTimeout));
-        condition.Release();
     }
 
     // ConditionTests.test_waitfor_timeout
@@ -399,27 +421,21 @@ public class ConditionTests
             subject.Condition.Acquire();
             subject.Condition.WaitFor(() =>
             {
-                evaluations++;
                 if (!subject.IsHeldByWaiterOnThisThread())
                 {
                     unheld++;
                 }
 
-                return state == 3;
+                evaluations++;
+                return state == 4;
             });
             subject.Condition.Release();
         });
 
-        for (var i = 0; i < 3; i++)
-        {
-            subject.Condition.Acquire();
-            state++;
-            subject.Condition.Notify();
-            subject.Condition.Release();
-        }
+        ChangeAndNotifyFourTimes(subject.Condition, () => state++, () => evaluations);
 
         Concurrency.AssertCompletes(waiter);
-        Assert.True(evaluations >= 2);
+        Assert.Equal(5, evaluations);
         Assert.Equal(0, unheld);
     }
 
@@ -885,6 +901,55 @@ public class ConditionTests
         Assert.True(condition.TryAcquire(Concurrency.HangTimeout), "The waiter never released the lock inside its wait.");
         condition.Release();
         return waiter;
+    }
+
+    /// <summary>
+    /// Changes the state and notifies four times. Notifications are not stored, so before each
+    /// one the waiter must be back in its wait: its predicate has run once more, under the lock,
+    /// and the lock could be taken here afterwards.
+    /// </summary>
+    private static void ChangeAndNotifyFourTimes(Condition condition, Action change, Func<int> evaluations)
+    {
+        for (var round = 0; round < 4; round++)
+        {
+            var expected = round + 1;
+            Concurrency.WaitUntil(
+                () =>
+                {
+                    condition.Acquire();
+                    try
+                    {
+                        return evaluations() == expected;
+                    }
+                    finally
+                    {
+                        condition.Release();
+                    }
+                },
+                "the waiter to wait again");
+            condition.Acquire();
+            change();
+            condition.Notify();
+            condition.Release();
+        }
+    }
+
+    private static async Task WaitUntilAsync(Condition condition, Func<bool> predicate)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            await condition.AcquireAsync();
+            var holds = predicate();
+            condition.Release();
+            if (holds)
+            {
+                return;
+            }
+
+            Assert.True(clock.Elapsed < Concurrency.HangTimeout, "Timed out waiting for the waiters to wait again.");
+            await Task.Yield();
+        }
     }
 
     private static Waiter StartWaiting(Condition condition, Action wait) =>

@@ -13,88 +13,82 @@ public class RaceTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan WaiterDeadline = TimeSpan.FromMilliseconds(1);
 
-    [Fact(Timeout = 60_000)]
-    public async Task ConditionNotify_RacingAnAsyncWaitersTimeout_IsNeverLost()
+    [Theory(Timeout = 60_000)]
+    [InlineData("timeout")]
+    [InlineData("cancellation")]
+    public async Task ConditionNotify_RacingAnAsyncWaiterGivingUp_IsNeverLost(string giveUp)
     {
         const int iterations = 2_000;
         var condition = new Condition();
         var random = new Random(1);
-        var (notified, timedOut) = (0, 0);
+        var (notified, gaveUp, notifiedAfterward) = (0, 0, 0);
 
         for (var i = 0; i < iterations; i++)
         {
+            using var cancellation = new CancellationTokenSource();
             await condition.AcquireAsync();
-            var racer = condition.WaitAsync(WaiterDeadline).AsTask();
-            await condition.AcquireAsync();
-            var other = condition.WaitAsync().AsTask();
+            var racer = giveUp == "timeout"
+                ? condition.WaitAsync(WaiterDeadline).AsTask()
+                : WaitOrCancel(condition, cancellation);
 
+            // The lock is taken back with a try: the racer may already have given up and hold it.
+            if (!await condition.TryAcquireAsync(TimeSpan.Zero))
+            {
+                Assert.False(await racer.WaitAsync(Concurrency.HangTimeout));
+                condition.Release();
+                continue;
+            }
+
+            var other = condition.WaitAsync().AsTask();
             SpinFor(random.Next(0, 2_000));
-            await condition.AcquireAsync();
+
+            if (!await condition.TryAcquireAsync(TimeSpan.Zero))
+            {
+                // The racer gave up first and holds the lock again; notify as its holder.
+                Assert.False(await racer.WaitAsync(Concurrency.HangTimeout));
+                condition.Notify();
+                condition.Release();
+                notifiedAfterward++;
+                gaveUp++;
+                Assert.True(await Completes(other), $"Iteration {i}: the notification did not reach the only waiter.");
+                condition.Release();
+                continue;
+            }
+
             condition.Notify();
             condition.Release();
 
-            var racerNotified = await racer.WaitAsync(Concurrency.HangTimeout);
-            condition.Release();
-            if (racerNotified)
+            // Whichever was woken comes back holding the lock, so the first one back is released first.
+            var firstBack = await Task.WhenAny(racer, other).WaitAsync(Concurrency.HangTimeout);
+            if (firstBack == racer)
             {
-                notified++;
-                await condition.AcquireAsync();
-                condition.NotifyAll();
+                var racerNotified = await racer;
+                condition.Release();
+                if (racerNotified)
+                {
+                    notified++;
+                    await condition.AcquireAsync();
+                    condition.NotifyAll();
+                    condition.Release();
+                }
+                else
+                {
+                    gaveUp++;
+                }
+
+                Assert.True(await Completes(other), $"Iteration {i}: the notification was lost with a waiter that gave up.");
                 condition.Release();
             }
             else
             {
-                timedOut++;
+                condition.Release();
+                Assert.False(await racer.WaitAsync(Concurrency.HangTimeout), $"Iteration {i}: one Notify woke two waiters.");
+                condition.Release();
+                gaveUp++;
             }
-
-            Assert.True(await Completes(other), $"Iteration {i}: the notification was lost with a timed-out waiter.");
-            condition.Release();
         }
 
-        output.WriteLine($"racer notified {notified}, timed out {timedOut}");
-    }
-
-    [Fact(Timeout = 60_000)]
-    public async Task ConditionNotify_RacingAnAsyncWaitersCancellation_IsNeverLost()
-    {
-        const int iterations = 2_000;
-        var condition = new Condition();
-        var random = new Random(2);
-        var (notified, cancelled) = (0, 0);
-
-        for (var i = 0; i < iterations; i++)
-        {
-            using var cancellation = new CancellationTokenSource(WaiterDeadline);
-            await condition.AcquireAsync();
-            var racer = condition.WaitAsync(cancellation.Token).AsTask();
-            await condition.AcquireAsync();
-            var other = condition.WaitAsync().AsTask();
-
-            SpinFor(random.Next(0, 2_000));
-            await condition.AcquireAsync();
-            condition.Notify();
-            condition.Release();
-
-            try
-            {
-                await racer.WaitAsync(Concurrency.HangTimeout);
-                notified++;
-                condition.Release();
-                await condition.AcquireAsync();
-                condition.NotifyAll();
-                condition.Release();
-            }
-            catch (OperationCanceledException)
-            {
-                cancelled++;
-                condition.Release();
-            }
-
-            Assert.True(await Completes(other), $"Iteration {i}: the notification was lost with a cancelled waiter.");
-            condition.Release();
-        }
-
-        output.WriteLine($"racer notified {notified}, cancelled {cancelled}");
+        output.WriteLine($"racer notified {notified}, gave up {gaveUp} (of which {notifiedAfterward} before the notify)");
     }
 
     [Theory]
@@ -513,6 +507,21 @@ public class RaceTests(ITestOutputHelper output)
             return true;
         }
         catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> WaitOrCancel(Condition condition, CancellationTokenSource cancellation)
+    {
+        var pending = condition.WaitAsync(cancellation.Token);
+        cancellation.CancelAfter(WaiterDeadline);
+        try
+        {
+            await pending;
+            return true;
+        }
+        catch (OperationCanceledException)
         {
             return false;
         }

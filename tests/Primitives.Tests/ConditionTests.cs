@@ -651,23 +651,29 @@ public class ConditionTests
         cancellation.Cancel();
         condition.Release();
 
-        var outcome = await Task.WhenAny(cancelled).WaitAsync(Concurrency.HangTimeout);
-        if (outcome.IsFaulted || outcome.IsCanceled)
+        // A woken waiter comes back holding the lock, so release whichever is back first.
+        var firstBack = await Task.WhenAny(cancelled, other).WaitAsync(Concurrency.HangTimeout);
+        condition.Release();
+        if (firstBack == other)
         {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Concurrency.HangTimeout));
             condition.Release();
-            await other.WaitAsync(Concurrency.HangTimeout);
         }
-        else
+        else if (cancelled.IsCompletedSuccessfully)
         {
-            condition.Release();
             await condition.AcquireAsync();
             condition.NotifyAll();
             condition.Release();
             await other.WaitAsync(Concurrency.HangTimeout);
+            condition.Release();
+        }
+        else
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            await other.WaitAsync(Concurrency.HangTimeout);
+            condition.Release();
         }
 
-        condition.Release();
         Assert.True(condition.TryAcquire());
     }
 
@@ -793,29 +799,19 @@ public class ConditionTests
         condition.Notify(2);
         condition.Release();
 
-        for (var i = 0; i < 2; i++)
-        {
-            await waiters[i].WaitAsync(Concurrency.HangTimeout);
-            condition.Release();
-        }
-
+        await ReleaseAsTheyReturn(condition, waiters[0], waiters[1]);
         Assert.All(waiters.Skip(2), waiter => Assert.False(waiter.IsCompleted));
         await condition.AcquireAsync();
         condition.Notify();
         condition.Release();
-        await waiters[2].WaitAsync(Concurrency.HangTimeout);
-        condition.Release();
+        await ReleaseAsTheyReturn(condition, waiters[2]);
         Assert.False(waiters[3].IsCompleted);
         Assert.False(waiters[4].IsCompleted);
 
         await condition.AcquireAsync();
         condition.NotifyAll();
         condition.Release();
-        foreach (var waiter in waiters.Skip(3))
-        {
-            await waiter.WaitAsync(Concurrency.HangTimeout);
-            condition.Release();
-        }
+        await ReleaseAsTheyReturn(condition, waiters[3], waiters[4]);
 
         Assert.True(condition.TryAcquire());
     }
@@ -930,6 +926,22 @@ public class ConditionTests
             condition.Acquire();
             change();
             condition.Notify();
+            condition.Release();
+        }
+    }
+
+    /// <summary>
+    /// Waits for woken async waiters, which each come back holding the lock, and releases the
+    /// lock for each in the order they come back.
+    /// </summary>
+    private static async Task ReleaseAsTheyReturn(Condition condition, params Task[] woken)
+    {
+        var remaining = woken.ToList();
+        while (remaining.Count > 0)
+        {
+            var back = await Task.WhenAny(remaining).WaitAsync(Concurrency.HangTimeout);
+            remaining.Remove(back);
+            await back;
             condition.Release();
         }
     }

@@ -21,7 +21,8 @@ public class RaceTests(ITestOutputHelper output)
         const int iterations = 2_000;
         var condition = new Condition();
         var random = new Random(1);
-        var (notified, gaveUp, notifiedAfterward) = (0, 0, 0);
+        using var collider = new Collider();
+        var (notified, gaveUp, gaveUpFirst) = (0, 0, 0);
 
         for (var i = 0; i < iterations; i++)
         {
@@ -29,9 +30,9 @@ public class RaceTests(ITestOutputHelper output)
             await condition.AcquireAsync();
             var racer = giveUp == "timeout"
                 ? condition.WaitAsync(WaiterDeadline).AsTask()
-                : WaitOrCancel(condition, cancellation);
+                : WaitOrCancel(condition, cancellation.Token);
 
-            // The lock is taken back with a try: the racer may already have given up and hold it.
+            // The lock is taken back with a try: a timed racer may already have given up and hold it.
             if (!await condition.TryAcquireAsync(TimeSpan.Zero))
             {
                 Assert.False(await racer.WaitAsync(Concurrency.HangTimeout));
@@ -40,22 +41,29 @@ public class RaceTests(ITestOutputHelper output)
             }
 
             var other = condition.WaitAsync().AsTask();
-            SpinFor(random.Next(0, 2_000));
-
-            if (!await condition.TryAcquireAsync(TimeSpan.Zero))
+            if (giveUp == "timeout")
             {
-                // The racer gave up first and holds the lock again; notify as its holder.
-                Assert.False(await racer.WaitAsync(Concurrency.HangTimeout));
+                SpinFor(random.Next(0, 2_000));
+                if (!await condition.TryAcquireAsync(TimeSpan.Zero))
+                {
+                    // The racer gave up first and holds the lock again; notify as its holder.
+                    Assert.False(await racer.WaitAsync(Concurrency.HangTimeout));
+                    condition.Notify();
+                    condition.Release();
+                    gaveUpFirst++;
+                    Assert.True(await Completes(other), $"Iteration {i}: the notification did not reach the only waiter.");
+                    condition.Release();
+                    continue;
+                }
+
                 condition.Notify();
-                condition.Release();
-                notifiedAfterward++;
-                gaveUp++;
-                Assert.True(await Completes(other), $"Iteration {i}: the notification did not reach the only waiter.");
-                condition.Release();
-                continue;
+            }
+            else
+            {
+                await condition.AcquireAsync();
+                collider.Collide(cancellation.Cancel, () => condition.Notify());
             }
 
-            condition.Notify();
             condition.Release();
 
             // Whichever was woken comes back holding the lock, so the first one back is released first.
@@ -64,6 +72,7 @@ public class RaceTests(ITestOutputHelper output)
             {
                 var racerNotified = await racer;
                 condition.Release();
+                collider.Report(racerNotified);
                 if (racerNotified)
                 {
                     notified++;
@@ -81,6 +90,7 @@ public class RaceTests(ITestOutputHelper output)
             }
             else
             {
+                collider.Report(false);
                 condition.Release();
                 Assert.False(await racer.WaitAsync(Concurrency.HangTimeout), $"Iteration {i}: one Notify woke two waiters.");
                 condition.Release();
@@ -88,7 +98,7 @@ public class RaceTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"racer notified {notified}, gave up {gaveUp} (of which {notifiedAfterward} before the notify)");
+        output.WriteLine($"racer notified {notified}, gave up at the notify {gaveUp}, gave up before it {gaveUpFirst}");
     }
 
     [Theory]
@@ -101,6 +111,7 @@ public class RaceTests(ITestOutputHelper output)
         const int iterations = 500;
         var condition = kind == "exclusive" ? new Condition(new ExclusiveLock()) : new Condition(new ReentrantLock());
         var random = new Random(3);
+        using var collider = new Collider();
         var (notified, gaveUp) = (0, 0);
 
         for (var i = 0; i < iterations; i++)
@@ -113,7 +124,6 @@ public class RaceTests(ITestOutputHelper output)
                     return condition.Wait(WaiterDeadline);
                 }
 
-                cancellation.CancelAfter(WaiterDeadline);
                 try
                 {
                     condition.Wait(cancellation.Token);
@@ -126,12 +136,23 @@ public class RaceTests(ITestOutputHelper output)
             });
             var other = StartWaiting(condition, () => condition.Wait(Concurrency.HangTimeout));
 
-            SpinFor(random.Next(0, 2_000));
-            condition.Acquire();
-            condition.Notify();
+            if (giveUp == "timeout")
+            {
+                SpinFor(random.Next(0, 2_000));
+                condition.Acquire();
+                condition.Notify();
+            }
+            else
+            {
+                condition.Acquire();
+                collider.Collide(cancellation.Cancel, () => condition.Notify());
+            }
+
             condition.Release();
 
-            if (racer.Result<bool>())
+            var racerWon = racer.Result<bool>();
+            collider.Report(racerWon);
+            if (racerWon)
             {
                 notified++;
                 condition.Acquire();
@@ -159,6 +180,7 @@ public class RaceTests(ITestOutputHelper output)
         const int iterations = 2_000;
         CountingSemaphore semaphore = kind == "counting" ? new CountingSemaphore(0) : new BoundedSemaphore(0, 2);
         var random = new Random(4);
+        using var collider = new Collider();
         var (acquired, gaveUp) = (0, 0);
 
         for (var i = 0; i < iterations; i++)
@@ -166,13 +188,22 @@ public class RaceTests(ITestOutputHelper output)
             using var cancellation = new CancellationTokenSource();
             var racer = giveUp == "timeout"
                 ? semaphore.TryAcquireAsync(WaiterDeadline).AsTask()
-                : AcquireOrCancel(semaphore, cancellation);
+                : AcquireOrCancel(semaphore.AcquireAsync(cancellation.Token));
             var other = semaphore.AcquireAsync().AsTask();
 
-            SpinFor(random.Next(0, 2_000));
-            semaphore.Release();
+            if (giveUp == "timeout")
+            {
+                SpinFor(random.Next(0, 2_000));
+                semaphore.Release();
+            }
+            else
+            {
+                collider.Collide(cancellation.Cancel, () => semaphore.Release());
+            }
 
-            if (await racer.WaitAsync(Concurrency.HangTimeout))
+            var racerWon = await racer.WaitAsync(Concurrency.HangTimeout);
+            collider.Report(racerWon);
+            if (racerWon)
             {
                 acquired++;
                 semaphore.Release();
@@ -196,9 +227,11 @@ public class RaceTests(ITestOutputHelper output)
     [InlineData("cancellation")]
     public void SemaphoreRelease_RacingABlockedAcquirerGivingUp_NeverLosesThePermit(string giveUp)
     {
-        const int iterations = 500;
+        const int iterations = 300;
         var semaphore = new CountingSemaphore(0);
         var random = new Random(5);
+        using var collider = new Collider();
+        var (acquired, gaveUp) = (0, 0);
 
         for (var i = 0; i < iterations; i++)
         {
@@ -211,7 +244,6 @@ public class RaceTests(ITestOutputHelper output)
                     return semaphore.TryAcquire(WaiterDeadline);
                 }
 
-                cancellation.CancelAfter(WaiterDeadline);
                 try
                 {
                     semaphore.Acquire(cancellation.Token);
@@ -222,25 +254,39 @@ public class RaceTests(ITestOutputHelper output)
                     return false;
                 }
             });
-            racer.WaitEntering();
-            var other = Waiter.Start(waiter =>
+            Task other;
+            if (giveUp == "timeout")
             {
-                waiter.Enter();
-                return semaphore.TryAcquire(Concurrency.HangTimeout);
-            });
-            other.WaitEntering();
-
-            SpinFor(random.Next(0, 2_000));
-            semaphore.Release();
-
-            if (racer.Result<bool>())
-            {
+                racer.WaitEntering();
+                other = semaphore.AcquireAsync().AsTask();
+                SpinFor(random.Next(0, 2_000));
                 semaphore.Release();
             }
+            else
+            {
+                // Parked first, so the racer is ahead of the other acquirer in the queue.
+                racer.WaitParked();
+                other = semaphore.AcquireAsync().AsTask();
+                collider.Collide(cancellation.Cancel, () => semaphore.Release());
+            }
 
-            Assert.True(other.Result<bool>(), $"Iteration {i}: the permit was lost with an acquirer that gave up.");
+            var racerWon = racer.Result<bool>();
+            collider.Report(racerWon);
+            if (racerWon)
+            {
+                acquired++;
+                semaphore.Release();
+            }
+            else
+            {
+                gaveUp++;
+            }
+
+            Assert.True(Completes(other).GetAwaiter().GetResult(), $"Iteration {i}: the permit was lost with an acquirer that gave up.");
             Assert.Equal(0, semaphore.CurrentCount);
         }
+
+        output.WriteLine($"racer acquired {acquired}, gave up {gaveUp}");
     }
 
     [Theory(Timeout = 60_000)]
@@ -251,6 +297,8 @@ public class RaceTests(ITestOutputHelper output)
         const int iterations = 2_000;
         var exclusiveLock = new ExclusiveLock();
         var random = new Random(6);
+        using var collider = new Collider();
+        var (acquired, gaveUp) = (0, 0);
 
         for (var i = 0; i < iterations; i++)
         {
@@ -258,15 +306,29 @@ public class RaceTests(ITestOutputHelper output)
             exclusiveLock.Acquire();
             var racer = giveUp == "timeout"
                 ? exclusiveLock.TryAcquireAsync(WaiterDeadline).AsTask()
-                : AcquireOrCancel(exclusiveLock, cancellation);
+                : AcquireOrCancel(exclusiveLock.AcquireAsync(cancellation.Token));
             var other = exclusiveLock.AcquireAsync().AsTask();
 
-            SpinFor(random.Next(0, 2_000));
-            exclusiveLock.Release();
-
-            if (await racer.WaitAsync(Concurrency.HangTimeout))
+            if (giveUp == "timeout")
             {
+                SpinFor(random.Next(0, 2_000));
                 exclusiveLock.Release();
+            }
+            else
+            {
+                collider.Collide(cancellation.Cancel, exclusiveLock.Release);
+            }
+
+            var racerWon = await racer.WaitAsync(Concurrency.HangTimeout);
+            collider.Report(racerWon);
+            if (racerWon)
+            {
+                acquired++;
+                exclusiveLock.Release();
+            }
+            else
+            {
+                gaveUp++;
             }
 
             Assert.True(await Completes(other), $"Iteration {i}: the lock was lost with an acquirer that gave up.");
@@ -274,6 +336,8 @@ public class RaceTests(ITestOutputHelper output)
             exclusiveLock.Release();
             Assert.False(exclusiveLock.IsLocked);
         }
+
+        output.WriteLine($"racer acquired {acquired}, gave up {gaveUp}");
     }
 
     [Fact(Timeout = 60_000)]
@@ -512,13 +576,11 @@ public class RaceTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<bool> WaitOrCancel(Condition condition, CancellationTokenSource cancellation)
+    private static async Task<bool> WaitOrCancel(Condition condition, CancellationToken cancellationToken)
     {
-        var pending = condition.WaitAsync(cancellation.Token);
-        cancellation.CancelAfter(WaiterDeadline);
         try
         {
-            await pending;
+            await condition.WaitAsync(cancellationToken);
             return true;
         }
         catch (OperationCanceledException)
@@ -527,25 +589,8 @@ public class RaceTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<bool> AcquireOrCancel(CountingSemaphore semaphore, CancellationTokenSource cancellation)
+    private static async Task<bool> AcquireOrCancel(ValueTask pending)
     {
-        var pending = semaphore.AcquireAsync(cancellation.Token);
-        cancellation.CancelAfter(WaiterDeadline);
-        try
-        {
-            await pending;
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<bool> AcquireOrCancel(ExclusiveLock exclusiveLock, CancellationTokenSource cancellation)
-    {
-        var pending = exclusiveLock.AcquireAsync(cancellation.Token);
-        cancellation.CancelAfter(WaiterDeadline);
         try
         {
             await pending;
@@ -577,5 +622,80 @@ public class RaceTests(ITestOutputHelper output)
         Assert.True(condition.TryAcquire(Concurrency.HangTimeout), "The waiter never released the lock inside its wait.");
         condition.Release();
         return waiter;
+    }
+
+    /// <summary>
+    /// Runs an action on a second thread at the same moment as the test thread runs its own:
+    /// both leave a two-party barrier together, then one of them is delayed by a few
+    /// microseconds. The delay adapts to the reported winners, so that the two actions keep
+    /// landing on each other instead of one always going first.
+    /// </summary>
+    private sealed class Collider : IDisposable
+    {
+        private readonly Barrier _start = new(2);
+        private readonly ManualResetEventSlim _theirsDone = new();
+        private readonly Thread _thread;
+        private Action? _theirs;
+        private readonly Random _random = new(7);
+        private int _skewMicroseconds;
+        private int _centerMicroseconds;
+        private volatile bool _stopping;
+
+        public Collider()
+        {
+            _thread = new Thread(Run) { IsBackground = true };
+            _thread.Start();
+        }
+
+        /// <summary>
+        /// Runs <paramref name="theirs"/> on the collider thread and <paramref name="mine"/> here,
+        /// together, and returns once both have finished.
+        /// </summary>
+        public void Collide(Action theirs, Action mine)
+        {
+            // A positive skew delays mine, a negative one delays theirs.
+            var skewMicroseconds = _centerMicroseconds + _random.Next(-10, 11);
+            _theirs = theirs;
+            _skewMicroseconds = skewMicroseconds;
+            _theirsDone.Reset();
+            Assert.True(_start.SignalAndWait(Concurrency.HangTimeout), "The collider thread did not start its step.");
+            SpinFor(skewMicroseconds);
+            mine();
+            Assert.True(_theirsDone.Wait(Concurrency.HangTimeout), "The other thread's step did not finish: it blocks on something this thread holds.");
+        }
+
+        /// <summary>Moves the delay toward the side that lost, so the next collision is closer.</summary>
+        public void Report(bool mineWon) =>
+            _centerMicroseconds = Math.Clamp(_centerMicroseconds + (mineWon ? 2 : -2), -2_000, 2_000);
+
+        public void Dispose()
+        {
+            _stopping = true;
+            _start.SignalAndWait(Concurrency.HangTimeout);
+            _thread.Join(Concurrency.HangTimeout);
+            _start.Dispose();
+            _theirsDone.Dispose();
+        }
+
+        private void Run()
+        {
+            while (true)
+            {
+                if (!_start.SignalAndWait(TimeSpan.FromMinutes(5)) || _stopping)
+                {
+                    return;
+                }
+
+                SpinFor(-_skewMicroseconds);
+                try
+                {
+                    _theirs!();
+                }
+                finally
+                {
+                    _theirsDone.Set();
+                }
+            }
+        }
     }
 }

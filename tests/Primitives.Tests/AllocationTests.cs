@@ -148,6 +148,37 @@ public class AllocationTests
         });
     }
 
+    // Issue 3: async waiters are pooled IValueTaskSource nodes, no allocation per wait in steady state.
+    [Fact]
+    public void ExclusiveLock_AcquireAsyncWaitingThenGranted_AllocatesNothingInSteadyState()
+    {
+        var exclusiveLock = new ExclusiveLock();
+
+        AssertAllocatesNothing(() =>
+        {
+            exclusiveLock.Acquire();
+            var pending = exclusiveLock.AcquireAsync();
+            Check(!pending.IsCompleted);
+            exclusiveLock.Release();
+            Completed(pending);
+            exclusiveLock.Release();
+        });
+    }
+
+    [Fact]
+    public void CountingSemaphore_AcquireAsyncWaitingThenGranted_AllocatesNothingInSteadyState()
+    {
+        var semaphore = new CountingSemaphore(0);
+
+        AssertAllocatesNothing(() =>
+        {
+            var pending = semaphore.AcquireAsync();
+            Check(!pending.IsCompleted);
+            semaphore.Release();
+            Completed(pending);
+        });
+    }
+
     private static void AssertSemaphoreAllocatesNothing(CountingSemaphore semaphore) =>
         AssertAllocatesNothing(() =>
         {

@@ -285,6 +285,37 @@ public class BoundedQueueTests
         await producer.WaitAsync(Concurrency.HangTimeout);
     }
 
+    // BaseSimpleQueueTest.test_references
+    [Fact]
+    public void Take_ItemTaken_QueueNoLongerReferencesIt()
+    {
+        var queue = new BoundedQueue<object>(4);
+
+        var taken = PutAndTakeOne(queue);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(taken.IsAlive);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TakeAsync_ItemsTakenAroundTheRing_QueueNoLongerReferencesThem()
+    {
+        var queue = new BoundedQueue<object>(3);
+        var references = new List<WeakReference>();
+        for (var round = 0; round < 5; round++)
+        {
+            references.Add(await PutAndTakeOneAsync(queue));
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.All(references, reference => Assert.False(reference.IsAlive));
+    }
+
     // test_shutdown_empty
     [Fact(Timeout = 30_000)]
     public async Task Shutdown_EmptyQueue_PutsAndTakesThrow()
@@ -875,6 +906,23 @@ public class BoundedQueueTests
             queue.Put(item);
             Assert.Equal(item, takers[item].Result<int>());
         }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference PutAndTakeOne(BoundedQueue<object> queue)
+    {
+        var item = new object();
+        queue.Put(item);
+        Assert.Same(item, queue.Take());
+        return new WeakReference(item);
+    }
+
+    private static async Task<WeakReference> PutAndTakeOneAsync(BoundedQueue<object> queue)
+    {
+        var item = new object();
+        await queue.PutAsync(item);
+        Assert.Same(item, await queue.TakeAsync());
+        return new WeakReference(item);
     }
 
     private static void BasicQueueTest(BoundedQueue<int> queue)

@@ -95,6 +95,46 @@ public class ConditionTests
         Assert.True(Concurrency.AssertCompletes(Concurrency.Run(condition.TryAcquire)));
     }
 
+    // ConditionAsRLockTests.test_acquire_contended: the lock members block like the lock's own
+    [Theory]
+    [MemberData(nameof(AllLockKinds))]
+    public void Acquire_Contended_BlocksEveryWaiterUntilRelease(string kind)
+    {
+        var condition = Subject.Create(kind).Condition;
+        condition.Acquire();
+        var waiters = Enumerable.Range(0, 3).Select(_ => Waiter.Start(waiter =>
+        {
+            waiter.Enter();
+            condition.Acquire();
+            condition.Release();
+        })).ToList();
+        waiters.ForEach(waiter => waiter.WaitEntering());
+        waiters.ForEach(waiter => waiter.AssertStaysBlocked());
+
+        condition.Release();
+
+        waiters.ForEach(waiter => waiter.AssertCompleted());
+        Assert.True(condition.TryAcquire());
+    }
+
+    // ConditionAsRLockTests.test_with
+    [Theory]
+    [MemberData(nameof(AllLockKinds))]
+    public void Lock_BodyThrows_ReleasesTheConditionsLock(string kind)
+    {
+        var condition = Subject.Create(kind).Condition;
+
+        Assert.Throws<DivideByZeroException>(void () =>
+        {
+            using (condition.Lock())
+            {
+                throw new DivideByZeroException();
+            }
+        });
+
+        Assert.True(Concurrency.AssertCompletes(Concurrency.Run(condition.TryAcquire)));
+    }
+
     // ConditionTests.test_unacquired_wait
     [Theory]
     [MemberData(nameof(AllLockKinds))]

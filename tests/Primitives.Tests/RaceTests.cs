@@ -341,6 +341,54 @@ public class RaceTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task ExclusiveLockAcquireAsync_RightAfterATimedWaitEndedAtItsDeadline_WaitsForTheHolder()
+    {
+        // A timed wait whose timer fires just as it is granted leaves a timer tick in flight; the
+        // next wait must not be ended by that stale tick (a hold that was never granted).
+        const int iterations = 1_000;
+        var exclusiveLock = new ExclusiveLock();
+        var random = new Random(8);
+        var centerMicroseconds = 1_000;
+        var (granted, timedOut) = (0, 0);
+
+        for (var i = 0; i < iterations; i++)
+        {
+            exclusiveLock.Acquire();
+            var racer = exclusiveLock.TryAcquireAsync(WaiterDeadline).AsTask();
+            SpinFor(centerMicroseconds + random.Next(-100, 101));
+            exclusiveLock.Release();
+            if (await racer.WaitAsync(Concurrency.HangTimeout))
+            {
+                granted++;
+                centerMicroseconds += 5;
+            }
+            else
+            {
+                timedOut++;
+                centerMicroseconds -= 5;
+                Assert.True(exclusiveLock.TryAcquire());
+            }
+
+            centerMicroseconds = Math.Clamp(centerMicroseconds, 0, 3_000);
+
+            // The lock is held here, so this wait must stay pending until it is released.
+            var next = exclusiveLock.AcquireAsync().AsTask();
+            var timedNext = exclusiveLock.TryAcquireAsync(Concurrency.HangTimeout).AsTask();
+            SpinFor(200);
+            Assert.False(next.IsCompleted, $"Iteration {i}: an untimed wait completed while the lock was held.");
+            Assert.False(timedNext.IsCompleted, $"Iteration {i}: a timed wait ended long before its deadline.");
+            exclusiveLock.Release();
+            await next.WaitAsync(Concurrency.HangTimeout);
+            exclusiveLock.Release();
+            Assert.True(await timedNext.WaitAsync(Concurrency.HangTimeout));
+            exclusiveLock.Release();
+            Assert.False(exclusiveLock.IsLocked);
+        }
+
+        output.WriteLine($"racer granted {granted}, timed out {timedOut}");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task ExclusiveLock_SyncAndAsyncHolders_AreMutuallyExclusive()
     {
         const int perWorker = 20_000;

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reflection;
+using Pipeline.Primitives.Internal;
 using Xunit.Abstractions;
 
 namespace Pipeline.Primitives.Tests;
@@ -388,6 +390,45 @@ public class RaceTests(ITestOutputHelper output)
         output.WriteLine($"racer granted {granted}, timed out {timedOut}");
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task ExclusiveLockAcquireAsync_StaleTimerTickOfTheReusedWaiter_DoesNotEndTheNextWait()
+    {
+        // White-box: the interleaving needs a timed wait's timer tick to stall between its deadline
+        // check and the wait queue's lock while the wait is granted, consumed, and its pooled node
+        // reused by the next wait. The test holds that internal lock (visible to this assembly)
+        // while the tick fires, then performs the grant, the consumption and the next wait. (Were a
+        // fix to make the consumption wait for the tick, that wait would need this lock: the test
+        // would then time out here and should release the lock before consuming.)
+        var exclusiveLock = new ExclusiveLock();
+        var queue = (WaitQueue)typeof(ExclusiveLock)
+            .GetFields(BindingFlags.Instance | BindingFlags.NonPublic)
+            .Single(field => field.FieldType == typeof(WaitQueue))
+            .GetValue(exclusiveLock)!;
+        exclusiveLock.Acquire();
+        var timed = exclusiveLock.TryAcquireAsync(TimeSpan.FromMilliseconds(20));
+
+        var next = await Concurrency.Run(() =>
+        {
+            using (queue.Sync.EnterScope())
+            {
+                // Time itself is under test: the timer fires during this sleep and its tick stalls on the lock.
+                Thread.Sleep(300);
+                exclusiveLock.Release();
+                // Consumed right here, under the lock, so its node goes back to the pool for the next wait.
+                Assert.True(Concurrency.CompletedResult(timed), "The timed wait should have been granted.");
+                return exclusiveLock.AcquireAsync().AsTask();
+            }
+        }).WaitAsync(Concurrency.HangTimeout);
+
+        // The timed wait's holder still holds the lock, so the next wait must stay pending.
+        var ended = await Task.WhenAny(next, Task.Delay(300));
+        Assert.False(ended == next, "A stale timer tick ended an untimed wait: it reports the lock acquired while another holder has it.");
+        exclusiveLock.Release();
+        await next.WaitAsync(Concurrency.HangTimeout);
+        exclusiveLock.Release();
+        Assert.False(exclusiveLock.IsLocked);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task ExclusiveLock_SyncAndAsyncHolders_AreMutuallyExclusive()
     {
@@ -451,6 +492,61 @@ public class RaceTests(ITestOutputHelper output)
 
         Assert.Equal(0, overlaps);
         Assert.Equal(4 * perWorker, counter);
+        Assert.False(exclusiveLock.IsLocked);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ExclusiveLock_TimedAndUntimedAsyncHoldersUnderContention_AreMutuallyExclusive()
+    {
+        // Timed waits time out all the time here, often just as they are granted, and their pooled
+        // nodes are reused at once by other waits: a wait must end only by its own grant or deadline.
+        var exclusiveLock = new ExclusiveLock();
+        var stop = Stopwatch.StartNew();
+        var duration = TimeSpan.FromSeconds(2);
+        var inside = 0;
+        var overlaps = 0;
+        var holds = 0;
+        var timeouts = 0;
+
+        async Task Hold()
+        {
+            if (Interlocked.Increment(ref inside) != 1)
+            {
+                Interlocked.Increment(ref overlaps);
+            }
+
+            Interlocked.Increment(ref holds);
+            await Task.Yield();
+            SpinFor(Random.Shared.Next(0, 500));
+            Interlocked.Decrement(ref inside);
+            exclusiveLock.Release();
+        }
+
+        var flows = Enumerable.Range(0, 8).Select(index => Task.Run(async () =>
+        {
+            var random = new Random(index);
+            while (stop.Elapsed < duration)
+            {
+                if (index % 2 == 0)
+                {
+                    await exclusiveLock.AcquireAsync();
+                    await Hold();
+                }
+                else if (await exclusiveLock.TryAcquireAsync(TimeSpan.FromMilliseconds(random.Next(1, 3))))
+                {
+                    await Hold();
+                }
+                else
+                {
+                    Interlocked.Increment(ref timeouts);
+                }
+            }
+        })).ToArray();
+
+        await Task.WhenAll(flows).WaitAsync(TimeSpan.FromSeconds(50));
+
+        output.WriteLine($"holds {holds}, timeouts {timeouts}");
+        Assert.Equal(0, overlaps);
         Assert.False(exclusiveLock.IsLocked);
     }
 

@@ -429,6 +429,35 @@ public class RaceTests(ITestOutputHelper output)
         Assert.False(exclusiveLock.IsLocked);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task CountingSemaphoreAcquireAsync_StaleTimerTickOfTheReusedWaiter_DoesNotEndTheNextWait()
+    {
+        // White-box, as the ExclusiveLock test above: a stale tick must not hand out a permit that was never released.
+        var semaphore = new CountingSemaphore(0);
+        var queue = (WaitQueue)typeof(CountingSemaphore)
+            .GetFields(BindingFlags.Instance | BindingFlags.NonPublic)
+            .Single(field => field.FieldType == typeof(WaitQueue))
+            .GetValue(semaphore)!;
+        var timed = semaphore.TryAcquireAsync(TimeSpan.FromMilliseconds(20));
+
+        var next = await Concurrency.Run(() =>
+        {
+            using (queue.Sync.EnterScope())
+            {
+                Thread.Sleep(300);
+                semaphore.Release();
+                Assert.True(Concurrency.CompletedResult(timed), "The timed wait should have been granted.");
+                return semaphore.AcquireAsync().AsTask();
+            }
+        }).WaitAsync(Concurrency.HangTimeout);
+
+        var ended = await Task.WhenAny(next, Task.Delay(300));
+        Assert.False(ended == next, "A stale timer tick ended an untimed wait: it reports a permit that was never released.");
+        semaphore.Release();
+        await next.WaitAsync(Concurrency.HangTimeout);
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task ExclusiveLock_SyncAndAsyncHolders_AreMutuallyExclusive()
     {

@@ -8,9 +8,10 @@ public class AllocationTests
 {
     private const int Iterations = 1_000;
 
-    [Fact]
-    public void ExclusiveLock_AcquireRelease_AllocatesNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task ExclusiveLock_AcquireRelease_AllocatesNothing()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         AssertAllocatesNothing(() =>
@@ -20,9 +21,10 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void ExclusiveLock_AcquireAsyncRelease_AllocatesNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task ExclusiveLock_AcquireAsyncRelease_AllocatesNothing()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         AssertAllocatesNothing(() =>
@@ -32,9 +34,10 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void ExclusiveLock_TryAcquireRelease_AllocatesNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task ExclusiveLock_TryAcquireRelease_AllocatesNothing()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         AssertAllocatesNothing(() =>
@@ -46,9 +49,10 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void ExclusiveLock_TryAcquireAsyncRelease_AllocatesNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task ExclusiveLock_TryAcquireAsyncRelease_AllocatesNothing()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         AssertAllocatesNothing(() =>
@@ -58,9 +62,10 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void ExclusiveLock_LockScopes_AllocateNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task ExclusiveLock_LockScopes_AllocateNothing()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         AssertAllocatesNothing(() =>
@@ -75,9 +80,10 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void ReentrantLock_AcquireRelease_AllocatesNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task ReentrantLock_AcquireRelease_AllocatesNothing()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         AssertAllocatesNothing(() =>
@@ -94,17 +100,24 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void CountingSemaphore_AcquireRelease_AllocatesNothing() =>
-        AssertSemaphoreAllocatesNothing(new CountingSemaphore(1));
-
-    [Fact]
-    public void BoundedSemaphore_AcquireRelease_AllocatesNothing() =>
-        AssertSemaphoreAllocatesNothing(new BoundedSemaphore(1));
-
-    [Fact]
-    public void Event_SetAndWaitWhileSet_AllocatesNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task CountingSemaphore_AcquireRelease_AllocatesNothing()
     {
+        await Task.Yield();
+        AssertSemaphoreAllocatesNothing(new CountingSemaphore(1));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task BoundedSemaphore_AcquireRelease_AllocatesNothing()
+    {
+        await Task.Yield();
+        AssertSemaphoreAllocatesNothing(new BoundedSemaphore(1));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Event_SetAndWaitWhileSet_AllocatesNothing()
+    {
+        await Task.Yield();
         var signal = new Event();
         signal.Set();
 
@@ -118,9 +131,10 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void Condition_LockMembersUncontended_AllocateNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task Condition_LockMembersUncontended_AllocateNothing()
     {
+        await Task.Yield();
         var condition = new Condition();
 
         AssertAllocatesNothing(() =>
@@ -132,9 +146,10 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void BoundedQueue_PutAndTakeUncontended_AllocateNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task BoundedQueue_PutAndTakeUncontended_AllocateNothing()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(4);
 
         AssertAllocatesNothing(() =>
@@ -149,9 +164,10 @@ public class AllocationTests
     }
 
     // Issue 3: async waiters are pooled IValueTaskSource nodes, no allocation per wait in steady state.
-    [Fact]
-    public void ExclusiveLock_AcquireAsyncWaitingThenGranted_AllocatesNothingInSteadyState()
+    [Fact(Timeout = 30_000)]
+    public async Task ExclusiveLock_AcquireAsyncWaitingThenGranted_AllocatesNothingInSteadyState()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         AssertAllocatesNothing(() =>
@@ -165,9 +181,10 @@ public class AllocationTests
         });
     }
 
-    [Fact]
-    public void CountingSemaphore_AcquireAsyncWaitingThenGranted_AllocatesNothingInSteadyState()
+    [Fact(Timeout = 30_000)]
+    public async Task CountingSemaphore_AcquireAsyncWaitingThenGranted_AllocatesNothingInSteadyState()
     {
+        await Task.Yield();
         var semaphore = new CountingSemaphore(0);
 
         AssertAllocatesNothing(() =>

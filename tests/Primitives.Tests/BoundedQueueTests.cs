@@ -6,19 +6,21 @@ public class BoundedQueueTests
 {
     private static readonly TimeSpan NegativeTimeout = TimeSpan.FromMilliseconds(-2);
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData(0)]
     [InlineData(-1)]
-    public void Constructor_CapacityBelowOne_ThrowsArgumentExceptionNamingIt(int capacity)
+    public async Task Constructor_CapacityBelowOne_ThrowsArgumentExceptionNamingIt(int capacity)
     {
+        await Task.Yield();
         var exception = Assert.ThrowsAny<ArgumentException>(() => new BoundedQueue<int>(capacity));
 
         Assert.Equal("capacity", exception.ParamName);
     }
 
-    [Fact]
-    public void Constructor_Valid_IsEmptyAndOpen()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_Valid_IsEmptyAndOpen()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(3);
 
         Assert.Equal(3, queue.Capacity);
@@ -27,17 +29,19 @@ public class BoundedQueueTests
     }
 
     // test_queue_task_done
-    [Fact]
-    public void TaskDone_OnAFreshQueue_ThrowsInvalidOperation()
+    [Fact(Timeout = 30_000)]
+    public async Task TaskDone_OnAFreshQueue_ThrowsInvalidOperation()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(1);
 
         Assert.Throws<InvalidOperationException>(queue.TaskDone);
     }
 
-    [Fact]
-    public void TaskDone_MoreOftenThanItemsTaken_ThrowsInvalidOperation()
+    [Fact(Timeout = 30_000)]
+    public async Task TaskDone_MoreOftenThanItemsTaken_ThrowsInvalidOperation()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(3);
         queue.Put(1);
         queue.Put(2);
@@ -50,9 +54,10 @@ public class BoundedQueueTests
     }
 
     // test_queue_join (run twice)
-    [Fact]
-    public void Join_WorkersMarkEveryItemDone_ReturnsOnceAllAreProcessed()
+    [Fact(Timeout = 30_000)]
+    public async Task Join_WorkersMarkEveryItemDone_ReturnsOnceAllAreProcessed()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(10);
         var total = 0;
         var workers = Enumerable.Range(0, 2).Select(_ => Concurrency.Run(() =>
@@ -108,9 +113,10 @@ public class BoundedQueueTests
         Concurrency.Completed(queue.JoinAsync());
     }
 
-    [Fact]
-    public void Join_NothingOutstanding_ReturnsAtOnce()
+    [Fact(Timeout = 30_000)]
+    public async Task Join_NothingOutstanding_ReturnsAtOnce()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(1);
 
         Concurrency.AssertCompletes(Concurrency.Run(() => queue.Join()));
@@ -143,9 +149,10 @@ public class BoundedQueueTests
     }
 
     // test_basic (basic_queue_test, run twice on Queue(5))
-    [Fact]
-    public void PutAndTake_BasicScenario_KeepsFifoOrderAndBlocksWhenFullOrEmpty()
+    [Fact(Timeout = 30_000)]
+    public async Task PutAndTake_BasicScenario_KeepsFifoOrderAndBlocksWhenFullOrEmpty()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(5);
 
         BasicQueueTest(queue);
@@ -153,9 +160,10 @@ public class BoundedQueueTests
     }
 
     // test_negative_timeout_raises_exception
-    [Fact]
-    public void TryPutAndTryTake_NegativeTimeout_ThrowArgumentOutOfRangeEvenWhenTheyCouldSucceed()
+    [Fact(Timeout = 30_000)]
+    public async Task TryPutAndTryTake_NegativeTimeout_ThrowArgumentOutOfRangeEvenWhenTheyCouldSucceed()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(5);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => queue.TryPut(1, NegativeTimeout));
@@ -168,9 +176,10 @@ public class BoundedQueueTests
     }
 
     // test_nowait
-    [Fact]
-    public void TryPutAndTryTake_WithoutTimeout_FailWhenFullOrEmpty()
+    [Fact(Timeout = 30_000)]
+    public async Task TryPutAndTryTake_WithoutTimeout_FailWhenFullOrEmpty()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(5);
 
         for (var i = 0; i < 5; i++)
@@ -189,9 +198,10 @@ public class BoundedQueueTests
         Assert.Equal(0, queue.Count);
     }
 
-    [Fact]
-    public void TryPutAndTryTake_ZeroTimeout_NeverWait()
+    [Fact(Timeout = 30_000)]
+    public async Task TryPutAndTryTake_ZeroTimeout_NeverWait()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(1);
         var clock = Stopwatch.StartNew();
 
@@ -204,9 +214,10 @@ public class BoundedQueueTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1));
     }
 
-    [Fact]
-    public void TryPutAndTryTake_InfiniteTimeout_WaitForTheOtherSide()
+    [Fact(Timeout = 30_000)]
+    public async Task TryPutAndTryTake_InfiniteTimeout_WaitForTheOtherSide()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(1);
         var taker = Waiter.Start(waiter =>
         {
@@ -221,9 +232,10 @@ public class BoundedQueueTests
         Assert.Equal(7, taker.Result<int>());
     }
 
-    [Fact]
-    public void TryPut_TimedOut_DoesNotAddTheItem()
+    [Fact(Timeout = 30_000)]
+    public async Task TryPut_TimedOut_DoesNotAddTheItem()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(1);
         queue.Put(1);
         var timeout = TimeSpan.FromMilliseconds(100);
@@ -237,9 +249,10 @@ public class BoundedQueueTests
         Assert.False(queue.TryTake(out _));
     }
 
-    [Fact]
-    public void TryTake_TimedOut_ReturnsFalseAfterTheTimeout()
+    [Fact(Timeout = 30_000)]
+    public async Task TryTake_TimedOut_ReturnsFalseAfterTheTimeout()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(1);
         var timeout = TimeSpan.FromMilliseconds(100);
         var clock = Stopwatch.StartNew();
@@ -251,9 +264,10 @@ public class BoundedQueueTests
         Assert.Equal(1, queue.Count);
     }
 
-    [Fact]
-    public void PutAsyncAndTakeAsync_Uncontended_CompleteSynchronously()
+    [Fact(Timeout = 30_000)]
+    public async Task PutAsyncAndTakeAsync_Uncontended_CompleteSynchronously()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(2);
 
         Concurrency.Completed(queue.PutAsync(1));
@@ -286,9 +300,10 @@ public class BoundedQueueTests
     }
 
     // BaseSimpleQueueTest.test_references
-    [Fact]
-    public void Take_ItemTaken_QueueNoLongerReferencesIt()
+    [Fact(Timeout = 30_000)]
+    public async Task Take_ItemTaken_QueueNoLongerReferencesIt()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<object>(4);
 
         var taken = PutAndTakeOne(queue);
@@ -336,9 +351,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_nonempty
-    [Fact]
-    public void Shutdown_NonEmptyQueue_TakersDrainThenThrow()
+    [Fact(Timeout = 30_000)]
+    public async Task Shutdown_NonEmptyQueue_TakersDrainThenThrow()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("data");
 
@@ -349,9 +365,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_immediate
-    [Fact]
-    public void ShutdownNow_NonEmptyQueue_ReturnsTheItemsAndTakersThrow()
+    [Fact(Timeout = 30_000)]
+    public async Task ShutdownNow_NonEmptyQueue_ReturnsTheItemsAndTakersThrow()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("data");
 
@@ -363,9 +380,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_allowed_transitions
-    [Fact]
-    public void Shutdown_RepeatedInAnyMode_IsAllowed()
+    [Fact(Timeout = 30_000)]
+    public async Task Shutdown_RepeatedInAnyMode_IsAllowed()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(2);
         Assert.False(queue.IsShutdown);
 
@@ -403,9 +421,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_immediate_all_methods_in_one_thread
-    [Fact]
-    public void ShutdownNow_EveryMemberInOneThread_BehavesAsDocumented()
+    [Fact(Timeout = 30_000)]
+    public async Task ShutdownNow_EveryMemberInOneThread_BehavesAsDocumented()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("Y");
         queue.Put("Z");
@@ -420,9 +439,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_get
-    [Fact]
-    public void Shutdown_FullQueueWithThreeTakers_TwoGetItemsAndOneIsRefused()
+    [Fact(Timeout = 30_000)]
+    public async Task Shutdown_FullQueueWithThreeTakers_TwoGetItemsAndOneIsRefused()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("Y");
         queue.Put("Z");
@@ -444,9 +464,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_immediate_get
-    [Fact]
-    public void ShutdownNow_FullQueue_TakersAreRefused()
+    [Fact(Timeout = 30_000)]
+    public async Task ShutdownNow_FullQueue_TakersAreRefused()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("Y");
         queue.Put("Z");
@@ -460,11 +481,12 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_put / test_shutdown_immediate_put
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData(false)]
     [InlineData(true)]
-    public void Shutdown_PuttersBlockedOnAFullQueue_AreRefused(bool immediate)
+    public async Task Shutdown_PuttersBlockedOnAFullQueue_AreRefused(bool immediate)
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("Y");
         queue.Put("Z");
@@ -513,9 +535,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_join
-    [Fact]
-    public void Shutdown_JoinersWaitUntilTheRemainingItemIsDone()
+    [Fact(Timeout = 30_000)]
+    public async Task Shutdown_JoinersWaitUntilTheRemainingItemIsDone()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("Y");
         var joiners = Enumerable.Range(0, 2).Select(_ => Waiter.Start(waiter =>
@@ -534,9 +557,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_immediate_join
-    [Fact]
-    public void ShutdownNow_JoinersBlockedOnQueuedItems_AreReleased()
+    [Fact(Timeout = 30_000)]
+    public async Task ShutdownNow_JoinersBlockedOnQueuedItems_AreReleased()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("Y");
         var joiners = Enumerable.Range(0, 2).Select(_ => Waiter.Start(waiter =>
@@ -553,11 +577,12 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_put_join / test_shutdown_immediate_put_join
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData(false)]
     [InlineData(true)]
-    public void Shutdown_PutterRefusedWhileAJoinerWaits_JoinerReturnsOnceTheItemIsAccountedFor(bool immediate)
+    public async Task Shutdown_PutterRefusedWhileAJoinerWaits_JoinerReturnsOnceTheItemIsAccountedFor(bool immediate)
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("Y");
         var joiner = Waiter.Start(waiter =>
@@ -586,9 +611,10 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_get_task_done_join
-    [Fact]
-    public void Shutdown_TakersMarkDoneWhileJoinersWait_AllSucceed()
+    [Fact(Timeout = 30_000)]
+    public async Task Shutdown_TakersMarkDoneWhileJoinersWait_AllSucceed()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<string>(2);
         queue.Put("Y");
         queue.Put("Z");
@@ -612,11 +638,12 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_pending_get
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData(false)]
     [InlineData(true)]
-    public void Shutdown_TakerBlockedOnAnEmptyQueue_IsRefused(bool immediate)
+    public async Task Shutdown_TakerBlockedOnAnEmptyQueue_IsRefused(bool immediate)
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(2);
         var taker = Waiter.Start(waiter =>
         {
@@ -677,11 +704,12 @@ public class BoundedQueueTests
     }
 
     // test_shutdown_all_methods_in_many_threads (+ _immediate_)
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData(false)]
     [InlineData(true)]
-    public void Shutdown_WhileManyThreadsPutAndTake_EveryoneSeesShutdownAndNoItemIsLost(bool immediate)
+    public async Task Shutdown_WhileManyThreadsPutAndTake_EveryoneSeesShutdownAndNoItemIsLost(bool immediate)
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(4);
         var put = 0;
         var taken = 0;
@@ -746,9 +774,10 @@ public class BoundedQueueTests
         Assert.Equal(Volatile.Read(ref put), Volatile.Read(ref taken) + undelivered);
     }
 
-    [Fact]
-    public void Take_CancelledWhileWaiting_ThrowsAndTakesNothing()
+    [Fact(Timeout = 30_000)]
+    public async Task Take_CancelledWhileWaiting_ThrowsAndTakesNothing()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(2);
         using var cancellation = new CancellationTokenSource();
         var taker = Waiter.Start(waiter =>
@@ -790,9 +819,10 @@ public class BoundedQueueTests
         Assert.Equal(0, queue.Count);
     }
 
-    [Fact]
-    public void Put_CancelledWhileWaiting_ThrowsAndDoesNotAddTheItem()
+    [Fact(Timeout = 30_000)]
+    public async Task Put_CancelledWhileWaiting_ThrowsAndDoesNotAddTheItem()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(1);
         queue.Put(1);
         using var cancellation = new CancellationTokenSource();
@@ -885,9 +915,10 @@ public class BoundedQueueTests
         await Task.WhenAll(putters).WaitAsync(Concurrency.HangTimeout);
     }
 
-    [Fact]
-    public void Take_SeveralThreads_ServedInArrivalOrder()
+    [Fact(Timeout = 30_000)]
+    public async Task Take_SeveralThreads_ServedInArrivalOrder()
     {
+        await Task.Yield();
         var queue = new BoundedQueue<int>(4);
         var takers = new List<Waiter>();
         for (var index = 0; index < 3; index++)

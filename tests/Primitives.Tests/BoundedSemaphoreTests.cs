@@ -6,44 +6,49 @@ public class BoundedSemaphoreTests : SemaphoreTestBase
 
     protected override CountingSemaphore CreateDefault() => new BoundedSemaphore();
 
-    [Fact]
-    public void Constructor_Default_IsOneOfOne()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_Default_IsOneOfOne()
     {
+        await Task.Yield();
         var semaphore = new BoundedSemaphore();
 
         Assert.Equal(1, semaphore.CurrentCount);
         Assert.Equal(1, semaphore.MaxCount);
     }
 
-    [Fact]
-    public void Constructor_InitialCountOnly_UsesItAsMaxCount()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_InitialCountOnly_UsesItAsMaxCount()
     {
+        await Task.Yield();
         var semaphore = new BoundedSemaphore(3);
 
         Assert.Equal(3, semaphore.CurrentCount);
         Assert.Equal(3, semaphore.MaxCount);
     }
 
-    [Fact]
-    public void Constructor_InitialCountAboveMax_ThrowsArgumentExceptionNamingIt()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_InitialCountAboveMax_ThrowsArgumentExceptionNamingIt()
     {
+        await Task.Yield();
         var exception = Assert.ThrowsAny<ArgumentException>(() => new BoundedSemaphore(3, 2));
 
         Assert.Contains(exception.ParamName, new[] { "initialCount", "maxCount" });
     }
 
-    [Fact]
-    public void Constructor_NegativeInitialCountOnly_ThrowsArgumentOutOfRange()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_NegativeInitialCountOnly_ThrowsArgumentOutOfRange()
     {
+        await Task.Yield();
         var exception = Assert.Throws<ArgumentOutOfRangeException>(() => new BoundedSemaphore(-1));
 
         Assert.Equal("initialCount", exception.ParamName);
     }
 
     // BoundedSemaphoreTests.test_release_unacquired
-    [Fact]
-    public void Release_Unacquired_ThrowsSemaphoreFull()
+    [Fact(Timeout = 30_000)]
+    public async Task Release_Unacquired_ThrowsSemaphoreFull()
     {
+        await Task.Yield();
         var semaphore = new BoundedSemaphore();
 
         Assert.Throws<SemaphoreFullException>(() => semaphore.Release());
@@ -54,9 +59,10 @@ public class BoundedSemaphoreTests : SemaphoreTestBase
         Assert.Equal(1, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void Release_PastMaxCount_ThrowsSemaphoreFullLeavingTheCount()
+    [Fact(Timeout = 30_000)]
+    public async Task Release_PastMaxCount_ThrowsSemaphoreFullLeavingTheCount()
     {
+        await Task.Yield();
         var semaphore = new BoundedSemaphore(0, 2);
 
         Assert.Throws<SemaphoreFullException>(() => semaphore.Release(3));
@@ -68,9 +74,10 @@ public class BoundedSemaphoreTests : SemaphoreTestBase
         Assert.Equal(2, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void Release_PastMaxCountThroughACountingSemaphoreVariable_StillThrows()
+    [Fact(Timeout = 30_000)]
+    public async Task Release_PastMaxCountThroughACountingSemaphoreVariable_StillThrows()
     {
+        await Task.Yield();
         CountingSemaphore semaphore = new BoundedSemaphore(2);
         semaphore.Acquire();
 

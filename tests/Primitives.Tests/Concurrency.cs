@@ -4,7 +4,10 @@ namespace Pipeline.Primitives.Tests;
 
 /// <summary>
 /// Shared helpers for tests that run blocking waits on dedicated threads. Every wait here has a
-/// hard bound, so a deadlock fails a test instead of hanging the run.
+/// hard bound, so a deadlock fails a test instead of hanging the run. Tests that call blocking
+/// members on their own thread are async with a <c>Timeout</c> and start with
+/// <c>await Task.Yield()</c>: xunit enforces the timeout only on the returned task, so the body
+/// must run after the method has returned it.
 /// </summary>
 internal static class Concurrency
 {

@@ -12,9 +12,10 @@ public class ConditionTests
     public static TheoryData<string> AsyncLockKinds => ["default", "exclusive"];
 
     // ConditionTests.test_acquire (Condition(Lock()))
-    [Fact]
-    public void Acquire_ExclusiveLockCondition_LocksAndReleasesTheUnderlyingLock()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_ExclusiveLockCondition_LocksAndReleasesTheUnderlyingLock()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         var condition = new Condition(exclusiveLock);
 
@@ -38,9 +39,10 @@ public class ConditionTests
     }
 
     // ConditionTests.test_acquire (the default, reentrant in CPython, here built on a ReentrantLock)
-    [Fact]
-    public void Acquire_ReentrantLockCondition_IsReentrant()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_ReentrantLockCondition_IsReentrant()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         var condition = new Condition(reentrantLock);
 
@@ -83,9 +85,10 @@ public class ConditionTests
     }
 
     // ConditionAsRLockTests: the lock members of a Condition behave as its lock's
-    [Fact]
-    public void TryAcquire_DefaultConditionHeldByAnotherThread_ReturnsFalse()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_DefaultConditionHeldByAnotherThread_ReturnsFalse()
     {
+        await Task.Yield();
         var condition = new Condition();
         condition.Acquire();
 
@@ -96,10 +99,11 @@ public class ConditionTests
     }
 
     // ConditionAsRLockTests.test_acquire_contended: the lock members block like the lock's own
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Acquire_Contended_BlocksEveryWaiterUntilRelease(string kind)
+    public async Task Acquire_Contended_BlocksEveryWaiterUntilRelease(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
         condition.Acquire();
         var waiters = Enumerable.Range(0, 3).Select(_ => Waiter.Start(waiter =>
@@ -118,10 +122,11 @@ public class ConditionTests
     }
 
     // ConditionAsRLockTests.test_with
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Lock_BodyThrows_ReleasesTheConditionsLock(string kind)
+    public async Task Lock_BodyThrows_ReleasesTheConditionsLock(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
 
         Assert.Throws<DivideByZeroException>(void () =>
@@ -136,10 +141,11 @@ public class ConditionTests
     }
 
     // ConditionTests.test_unacquired_wait
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_WithoutTheLock_ThrowsSynchronizationLockException(string kind)
+    public async Task Wait_WithoutTheLock_ThrowsSynchronizationLockException(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         var condition = subject.Condition;
 
@@ -165,9 +171,10 @@ public class ConditionTests
         Assert.True(condition.TryAcquire());
     }
 
-    [Fact]
-    public void Wait_ReentrantLockHeldByAnotherThread_ThrowsSynchronizationLockException()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_ReentrantLockHeldByAnotherThread_ThrowsSynchronizationLockException()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         var condition = new Condition(reentrantLock);
         Concurrency.AssertCompletes(Concurrency.Run(() => reentrantLock.Acquire()));
@@ -177,10 +184,11 @@ public class ConditionTests
     }
 
     // ConditionTests.test_unacquired_notify
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Notify_WithoutTheLock_ThrowsSynchronizationLockException(string kind)
+    public async Task Notify_WithoutTheLock_ThrowsSynchronizationLockException(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
 
         Assert.Throws<SynchronizationLockException>(() => condition.Notify());
@@ -189,10 +197,11 @@ public class ConditionTests
     }
 
     // ConditionTests.test_notify (_check_notify, run twice on the same condition)
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Notify_FiveWaiters_WakesExactlyTheRequestedNumberOldestFirst(string kind)
+    public async Task Notify_FiveWaiters_WakesExactlyTheRequestedNumberOldestFirst(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
 
         CheckNotify(condition);
@@ -200,10 +209,11 @@ public class ConditionTests
     }
 
     // ConditionTests.test_timeout
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_TimeoutWithoutNotify_ReturnsFalseAfterTheTimeoutHoldingTheLock(string kind)
+    public async Task Wait_TimeoutWithoutNotify_ReturnsFalseAfterTheTimeoutHoldingTheLock(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         var timeout = TimeSpan.FromMilliseconds(300);
         var waiters = Enumerable.Range(0, 5).Select(_ => Concurrency.Run(() =>
@@ -244,10 +254,11 @@ public class ConditionTests
     }
 
     // ConditionTests.test_waitfor
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void WaitFor_NotifiedAfterEachChange_ReturnsOnceThePredicateHolds(string kind)
+    public async Task WaitFor_NotifiedAfterEachChange_ReturnsOnceThePredicateHolds(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
         var state = 0;
         var evaluations = 0;
@@ -270,10 +281,11 @@ public class ConditionTests
         Assert.Equal(5, evaluations);
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void WaitFor_TimedAndNotifiedAfterEachChange_ReturnsTrue(string kind)
+    public async Task WaitFor_TimedAndNotifiedAfterEachChange_ReturnsTrue(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
         var state = 0;
         var evaluations = 0;
@@ -344,10 +356,11 @@ public class ConditionTests
     }
 
     // ConditionTests.test_waitfor_timeout
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void WaitFor_PredicateNeverTrue_ReturnsFalseAfterTheTimeout(string kind)
+    public async Task WaitFor_PredicateNeverTrue_ReturnsFalseAfterTheTimeout(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         var condition = subject.Condition;
         var timeout = TimeSpan.FromMilliseconds(200);
@@ -394,10 +407,11 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void WaitFor_PredicateAlreadyTrue_ReturnsAtOnceWithoutANotify(string kind)
+    public async Task WaitFor_PredicateAlreadyTrue_ReturnsAtOnceWithoutANotify(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         subject.Condition.Acquire();
 
@@ -425,10 +439,11 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void WaitFor_StateChangedWithoutNotify_ReturnsThePredicatesLastValueAfterTheTimeout(string kind)
+    public async Task WaitFor_StateChangedWithoutNotify_ReturnsThePredicatesLastValueAfterTheTimeout(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
         var ready = false;
         var waiter = Waiter.Start(waiter =>
@@ -448,10 +463,11 @@ public class ConditionTests
         Assert.True(waiter.Result<bool>());
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void WaitFor_Always_EvaluatesThePredicateWhileHoldingTheLock(string kind)
+    public async Task WaitFor_Always_EvaluatesThePredicateWhileHoldingTheLock(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         var evaluations = 0;
         var unheld = 0;
@@ -479,10 +495,11 @@ public class ConditionTests
         Assert.Equal(0, unheld);
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_NegativeTimeout_ThrowsArgumentOutOfRangeAndKeepsTheLock(string kind)
+    public async Task Wait_NegativeTimeout_ThrowsArgumentOutOfRangeAndKeepsTheLock(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         subject.Condition.Acquire();
 
@@ -508,10 +525,11 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_ZeroTimeout_ReturnsFalseWithoutWaitingAndKeepsTheLock(string kind)
+    public async Task Wait_ZeroTimeout_ReturnsFalseWithoutWaitingAndKeepsTheLock(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         subject.Condition.Acquire();
         var clock = Stopwatch.StartNew();
@@ -536,10 +554,11 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_InfiniteTimeout_WaitsForANotify(string kind)
+    public async Task Wait_InfiniteTimeout_WaitsForANotify(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
         var waiter = StartWaiting(condition, () => condition.Wait(Timeout.InfiniteTimeSpan));
         waiter.AssertStaysBlocked();
@@ -551,10 +570,11 @@ public class ConditionTests
         Assert.True(waiter.Result<bool>());
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_PreCancelled_ThrowsAndKeepsTheLock(string kind)
+    public async Task Wait_PreCancelled_ThrowsAndKeepsTheLock(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         subject.Condition.Acquire();
 
@@ -581,10 +601,11 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_CancelledWhileWaiting_ThrowsHoldingTheLockAgain(string kind)
+    public async Task Wait_CancelledWhileWaiting_ThrowsHoldingTheLockAgain(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         using var cancellation = new CancellationTokenSource();
         var waiter = StartWaiting(subject.Condition, () =>
@@ -628,10 +649,11 @@ public class ConditionTests
         Assert.True(subject.Condition.TryAcquire());
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_CancelledWhileWaiting_DoesNotSwallowALaterNotify(string kind)
+    public async Task Wait_CancelledWhileWaiting_DoesNotSwallowALaterNotify(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
         using var cancellation = new CancellationTokenSource();
         var cancelled = StartWaiting(condition, () => condition.Wait(cancellation.Token));
@@ -646,10 +668,11 @@ public class ConditionTests
         Assert.True(other.Result<bool>());
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Wait_CancelledRightAfterBeingNotified_PassesTheNotificationOn(string kind)
+    public async Task Wait_CancelledRightAfterBeingNotified_PassesTheNotificationOn(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
         using var cancellation = new CancellationTokenSource();
         var first = StartWaiting(condition, () => condition.Wait(cancellation.Token));
@@ -717,12 +740,13 @@ public class ConditionTests
         Assert.True(condition.TryAcquire());
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData("notified")]
     [InlineData("timed out")]
     [InlineData("cancelled")]
-    public void Wait_EveryExitOnAReentrantLock_RestoresTheRecursionDepth(string exit)
+    public async Task Wait_EveryExitOnAReentrantLock_RestoresTheRecursionDepth(string exit)
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         var condition = new Condition(reentrantLock);
         using var cancellation = new CancellationTokenSource();
@@ -766,9 +790,10 @@ public class ConditionTests
         Assert.True(condition.TryAcquire());
     }
 
-    [Fact]
-    public void Wait_ReentrantLockHeldSeveralTimes_FullyReleasesWhileWaiting()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_ReentrantLockHeldSeveralTimes_FullyReleasesWhileWaiting()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         var condition = new Condition(reentrantLock);
         var waiter = Waiter.Start(waiter =>
@@ -810,10 +835,11 @@ public class ConditionTests
         Assert.Equal(1, reentrantLock.RecursionCount);
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Notify_WithNoWaiters_IsNotRemembered(string kind)
+    public async Task Notify_WithNoWaiters_IsNotRemembered(string kind)
     {
+        await Task.Yield();
         var subject = Subject.Create(kind);
         subject.Condition.Acquire();
         subject.Condition.Notify();
@@ -856,10 +882,11 @@ public class ConditionTests
         Assert.True(condition.TryAcquire());
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllLockKinds))]
-    public void Notify_SyncWaiters_WakesTheOldestFirst(string kind)
+    public async Task Notify_SyncWaiters_WakesTheOldestFirst(string kind)
     {
+        await Task.Yield();
         var condition = Subject.Create(kind).Condition;
         var woken = new List<int>();
         var waiters = Enumerable.Range(0, 3).Select(id => StartWaiting(condition, () =>

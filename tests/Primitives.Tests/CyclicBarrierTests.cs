@@ -8,25 +8,28 @@ public class CyclicBarrierTests
     private const int Parties = 5;
 
     // test_constructor
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData(0)]
     [InlineData(-1)]
-    public void Constructor_LessThanOneParty_ThrowsArgumentExceptionNamingIt(int parties)
+    public async Task Constructor_LessThanOneParty_ThrowsArgumentExceptionNamingIt(int parties)
     {
+        await Task.Yield();
         var exception = Assert.ThrowsAny<ArgumentException>(() => new CyclicBarrier(parties));
 
         Assert.Equal("parties", exception.ParamName);
     }
 
-    [Fact]
-    public void Constructor_NegativeDefaultTimeout_ThrowsArgumentOutOfRange()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_NegativeDefaultTimeout_ThrowsArgumentOutOfRange()
     {
+        await Task.Yield();
         Assert.Throws<ArgumentOutOfRangeException>(() => new CyclicBarrier(2, timeout: TimeSpan.FromMilliseconds(-2)));
     }
 
-    [Fact]
-    public void Constructor_Valid_ExposesPartiesAndStartsEmpty()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_Valid_ExposesPartiesAndStartsEmpty()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(3);
 
         Assert.Equal(3, barrier.Parties);
@@ -50,17 +53,26 @@ public class CyclicBarrierTests
     }
 
     // test_barrier
-    [Fact]
-    public void SignalAndWait_OnePass_AllPartiesMoveInLockstep() => MultiPass(1);
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_OnePass_AllPartiesMoveInLockstep()
+    {
+        await Task.Yield();
+        MultiPass(1);
+    }
 
     // test_barrier_10
-    [Fact]
-    public void SignalAndWait_TenPasses_BarrierIsReusable() => MultiPass(10);
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_TenPasses_BarrierIsReusable()
+    {
+        await Task.Yield();
+        MultiPass(10);
+    }
 
     // test_wait_return
-    [Fact]
-    public void SignalAndWait_EveryGeneration_HandsOutDistinctIndices()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_EveryGeneration_HandsOutDistinctIndices()
     {
+        await Task.Yield();
         const int generations = 20;
         var barrier = new CyclicBarrier(Parties);
         var indices = Enumerable.Range(0, generations).Select(_ => new ConcurrentBag<int>()).ToArray();
@@ -77,9 +89,10 @@ public class CyclicBarrierTests
     }
 
     // test_action
-    [Fact]
-    public void SignalAndWait_WithAction_RunsItOncePerGenerationBeforeAnyoneIsReleased()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_WithAction_RunsItOncePerGenerationBeforeAnyoneIsReleased()
     {
+        await Task.Yield();
         const int generations = 10;
         var actions = 0;
         var returned = 0;
@@ -109,9 +122,10 @@ public class CyclicBarrierTests
         Assert.Equal(0, releasedEarly);
     }
 
-    [Fact]
-    public void SignalAndWait_WithAction_TheActionRunsBeforeAnyPartyReturns()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_WithAction_TheActionRunsBeforeAnyPartyReturns()
     {
+        await Task.Yield();
         var partiesReturnedWhenActionRan = -1;
         var returned = 0;
         var barrier = new CyclicBarrier(3, () => partiesReturnedWhenActionRan = Volatile.Read(ref returned));
@@ -128,9 +142,10 @@ public class CyclicBarrierTests
     }
 
     // test_abort
-    [Fact]
-    public void Abort_InsteadOfWaiting_BreaksTheBarrierForEveryOtherParty()
+    [Fact(Timeout = 30_000)]
+    public async Task Abort_InsteadOfWaiting_BreaksTheBarrierForEveryOtherParty()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(Parties);
         var passed = 0;
         var broken = 0;
@@ -163,9 +178,10 @@ public class CyclicBarrierTests
     }
 
     // test_reset
-    [Fact]
-    public void Reset_WithPartiesWaiting_BreaksTheirWaitAndTheBarrierIsUsableAgain()
+    [Fact(Timeout = 30_000)]
+    public async Task Reset_WithPartiesWaiting_BreaksTheirWaitAndTheBarrierIsUsableAgain()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(Parties);
         var passed = 0;
         var broken = 0;
@@ -203,9 +219,10 @@ public class CyclicBarrierTests
     }
 
     // test_abort_and_reset
-    [Fact]
-    public void Reset_AfterAbort_MakesTheBarrierUsableAgain()
+    [Fact(Timeout = 30_000)]
+    public async Task Reset_AfterAbort_MakesTheBarrierUsableAgain()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(Parties);
         var lineUp = new CyclicBarrier(Parties);
         var passed = 0;
@@ -250,9 +267,10 @@ public class CyclicBarrierTests
     }
 
     // test_timeout
-    [Fact]
-    public void SignalAndWait_OnePartyLate_TimeoutBreaksTheBarrierForEveryone()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_OnePartyLate_TimeoutBreaksTheBarrierForEveryone()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(Parties);
         var broken = 0;
 
@@ -281,9 +299,10 @@ public class CyclicBarrierTests
     }
 
     // test_default_timeout
-    [Fact]
-    public void SignalAndWait_DefaultTimeout_BreaksTheBarrierAfterIt()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_DefaultTimeout_BreaksTheBarrierAfterIt()
     {
+        await Task.Yield();
         var timeout = TimeSpan.FromMilliseconds(100);
         var barrier = new CyclicBarrier(2, timeout: timeout);
         var clock = Stopwatch.StartNew();
@@ -308,9 +327,10 @@ public class CyclicBarrierTests
         Assert.True(barrier.IsBroken);
     }
 
-    [Fact]
-    public void SignalAndWait_ExplicitTimeout_OverridesTheDefault()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_ExplicitTimeout_OverridesTheDefault()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(2, timeout: TimeSpan.FromMilliseconds(50));
         var other = Waiter.Start(waiter =>
         {
@@ -327,9 +347,10 @@ public class CyclicBarrierTests
         Assert.Equal(0, other.Result<int>());
     }
 
-    [Fact]
-    public void SignalAndWait_ZeroTimeoutWhenNotLast_BreaksTheBarrierForAll()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_ZeroTimeoutWhenNotLast_BreaksTheBarrierForAll()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(3);
         var waiter = Waiter.Start(waiter =>
         {
@@ -359,9 +380,10 @@ public class CyclicBarrierTests
         Assert.True(barrier.IsBroken);
     }
 
-    [Fact]
-    public void SignalAndWait_ZeroTimeoutWhenLast_Passes()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_ZeroTimeoutWhenLast_Passes()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(2);
         var waiter = Waiter.Start(waiter =>
         {
@@ -392,9 +414,10 @@ public class CyclicBarrierTests
         Assert.Equal(0, barrier.WaitingCount);
     }
 
-    [Fact]
-    public void SignalAndWait_NegativeTimeout_ThrowsArgumentOutOfRangeWithoutArriving()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_NegativeTimeout_ThrowsArgumentOutOfRangeWithoutArriving()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(1);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => barrier.SignalAndWait(TimeSpan.FromMilliseconds(-2)));
@@ -414,9 +437,10 @@ public class CyclicBarrierTests
         Assert.Equal(0, barrier.WaitingCount);
     }
 
-    [Fact]
-    public void SignalAndWait_InfiniteTimeout_WaitsForTheOthers()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_InfiniteTimeout_WaitsForTheOthers()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(2, timeout: TimeSpan.FromMilliseconds(1));
         var waiter = Waiter.Start(waiter =>
         {
@@ -431,9 +455,10 @@ public class CyclicBarrierTests
         Assert.Equal(0, waiter.Result<int>());
     }
 
-    [Fact]
-    public void SignalAndWait_CancelledWhileWaiting_WithdrawsWithoutBreaking()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_CancelledWhileWaiting_WithdrawsWithoutBreaking()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(3);
         using var cancellation = new CancellationTokenSource();
         var cancelled = Waiter.Start(waiter =>
@@ -505,9 +530,10 @@ public class CyclicBarrierTests
         Assert.False(barrier.IsBroken);
     }
 
-    [Fact]
-    public void SignalAndWait_ActionThrows_RunnerGetsItAndOthersGetBrokenBarrier()
+    [Fact(Timeout = 30_000)]
+    public async Task SignalAndWait_ActionThrows_RunnerGetsItAndOthersGetBrokenBarrier()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(3, () => throw new DivideByZeroException());
         var others = Enumerable.Range(0, 2).Select(_ => Waiter.Start(waiter =>
         {
@@ -572,9 +598,10 @@ public class CyclicBarrierTests
         Assert.Equal([0, 1], (await Task.WhenAll(first, second).WaitAsync(Concurrency.HangTimeout)).Order());
     }
 
-    [Fact]
-    public void Reset_WithoutWaiters_KeepsTheBarrierUsable()
+    [Fact(Timeout = 30_000)]
+    public async Task Reset_WithoutWaiters_KeepsTheBarrierUsable()
     {
+        await Task.Yield();
         var barrier = new CyclicBarrier(1);
 
         barrier.Reset();

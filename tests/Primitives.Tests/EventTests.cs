@@ -7,9 +7,10 @@ public class EventTests
     private static readonly TimeSpan NegativeTimeout = TimeSpan.FromMilliseconds(-2);
 
     // test_is_set
-    [Fact]
-    public void SetAndClear_Repeated_ToggleIsSet()
+    [Fact(Timeout = 30_000)]
+    public async Task SetAndClear_Repeated_ToggleIsSet()
     {
+        await Task.Yield();
         var signal = new Event();
         Assert.False(signal.IsSet);
 
@@ -24,9 +25,10 @@ public class EventTests
         Assert.False(signal.IsSet);
     }
 
-    [Fact]
-    public void Constructor_InitiallySet_IsSet()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_InitiallySet_IsSet()
     {
+        await Task.Yield();
         var signal = new Event(initialState: true);
 
         Assert.True(signal.IsSet);
@@ -34,9 +36,10 @@ public class EventTests
     }
 
     // test_notify (_check_notify, then again after set(); clear())
-    [Fact]
-    public void Set_FiveThreadsWaitingTwice_ReleasesAllOfThemAndNoneBefore()
+    [Fact(Timeout = 30_000)]
+    public async Task Set_FiveThreadsWaitingTwice_ReleasesAllOfThemAndNoneBefore()
     {
+        await Task.Yield();
         var signal = new Event();
 
         CheckNotify(signal);
@@ -46,9 +49,10 @@ public class EventTests
     }
 
     // test_timeout (unset)
-    [Fact]
-    public void Wait_TimeoutWhileUnset_ReturnsFalseAfterTheTimeout()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_TimeoutWhileUnset_ReturnsFalseAfterTheTimeout()
     {
+        await Task.Yield();
         var signal = new Event();
         var timeout = TimeSpan.FromMilliseconds(200);
         var waiters = Enumerable.Range(0, 5).Select(_ => Concurrency.Run(() =>
@@ -69,9 +73,10 @@ public class EventTests
     }
 
     // test_timeout (set)
-    [Fact]
-    public void Wait_TimeoutWhileSet_ReturnsTrueAtOnce()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_TimeoutWhileSet_ReturnsTrueAtOnce()
     {
+        await Task.Yield();
         var signal = new Event();
         signal.Set();
         var clock = Stopwatch.StartNew();
@@ -95,9 +100,10 @@ public class EventTests
         Assert.False(Concurrency.CompletedResult(signal.WaitAsync(TimeSpan.Zero)));
     }
 
-    [Fact]
-    public void WaitAsync_WhileSet_CompletesSynchronously()
+    [Fact(Timeout = 30_000)]
+    public async Task WaitAsync_WhileSet_CompletesSynchronously()
     {
+        await Task.Yield();
         var signal = new Event(initialState: true);
 
         Concurrency.Completed(signal.WaitAsync());
@@ -106,9 +112,10 @@ public class EventTests
     }
 
     // test_set_and_clear
-    [Fact]
-    public void SetThenClear_ThreadsBlockedInWait_AllReturnTrue()
+    [Fact(Timeout = 30_000)]
+    public async Task SetThenClear_ThreadsBlockedInWait_AllReturnTrue()
     {
+        await Task.Yield();
         var signal = new Event();
         var waiters = Enumerable.Range(0, 5).Select(_ => Waiter.Start(waiter =>
         {
@@ -160,9 +167,10 @@ public class EventTests
         Assert.True(signal.IsSet);
     }
 
-    [Fact]
-    public void Wait_AfterClear_BlocksAgain()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_AfterClear_BlocksAgain()
     {
+        await Task.Yield();
         var signal = new Event();
         signal.Set();
         signal.Clear();
@@ -171,9 +179,10 @@ public class EventTests
         Assert.False(Concurrency.CompletedResult(signal.WaitAsync(TimeSpan.Zero)));
     }
 
-    [Fact]
-    public void Wait_NegativeTimeoutWhileSet_ThrowsArgumentOutOfRange()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_NegativeTimeoutWhileSet_ThrowsArgumentOutOfRange()
     {
+        await Task.Yield();
         var signal = new Event(initialState: true);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => signal.Wait(NegativeTimeout));
@@ -192,9 +201,10 @@ public class EventTests
         Assert.True(signal.IsSet);
     }
 
-    [Fact]
-    public void Wait_InfiniteTimeout_WaitsForSet()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_InfiniteTimeout_WaitsForSet()
     {
+        await Task.Yield();
         var signal = new Event();
         var waiter = Waiter.Start(waiter =>
         {
@@ -209,9 +219,10 @@ public class EventTests
         Assert.True(waiter.Result<bool>());
     }
 
-    [Fact]
-    public void Wait_PreCancelledWhileUnset_ThrowsLeavingTheEventUnset()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_PreCancelledWhileUnset_ThrowsLeavingTheEventUnset()
     {
+        await Task.Yield();
         var signal = new Event();
 
         Assert.ThrowsAny<OperationCanceledException>(() => signal.Wait(Concurrency.CancelledToken()));
@@ -231,9 +242,10 @@ public class EventTests
         Assert.False(signal.IsSet);
     }
 
-    [Fact]
-    public void Wait_CancelledWhileWaiting_ThrowsAndOtherWaitersStillWake()
+    [Fact(Timeout = 30_000)]
+    public async Task Wait_CancelledWhileWaiting_ThrowsAndOtherWaitersStillWake()
     {
+        await Task.Yield();
         var signal = new Event();
         using var cancellation = new CancellationTokenSource();
         var cancelled = Waiter.Start(waiter =>

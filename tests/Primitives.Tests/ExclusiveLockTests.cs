@@ -7,18 +7,20 @@ public class ExclusiveLockTests
     private static readonly TimeSpan NegativeTimeout = TimeSpan.FromMilliseconds(-2);
 
     // test_constructor
-    [Fact]
-    public void Constructor_NewLock_IsUnlocked()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_NewLock_IsUnlocked()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Assert.False(exclusiveLock.IsLocked);
     }
 
     // test_acquire_destroy
-    [Fact]
-    public void Acquire_DroppedWithoutRelease_StaysLocked()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_DroppedWithoutRelease_StaysLocked()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         exclusiveLock.Acquire();
@@ -27,9 +29,10 @@ public class ExclusiveLockTests
     }
 
     // test_acquire_release
-    [Fact]
-    public void AcquireRelease_Uncontended_TogglesIsLocked()
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireRelease_Uncontended_TogglesIsLocked()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         exclusiveLock.Acquire();
@@ -40,18 +43,20 @@ public class ExclusiveLockTests
     }
 
     // test_try_acquire
-    [Fact]
-    public void TryAcquire_FreeLock_ReturnsTrueAndLocks()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_FreeLock_ReturnsTrueAndLocks()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Assert.True(exclusiveLock.TryAcquire());
         Assert.True(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void TryAcquire_HeldLock_ReturnsFalse()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_HeldLock_ReturnsFalse()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
 
@@ -60,9 +65,10 @@ public class ExclusiveLockTests
     }
 
     // test_try_acquire_contended
-    [Fact]
-    public void TryAcquire_HeldByAnotherThread_ReturnsFalse()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_HeldByAnotherThread_ReturnsFalse()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
 
@@ -74,9 +80,10 @@ public class ExclusiveLockTests
     }
 
     // test_acquire_contended
-    [Fact]
-    public void Acquire_Contended_BlocksEveryWaiterUntilRelease()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_Contended_BlocksEveryWaiterUntilRelease()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
         var finished = 0;
@@ -100,9 +107,10 @@ public class ExclusiveLockTests
     }
 
     // test_with
-    [Fact]
-    public void Lock_Scope_HoldsTheLockUntilDisposed()
+    [Fact(Timeout = 30_000)]
+    public async Task Lock_Scope_HoldsTheLockUntilDisposed()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         using (exclusiveLock.Lock())
@@ -116,9 +124,10 @@ public class ExclusiveLockTests
     }
 
     // test_with (the body raises)
-    [Fact]
-    public void Lock_BodyThrows_ReleasesAndPropagates()
+    [Fact(Timeout = 30_000)]
+    public async Task Lock_BodyThrows_ReleasesAndPropagates()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Assert.Throws<DivideByZeroException>(void () =>
@@ -166,9 +175,10 @@ public class ExclusiveLockTests
     }
 
     // test_timeout (argument checks)
-    [Fact]
-    public void TryAcquire_NegativeTimeoutOnFreeLock_ThrowsArgumentOutOfRange()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_NegativeTimeoutOnFreeLock_ThrowsArgumentOutOfRange()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Assert.Throws<ArgumentOutOfRangeException>(() => exclusiveLock.TryAcquire(NegativeTimeout));
@@ -188,9 +198,10 @@ public class ExclusiveLockTests
     }
 
     // test_timeout (a free lock is taken at once)
-    [Fact]
-    public void TryAcquire_LongTimeoutOnFreeLock_ReturnsTrueAtOnce()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_LongTimeoutOnFreeLock_ReturnsTrueAtOnce()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         var clock = Stopwatch.StartNew();
 
@@ -200,18 +211,20 @@ public class ExclusiveLockTests
         Assert.True(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void TryAcquire_InfiniteTimeoutOnFreeLock_ReturnsTrue()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_InfiniteTimeoutOnFreeLock_ReturnsTrue()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Assert.True(exclusiveLock.TryAcquire(Timeout.InfiniteTimeSpan));
         Assert.True(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void TryAcquire_InfiniteTimeoutWhileHeld_WaitsForRelease()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_InfiniteTimeoutWhileHeld_WaitsForRelease()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
         var waiter = Waiter.Start(waiter =>
@@ -229,9 +242,10 @@ public class ExclusiveLockTests
     }
 
     // test_timeout (a held lock times out)
-    [Fact]
-    public void TryAcquire_TimeoutWhileHeld_ReturnsFalseAfterTheTimeout()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_TimeoutWhileHeld_ReturnsFalseAfterTheTimeout()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
         var timeout = TimeSpan.FromMilliseconds(200);
@@ -263,9 +277,10 @@ public class ExclusiveLockTests
         Assert.False(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void TryAcquire_ZeroTimeoutWhileHeld_ReturnsFalseWithoutWaiting()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ZeroTimeoutWhileHeld_ReturnsFalseWithoutWaiting()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
 
@@ -282,18 +297,20 @@ public class ExclusiveLockTests
         Assert.True(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void TryAcquire_ZeroTimeoutOnFreeLock_ReturnsTrue()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ZeroTimeoutOnFreeLock_ReturnsTrue()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Assert.True(exclusiveLock.TryAcquire(TimeSpan.Zero));
         Assert.True(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void TryAcquireAsync_ZeroTimeoutWhileHeld_CompletesSynchronouslyWithFalse()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquireAsync_ZeroTimeoutWhileHeld_CompletesSynchronouslyWithFalse()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
 
@@ -301,9 +318,10 @@ public class ExclusiveLockTests
         Assert.True(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void AcquireAsync_Uncontended_CompletesSynchronously()
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireAsync_Uncontended_CompletesSynchronously()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Concurrency.Completed(exclusiveLock.AcquireAsync());
@@ -311,9 +329,10 @@ public class ExclusiveLockTests
         Assert.True(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void TryAcquireAsync_Uncontended_CompletesSynchronouslyWithTrue()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquireAsync_Uncontended_CompletesSynchronouslyWithTrue()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Assert.True(Concurrency.CompletedResult(exclusiveLock.TryAcquireAsync(TimeSpan.FromSeconds(1))));
@@ -321,9 +340,10 @@ public class ExclusiveLockTests
     }
 
     // LockTests.test_reacquire
-    [Fact]
-    public void Acquire_TwiceOnOneThread_BlocksUntilAnotherThreadReleases()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_TwiceOnOneThread_BlocksUntilAnotherThreadReleases()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         var waiter = Waiter.Start(waiter =>
         {
@@ -342,9 +362,10 @@ public class ExclusiveLockTests
     }
 
     // LockTests.test_different_thread
-    [Fact]
-    public void Release_ByAnotherThread_UnlocksTheLock()
+    [Fact(Timeout = 30_000)]
+    public async Task Release_ByAnotherThread_UnlocksTheLock()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
 
@@ -368,9 +389,10 @@ public class ExclusiveLockTests
     }
 
     // LockTests.test_state_after_timeout
-    [Fact]
-    public void TryAcquire_TimedOut_LeavesNoResidue()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_TimedOut_LeavesNoResidue()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
 
@@ -381,9 +403,10 @@ public class ExclusiveLockTests
         Assert.True(exclusiveLock.TryAcquire());
     }
 
-    [Fact]
-    public void Release_Unlocked_ThrowsSynchronizationLockException()
+    [Fact(Timeout = 30_000)]
+    public async Task Release_Unlocked_ThrowsSynchronizationLockException()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
 
         Assert.Throws<SynchronizationLockException>(exclusiveLock.Release);
@@ -394,9 +417,10 @@ public class ExclusiveLockTests
         Assert.False(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void Acquire_PreCancelledWhileHeld_ThrowsAndLeavesHolder()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_PreCancelledWhileHeld_ThrowsAndLeavesHolder()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
 
@@ -421,9 +445,10 @@ public class ExclusiveLockTests
         Assert.False(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void Acquire_CancelledWhileWaiting_ThrowsAndNeverTakesTheLock()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_CancelledWhileWaiting_ThrowsAndNeverTakesTheLock()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
         using var cancellation = new CancellationTokenSource();
@@ -444,9 +469,10 @@ public class ExclusiveLockTests
         Assert.True(exclusiveLock.TryAcquire());
     }
 
-    [Fact]
-    public void TryAcquire_CancelledWhileWaiting_ThrowsAndNeverTakesTheLock()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_CancelledWhileWaiting_ThrowsAndNeverTakesTheLock()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
         using var cancellation = new CancellationTokenSource();
@@ -539,9 +565,10 @@ public class ExclusiveLockTests
         Assert.False(exclusiveLock.IsLocked);
     }
 
-    [Fact]
-    public void Acquire_SeveralThreads_ServedInArrivalOrder()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_SeveralThreads_ServedInArrivalOrder()
     {
+        await Task.Yield();
         var exclusiveLock = new ExclusiveLock();
         exclusiveLock.Acquire();
         var order = new List<int>();

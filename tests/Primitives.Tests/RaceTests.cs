@@ -103,13 +103,14 @@ public class RaceTests(ITestOutputHelper output)
         output.WriteLine($"racer notified {notified}, gave up at the notify {gaveUp}, gave up before it {gaveUpFirst}");
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData("exclusive", "timeout")]
     [InlineData("exclusive", "cancellation")]
     [InlineData("reentrant", "timeout")]
     [InlineData("reentrant", "cancellation")]
-    public void ConditionNotify_RacingABlockedWaitersTimeoutOrCancellation_IsNeverLost(string kind, string giveUp)
+    public async Task ConditionNotify_RacingABlockedWaitersTimeoutOrCancellation_IsNeverLost(string kind, string giveUp)
     {
+        await Task.Yield();
         const int iterations = 500;
         var condition = kind == "exclusive" ? new Condition(new ExclusiveLock()) : new Condition(new ReentrantLock());
         var random = new Random(3);
@@ -224,11 +225,12 @@ public class RaceTests(ITestOutputHelper output)
         output.WriteLine($"racer acquired {acquired}, gave up {gaveUp}");
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData("timeout")]
     [InlineData("cancellation")]
-    public void SemaphoreRelease_RacingABlockedAcquirerGivingUp_NeverLosesThePermit(string giveUp)
+    public async Task SemaphoreRelease_RacingABlockedAcquirerGivingUp_NeverLosesThePermit(string giveUp)
     {
+        await Task.Yield();
         const int iterations = 300;
         var semaphore = new CountingSemaphore(0);
         var random = new Random(5);

@@ -5,9 +5,10 @@ namespace Pipeline.Primitives.Tests;
 public class ReentrantLockTests
 {
     // test_constructor
-    [Fact]
-    public void Constructor_NewLock_IsNotHeld()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_NewLock_IsNotHeld()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         Assert.False(reentrantLock.IsHeldByCurrentThread);
@@ -15,9 +16,10 @@ public class ReentrantLockTests
     }
 
     // test_acquire_destroy
-    [Fact]
-    public void Acquire_DroppedWithoutRelease_StaysHeld()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_DroppedWithoutRelease_StaysHeld()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         reentrantLock.Acquire();
@@ -26,9 +28,10 @@ public class ReentrantLockTests
     }
 
     // test_acquire_release
-    [Fact]
-    public void AcquireRelease_Uncontended_TogglesOwnership()
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireRelease_Uncontended_TogglesOwnership()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         reentrantLock.Acquire();
@@ -40,9 +43,10 @@ public class ReentrantLockTests
     }
 
     // test_try_acquire
-    [Fact]
-    public void TryAcquire_FreeLock_ReturnsTrue()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_FreeLock_ReturnsTrue()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         Assert.True(reentrantLock.TryAcquire());
@@ -50,9 +54,10 @@ public class ReentrantLockTests
     }
 
     // test_try_acquire_contended
-    [Fact]
-    public void TryAcquire_HeldByAnotherThread_ReturnsFalse()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_HeldByAnotherThread_ReturnsFalse()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
 
@@ -62,9 +67,10 @@ public class ReentrantLockTests
     }
 
     // test_acquire_contended
-    [Fact]
-    public void Acquire_Contended_BlocksEveryWaiterUntilFullyReleased()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_Contended_BlocksEveryWaiterUntilFullyReleased()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
         reentrantLock.Acquire();
@@ -90,9 +96,10 @@ public class ReentrantLockTests
     }
 
     // test_with
-    [Fact]
-    public void Lock_Scope_HoldsTheLockUntilDisposedAndNests()
+    [Fact(Timeout = 30_000)]
+    public async Task Lock_Scope_HoldsTheLockUntilDisposedAndNests()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         using (reentrantLock.Lock())
@@ -117,9 +124,10 @@ public class ReentrantLockTests
     }
 
     // test_with (the body raises)
-    [Fact]
-    public void Lock_BodyThrows_ReleasesAndPropagates()
+    [Fact(Timeout = 30_000)]
+    public async Task Lock_BodyThrows_ReleasesAndPropagates()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         Assert.Throws<DivideByZeroException>(void () =>
@@ -135,9 +143,10 @@ public class ReentrantLockTests
     }
 
     // test_timeout
-    [Fact]
-    public void TryAcquire_NegativeTimeoutOnFreeLock_ThrowsArgumentOutOfRange()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_NegativeTimeoutOnFreeLock_ThrowsArgumentOutOfRange()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         Assert.Throws<ArgumentOutOfRangeException>(() => reentrantLock.TryAcquire(TimeSpan.FromMilliseconds(-2)));
@@ -145,9 +154,10 @@ public class ReentrantLockTests
         Assert.False(reentrantLock.IsHeldByCurrentThread);
     }
 
-    [Fact]
-    public void TryAcquire_NegativeTimeoutByOwner_ThrowsArgumentOutOfRange()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_NegativeTimeoutByOwner_ThrowsArgumentOutOfRange()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
 
@@ -157,9 +167,10 @@ public class ReentrantLockTests
     }
 
     // test_timeout
-    [Fact]
-    public void TryAcquire_TimeoutWhileHeldElsewhere_ReturnsFalseAfterTheTimeout()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_TimeoutWhileHeldElsewhere_ReturnsFalseAfterTheTimeout()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
         var timeout = TimeSpan.FromMilliseconds(200);
@@ -176,9 +187,10 @@ public class ReentrantLockTests
         Assert.Equal(1, reentrantLock.RecursionCount);
     }
 
-    [Fact]
-    public void TryAcquire_InfiniteTimeoutWhileHeldElsewhere_WaitsForRelease()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_InfiniteTimeoutWhileHeldElsewhere_WaitsForRelease()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
         var waiter = Waiter.Start(waiter =>
@@ -197,9 +209,10 @@ public class ReentrantLockTests
         Assert.True(waiter.Result<bool>());
     }
 
-    [Fact]
-    public void TryAcquire_ByOwnerWithZeroTimeout_Reenters()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ByOwnerWithZeroTimeout_Reenters()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
 
@@ -210,9 +223,10 @@ public class ReentrantLockTests
     }
 
     // RLockTests.test_reacquire
-    [Fact]
-    public void Acquire_ByOwner_ReentersWithoutBlocking()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_ByOwner_ReentersWithoutBlocking()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         reentrantLock.Acquire();
@@ -226,9 +240,10 @@ public class ReentrantLockTests
     }
 
     // RLockTests.test_release_unacquired
-    [Fact]
-    public void Release_Unacquired_ThrowsSynchronizationLockException()
+    [Fact(Timeout = 30_000)]
+    public async Task Release_Unacquired_ThrowsSynchronizationLockException()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
 
         Assert.Throws<SynchronizationLockException>(reentrantLock.Release);
@@ -244,9 +259,10 @@ public class ReentrantLockTests
     }
 
     // RLockTests.test_recursion_count
-    [Fact]
-    public void RecursionCount_TracksTheOwnersDepthAndIsZeroForOthers()
+    [Fact(Timeout = 30_000)]
+    public async Task RecursionCount_TracksTheOwnersDepthAndIsZeroForOthers()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         Assert.Equal(0, reentrantLock.RecursionCount);
 
@@ -278,9 +294,10 @@ public class ReentrantLockTests
     }
 
     // RLockTests.test_different_thread
-    [Fact]
-    public void Release_ByNonOwner_ThrowsSynchronizationLockException()
+    [Fact(Timeout = 30_000)]
+    public async Task Release_ByNonOwner_ThrowsSynchronizationLockException()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         using var held = new ManualResetEventSlim();
         using var done = new ManualResetEventSlim();
@@ -302,9 +319,10 @@ public class ReentrantLockTests
     }
 
     // RLockTests.test__is_owned
-    [Fact]
-    public void IsHeldByCurrentThread_TrueOnlyForTheOwnerWhileHeld()
+    [Fact(Timeout = 30_000)]
+    public async Task IsHeldByCurrentThread_TrueOnlyForTheOwnerWhileHeld()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         Assert.False(reentrantLock.IsHeldByCurrentThread);
 
@@ -320,9 +338,10 @@ public class ReentrantLockTests
         Assert.False(reentrantLock.IsHeldByCurrentThread);
     }
 
-    [Fact]
-    public void Acquire_PreCancelledWhileHeldElsewhere_Throws()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_PreCancelledWhileHeldElsewhere_Throws()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
 
@@ -337,9 +356,10 @@ public class ReentrantLockTests
         Assert.Equal(1, reentrantLock.RecursionCount);
     }
 
-    [Fact]
-    public void Acquire_CancelledWhileWaiting_ThrowsAndNeverTakesTheLock()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_CancelledWhileWaiting_ThrowsAndNeverTakesTheLock()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
         using var cancellation = new CancellationTokenSource();
@@ -367,9 +387,10 @@ public class ReentrantLockTests
         Assert.True(Concurrency.AssertCompletes(Concurrency.Run(reentrantLock.TryAcquire)));
     }
 
-    [Fact]
-    public void TryAcquire_CancelledWhileWaiting_Throws()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_CancelledWhileWaiting_Throws()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
         using var cancellation = new CancellationTokenSource();
@@ -388,9 +409,10 @@ public class ReentrantLockTests
         Assert.True(Concurrency.AssertCompletes(Concurrency.Run(reentrantLock.TryAcquire)));
     }
 
-    [Fact]
-    public void Acquire_SeveralThreads_ServedInArrivalOrder()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_SeveralThreads_ServedInArrivalOrder()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         reentrantLock.Acquire();
         var order = new List<int>();
@@ -419,9 +441,10 @@ public class ReentrantLockTests
         Assert.Equal([0, 1, 2, 3], order);
     }
 
-    [Fact]
-    public void Acquire_ManyThreads_MutuallyExclusive()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_ManyThreads_MutuallyExclusive()
     {
+        await Task.Yield();
         var reentrantLock = new ReentrantLock();
         var counter = 0;
         var inside = 0;

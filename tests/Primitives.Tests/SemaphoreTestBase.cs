@@ -17,19 +17,21 @@ public abstract class SemaphoreTestBase
     protected abstract CountingSemaphore CreateDefault();
 
     // test_constructor
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData(-1)]
     [InlineData(int.MinValue + 1)]
-    public void Constructor_NegativeInitialCount_ThrowsArgumentOutOfRangeNamingIt(int initialCount)
+    public async Task Constructor_NegativeInitialCount_ThrowsArgumentOutOfRangeNamingIt(int initialCount)
     {
+        await Task.Yield();
         var exception = Assert.Throws<ArgumentOutOfRangeException>(() => Create(initialCount));
 
         Assert.Equal("initialCount", exception.ParamName);
     }
 
-    [Fact]
-    public void Constructor_ZeroInitialCount_HasNoPermits()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_ZeroInitialCount_HasNoPermits()
     {
+        await Task.Yield();
         var semaphore = Create(0);
 
         Assert.Equal(0, semaphore.CurrentCount);
@@ -37,9 +39,10 @@ public abstract class SemaphoreTestBase
     }
 
     // test_acquire
-    [Fact]
-    public void AcquireRelease_WithinTheCount_AdjustsCurrentCount()
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireRelease_WithinTheCount_AdjustsCurrentCount()
     {
+        await Task.Yield();
         var single = Create(1);
         single.Acquire();
         Assert.Equal(0, single.CurrentCount);
@@ -56,9 +59,10 @@ public abstract class SemaphoreTestBase
     }
 
     // test_acquire_destroy
-    [Fact]
-    public void Acquire_DroppedWithoutRelease_KeepsThePermitTaken()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_DroppedWithoutRelease_KeepsThePermitTaken()
     {
+        await Task.Yield();
         var semaphore = Create(1);
 
         semaphore.Acquire();
@@ -67,9 +71,10 @@ public abstract class SemaphoreTestBase
     }
 
     // test_acquire_contended
-    [Fact]
-    public void Acquire_Contended_ReleaseLetsExactlyThatManyThrough()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_Contended_ReleaseLetsExactlyThatManyThrough()
     {
+        await Task.Yield();
         var semaphore = Create(7);
         semaphore.Acquire();
         var acquired = 0;
@@ -103,9 +108,10 @@ public abstract class SemaphoreTestBase
     }
 
     // test_multirelease
-    [Fact]
-    public void Release_Count_LetsExactlyThatManyWaitersThrough()
+    [Fact(Timeout = 30_000)]
+    public async Task Release_Count_LetsExactlyThatManyWaitersThrough()
     {
+        await Task.Yield();
         var semaphore = Create(7);
         semaphore.Acquire();
         var acquired = 0;
@@ -131,9 +137,10 @@ public abstract class SemaphoreTestBase
     }
 
     // test_try_acquire
-    [Fact]
-    public void TryAcquire_UntilExhausted_ReturnsFalseThenTrueAfterRelease()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_UntilExhausted_ReturnsFalseThenTrueAfterRelease()
     {
+        await Task.Yield();
         var semaphore = Create(2);
 
         Assert.True(semaphore.TryAcquire());
@@ -146,9 +153,10 @@ public abstract class SemaphoreTestBase
     }
 
     // test_try_acquire_contended
-    [Fact]
-    public void TryAcquire_ManyThreads_ExactlyTheFreePermitsAreTaken()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ManyThreads_ExactlyTheFreePermitsAreTaken()
     {
+        await Task.Yield();
         var semaphore = Create(4);
         semaphore.Acquire();
         var successes = 0;
@@ -169,9 +177,10 @@ public abstract class SemaphoreTestBase
     }
 
     // test_acquire_timeout
-    [Fact]
-    public void TryAcquire_Timeout_ReturnsTrueWhileAvailableAndFalseAfterTheTimeout()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_Timeout_ReturnsTrueWhileAvailableAndFalseAfterTheTimeout()
     {
+        await Task.Yield();
         var semaphore = Create(2);
         var shortTimeout = TimeSpan.FromMilliseconds(5);
 
@@ -203,9 +212,10 @@ public abstract class SemaphoreTestBase
     }
 
     // test_default_value
-    [Fact]
-    public void Constructor_Default_HasOnePermit()
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_Default_HasOnePermit()
     {
+        await Task.Yield();
         var semaphore = CreateDefault();
         Assert.Equal(1, semaphore.CurrentCount);
         semaphore.Acquire();
@@ -224,11 +234,12 @@ public abstract class SemaphoreTestBase
         Assert.Equal(1, semaphore.CurrentCount);
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [InlineData(0)]
     [InlineData(-1)]
-    public void Release_CountBelowOne_ThrowsArgumentOutOfRangeLeavingTheCount(int count)
+    public async Task Release_CountBelowOne_ThrowsArgumentOutOfRangeLeavingTheCount(int count)
     {
+        await Task.Yield();
         var semaphore = Create(1);
         semaphore.Acquire();
 
@@ -237,9 +248,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(0, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void TryAcquire_NegativeTimeoutWithPermitsFree_ThrowsArgumentOutOfRange()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_NegativeTimeoutWithPermitsFree_ThrowsArgumentOutOfRange()
     {
+        await Task.Yield();
         var semaphore = Create(3);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.TryAcquire(NegativeTimeout));
@@ -258,9 +270,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(3, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void TryAcquire_ZeroTimeoutWithoutPermits_ReturnsFalseWithoutWaiting()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ZeroTimeoutWithoutPermits_ReturnsFalseWithoutWaiting()
     {
+        await Task.Yield();
         var semaphore = Create(0);
         var clock = Stopwatch.StartNew();
 
@@ -271,9 +284,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(0, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void TryAcquire_ZeroTimeoutWithPermits_TakesOne()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ZeroTimeoutWithPermits_TakesOne()
     {
+        await Task.Yield();
         var semaphore = Create(2);
 
         Assert.True(semaphore.TryAcquire(TimeSpan.Zero));
@@ -282,9 +296,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(0, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void TryAcquire_InfiniteTimeout_WaitsForARelease()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_InfiniteTimeout_WaitsForARelease()
     {
+        await Task.Yield();
         var semaphore = Create(0);
         var waiter = Waiter.Start(waiter =>
         {
@@ -300,9 +315,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(0, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void AcquireAsync_PermitFree_CompletesSynchronously()
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireAsync_PermitFree_CompletesSynchronously()
     {
+        await Task.Yield();
         var semaphore = Create(2);
 
         Concurrency.Completed(semaphore.AcquireAsync());
@@ -311,9 +327,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(0, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void Acquire_PreCancelledWithoutPermits_ThrowsLeavingTheCount()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_PreCancelledWithoutPermits_ThrowsLeavingTheCount()
     {
+        await Task.Yield();
         var semaphore = Create(0);
 
         Assert.ThrowsAny<OperationCanceledException>(() => semaphore.Acquire(Concurrency.CancelledToken()));
@@ -335,9 +352,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(1, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void Acquire_CancelledWhileWaiting_ThrowsAndTakesNoPermit()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_CancelledWhileWaiting_ThrowsAndTakesNoPermit()
     {
+        await Task.Yield();
         var semaphore = Create(0);
         using var cancellation = new CancellationTokenSource();
         var waiter = Waiter.Start(waiter =>
@@ -356,9 +374,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(1, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void TryAcquire_CancelledWhileWaiting_ThrowsAndTakesNoPermit()
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_CancelledWhileWaiting_ThrowsAndTakesNoPermit()
     {
+        await Task.Yield();
         var semaphore = Create(0);
         using var cancellation = new CancellationTokenSource();
         var waiter = Waiter.Start(waiter =>
@@ -432,9 +451,10 @@ public abstract class SemaphoreTestBase
         Assert.Equal(1, semaphore.CurrentCount);
     }
 
-    [Fact]
-    public void Acquire_SeveralThreads_ServedInArrivalOrder()
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_SeveralThreads_ServedInArrivalOrder()
     {
+        await Task.Yield();
         var semaphore = Create(0);
         var order = new List<int>();
         var waiters = new List<Waiter>();

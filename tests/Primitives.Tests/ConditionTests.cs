@@ -157,7 +157,7 @@ public class ConditionTests
         Assert.True(condition.TryAcquire());
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitAsync_WithoutTheLock_ThrowsSynchronizationLockException(string kind)
     {
@@ -236,7 +236,7 @@ public class ConditionTests
         }
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitAsync_TimeoutWithoutNotify_ReturnsFalseAfterTheTimeoutHoldingTheLock(string kind)
     {
@@ -308,7 +308,7 @@ public class ConditionTests
         Assert.True(Concurrency.AssertCompletes(waiter));
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitForAsync_NotifiedAfterEachChange_ReturnsOnceThePredicateHolds(string kind)
     {
@@ -390,7 +390,7 @@ public class ConditionTests
         Concurrency.AssertDuration(elapsed, timeout);
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitForAsync_PredicateNeverTrue_ReturnsFalseAfterTheTimeout(string kind)
     {
@@ -424,7 +424,7 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitForAsync_PredicateAlreadyTrue_CompletesSynchronously(string kind)
     {
@@ -511,7 +511,7 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitAsync_NegativeTimeout_ThrowsArgumentOutOfRangeAndKeepsTheLock(string kind)
     {
@@ -541,7 +541,7 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitAsync_ZeroTimeout_ReturnsFalseAndKeepsTheLock(string kind)
     {
@@ -586,7 +586,7 @@ public class ConditionTests
         subject.Condition.Release();
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitAsync_PreCancelled_ThrowsAndKeepsTheLock(string kind)
     {
@@ -627,7 +627,7 @@ public class ConditionTests
         Assert.True(subject.Condition.TryAcquire());
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitAsync_CancelledWhileWaiting_ThrowsHoldingTheLockAgain(string kind)
     {
@@ -698,7 +698,7 @@ public class ConditionTests
         }
     }
 
-    [Theory]
+    [Theory(Timeout = 30_000)]
     [MemberData(nameof(AsyncLockKinds))]
     public async Task WaitAsync_CancelledWhileWaiting_DoesNotSwallowANotification(string kind)
     {
@@ -820,7 +820,7 @@ public class ConditionTests
         Assert.Equal((true, 2), waiter.Result<(bool, int)>());
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task WaitAsync_ReentrantLockCondition_ThrowsInvalidOperation()
     {
         var reentrantLock = new ReentrantLock();

@@ -327,7 +327,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         Exception? doneWriting = _doneWriting;
         if (doneWriting is not null)
         {
-            return HandoffCompletion.WaitToWriteClosed(doneWriting);
+            return HandoffCompletion.WaitClosed(doneWriting);
         }
 
         if (_fullMode != BoundedChannelFullMode.Wait || !_items.IsFull)
@@ -350,7 +350,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
                 Exception? doneWriting = _doneWriting;
                 if (doneWriting is not null)
                 {
-                    return await HandoffCompletion.WaitToWriteClosed(doneWriting).ConfigureAwait(false);
+                    return await HandoffCompletion.WaitClosed(doneWriting).ConfigureAwait(false);
                 }
 
                 if (!_items.IsFull)
@@ -470,7 +470,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         Exception? doneWriting = _doneWriting;
         if (doneWriting is not null)
         {
-            return _items.Count > 0 ? new ValueTask<bool>(true) : HandoffCompletion.WaitToReadClosed(doneWriting);
+            return _items.Count > 0 ? new ValueTask<bool>(true) : HandoffCompletion.WaitClosed(doneWriting);
         }
 
         return WaitToReadAsyncSlow(cancellationToken);

@@ -17,14 +17,11 @@ internal static class HandoffCompletion
         : !ReferenceEquals(doneWriting, DoneWritingSentinel) ? new ChannelClosedException(doneWriting)
         : new ChannelClosedException();
 
-    /// <summary>The result of <c>WaitToWriteAsync</c> on a completed handoff.</summary>
-    public static ValueTask<bool> WaitToWriteClosed(Exception doneWriting) =>
-        ReferenceEquals(doneWriting, DoneWritingSentinel) ? new ValueTask<bool>(false)
-        : doneWriting is OperationCanceledException canceled ? ValueTask.FromCanceled<bool>(CanceledToken(canceled))
-        : ValueTask.FromException<bool>(CreateClosedException(doneWriting));
-
-    /// <summary>The result of <c>WaitToReadAsync</c> on a completed and drained handoff: the original exception, unwrapped.</summary>
-    public static ValueTask<bool> WaitToReadClosed(Exception doneWriting) =>
+    /// <summary>
+    /// The result of <c>WaitToWriteAsync</c> on a completed handoff, and of <c>WaitToReadAsync</c> on a completed and
+    /// drained one: <see langword="false"/>, or the completion exception itself, unwrapped.
+    /// </summary>
+    public static ValueTask<bool> WaitClosed(Exception doneWriting) =>
         ReferenceEquals(doneWriting, DoneWritingSentinel) ? new ValueTask<bool>(false)
         : ValueTask.FromException<bool>(doneWriting);
 

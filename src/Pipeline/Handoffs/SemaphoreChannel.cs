@@ -214,7 +214,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
         Exception? doneWriting = _doneWriting;
         if (doneWriting is not null)
         {
-            return HandoffCompletion.WaitToWriteClosed(doneWriting);
+            return HandoffCompletion.WaitClosed(doneWriting);
         }
 
         if (_fullMode != BoundedChannelFullMode.Wait || _freeSlots.CurrentCount > 0)
@@ -232,7 +232,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
         await _freeSlots.AcquireAsync(cancellationToken).ConfigureAwait(false);
         _freeSlots.Release();
         Exception? doneWriting = _doneWriting;
-        return doneWriting is null || await HandoffCompletion.WaitToWriteClosed(doneWriting).ConfigureAwait(false);
+        return doneWriting is null || await HandoffCompletion.WaitClosed(doneWriting).ConfigureAwait(false);
     }
 
     private bool TryReadCore([MaybeNullWhen(false)] out T item)
@@ -285,7 +285,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
         Exception? doneWriting = _doneWriting;
         if (doneWriting is not null)
         {
-            return _items.Count > 0 ? new ValueTask<bool>(true) : HandoffCompletion.WaitToReadClosed(doneWriting);
+            return _items.Count > 0 ? new ValueTask<bool>(true) : HandoffCompletion.WaitClosed(doneWriting);
         }
 
         return WaitToReadAsyncSlow(cancellationToken);
@@ -307,7 +307,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
             Exception? doneWriting = _doneWriting;
             if (doneWriting is not null)
             {
-                return await HandoffCompletion.WaitToReadClosed(doneWriting).ConfigureAwait(false);
+                return await HandoffCompletion.WaitClosed(doneWriting).ConfigureAwait(false);
             }
         }
     }

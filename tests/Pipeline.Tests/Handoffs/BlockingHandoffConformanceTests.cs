@@ -226,7 +226,7 @@ public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
     }
 
     [Fact]
-    public void Write_RacingItsCancellation_DeliversIffNotThrown()
+    public void Write_CancelRacingRoomForIt_DeliversIffNotThrown()
     {
         const int Iterations = 2_000;
         for (int i = 0; i < Iterations; i++)
@@ -234,11 +234,12 @@ public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
             IBlockingHandoff<int> handoff = CreateBlocking<int>(1);
             handoff.Write(-1);
             using var source = new CancellationTokenSource();
-            Exception? failure = null;
             Thread writer = Start(() => handoff.Write(i, source.Token), out Func<Exception?> join);
-            Task cancel = Task.Run(source.Cancel);
+            WaitUntilBlocked(writer);
+            Task cancel = CancelOnSignal(source, out Action signal);
+            signal();
             Assert.Equal(-1, handoff.Read());
-            failure = join();
+            Exception? failure = join();
             Assert.True(cancel.Wait(Bound));
 
             bool present = handoff.TryRead(out int item, TimeSpan.Zero);
@@ -249,7 +250,7 @@ public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
     }
 
     [Fact]
-    public void Read_RacingItsCancellation_TakesIffNotThrown()
+    public void Read_CancelRacingAnItem_TakesIffNotThrown()
     {
         const int Iterations = 2_000;
         for (int i = 0; i < Iterations; i++)
@@ -258,7 +259,9 @@ public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
             using var source = new CancellationTokenSource();
             int taken = -1;
             Thread reader = Start(() => taken = handoff.Read(source.Token), out Func<Exception?> join);
-            Task cancel = Task.Run(source.Cancel);
+            WaitUntilBlocked(reader);
+            Task cancel = CancelOnSignal(source, out Action signal);
+            signal();
             handoff.Write(i);
             Exception? failure = join();
             Assert.True(cancel.Wait(Bound));

@@ -696,76 +696,151 @@ public abstract class ChannelConformanceTests
         Assert.False(channel.Reader.TryRead(out _));
     }
 
+    /// <summary>
+    /// Starts a thread-pool task that cancels <paramref name="source"/> as soon as the returned action is called, and
+    /// waits (bounded) until that task is spinning, so that the cancellation and the caller's next step race closely.
+    /// </summary>
+    protected static Task CancelOnSignal(CancellationTokenSource source, out Action signal)
+    {
+        var flags = new int[2];
+        Task canceler = Task.Run(() =>
+        {
+            Volatile.Write(ref flags[0], 1);
+            var spinner = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref flags[1]) == 0 && spinner.Elapsed < Bound)
+            {
+                Thread.SpinWait(1);
+            }
+
+            source.Cancel();
+        });
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref flags[0]) == 0)
+        {
+            Assert.True(watch.Elapsed < Bound, "The canceling task never started.");
+            Thread.Yield();
+        }
+
+        signal = () =>
+        {
+            Volatile.Write(ref flags[1], 1);
+            Thread.SpinWait(Random.Shared.Next(0, 4));
+        };
+        return canceler;
+    }
+
+    private static async Task<bool> ThrewCanceled(Task operation)
+    {
+        try
+        {
+            await operation.WaitAsync(Bound);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>A write waits on a full handoff; its cancellation races the read that makes room.</summary>
     [Fact(Timeout = 60_000)]
-    public virtual async Task WriteAsync_RacingItsCancellation_DeliversIffNotThrown()
+    public async Task WriteAsync_CancelRacingRoomForIt_DeliversIffNotThrown()
     {
         const int Iterations = 3_000;
-        int delivered = 0;
         int canceled = 0;
         for (int i = 0; i < Iterations; i++)
         {
             Channel<int> channel = CreateChannel(1);
             Assert.True(channel.Writer.TryWrite(-1));
             using var source = new CancellationTokenSource();
-            ValueTask write = channel.Writer.WriteAsync(i, source.Token);
-            Task cancel = Task.Run(source.Cancel);
+            Task write = channel.Writer.WriteAsync(i, source.Token).AsTask();
+            Task cancel = CancelOnSignal(source, out Action signal);
+            signal();
             Assert.True(channel.Reader.TryRead(out int first));
             Assert.Equal(-1, first);
 
-            bool threw = false;
-            try
-            {
-                await write.AsTask().WaitAsync(Bound);
-            }
-            catch (OperationCanceledException)
-            {
-                threw = true;
-            }
-
+            bool threw = await ThrewCanceled(write);
             await cancel.WaitAsync(Bound);
             bool present = channel.Reader.TryRead(out int item);
             Assert.True(threw != present, $"iteration {i}: write threw = {threw}, item present = {present}");
-            if (present)
-            {
-                Assert.Equal(i, item);
-                delivered++;
-            }
-            else
-            {
-                canceled++;
-            }
+            Assert.True(!present || item == i);
+            canceled += threw ? 1 : 0;
         }
 
-        Assert.Equal(Iterations, delivered + canceled);
+        Assert.InRange(canceled, 0, Iterations);
     }
 
+    /// <summary>A read waits on an empty handoff; its cancellation races the write of an item.</summary>
     [Fact(Timeout = 60_000)]
-    public virtual async Task ReadAsync_RacingItsCancellation_TakesIffNotThrown()
+    public async Task ReadAsync_CancelRacingAnItem_TakesIffNotThrown()
     {
         const int Iterations = 3_000;
         for (int i = 0; i < Iterations; i++)
         {
             Channel<int> channel = CreateChannel(1);
             using var source = new CancellationTokenSource();
-            ValueTask<int> read = channel.Reader.ReadAsync(source.Token);
-            Task cancel = Task.Run(source.Cancel);
+            Task<int> read = channel.Reader.ReadAsync(source.Token).AsTask();
+            Task cancel = CancelOnSignal(source, out Action signal);
+            signal();
             Assert.True(channel.Writer.TryWrite(i));
 
-            bool threw = false;
-            int taken = -1;
-            try
-            {
-                taken = await read.AsTask().WaitAsync(Bound);
-            }
-            catch (OperationCanceledException)
-            {
-                threw = true;
-            }
-
+            bool threw = await ThrewCanceled(read);
             await cancel.WaitAsync(Bound);
             bool stillThere = channel.Reader.TryRead(out int left);
-            Assert.True(threw == stillThere, $"iteration {i}: read threw = {threw}, item still in the channel = {stillThere}");
-            Assert.Equal(i, threw ? left : taken);
+            Assert.True(threw == stillThere, $"iteration {i}: read threw = {threw}, item still in the handoff = {stillThere}");
+            Assert.Equal(i, threw ? left : read.Result);
+        }
+    }
+
+    /// <summary>
+    /// The cancellation races the write call itself, while it registers as a waiter on a full handoff; room is made only
+    /// after the cancellation has run. The item must be delivered iff the write did not throw.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public virtual async Task WriteAsync_CancelRacingItsRegistration_DeliversIffNotThrown()
+    {
+        const int Iterations = 3_000;
+        for (int i = 0; i < Iterations; i++)
+        {
+            Channel<int> channel = CreateChannel(1);
+            Assert.True(channel.Writer.TryWrite(-1));
+            using var source = new CancellationTokenSource();
+            Task cancel = CancelOnSignal(source, out Action signal);
+            signal();
+            Task write = channel.Writer.WriteAsync(i, source.Token).AsTask();
+            await cancel.WaitAsync(Bound);
+            Assert.True(channel.Reader.TryRead(out int first));
+            Assert.Equal(-1, first);
+
+            bool threw = await ThrewCanceled(write);
+            bool present = channel.Reader.TryRead(out int item);
+            Assert.True(threw != present, $"iteration {i}: write threw = {threw}, item present = {present}");
+            Assert.True(!present || item == i);
+        }
+    }
+
+    /// <summary>
+    /// The cancellation races the read call itself, while it registers as a waiter on an empty handoff; the item is
+    /// written only after the cancellation has run. The item must be taken iff the read did not throw.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public virtual async Task ReadAsync_CancelRacingItsRegistration_TakesIffNotThrown()
+    {
+        const int Iterations = 3_000;
+        for (int i = 0; i < Iterations; i++)
+        {
+            Channel<int> channel = CreateChannel(1);
+            using var source = new CancellationTokenSource();
+            Task cancel = CancelOnSignal(source, out Action signal);
+            signal();
+            Task<int> read = channel.Reader.ReadAsync(source.Token).AsTask();
+            await cancel.WaitAsync(Bound);
+            Assert.True(channel.Writer.TryWrite(i));
+
+            bool threw = await ThrewCanceled(read);
+            bool stillThere = channel.Reader.TryRead(out int left);
+            Assert.True(threw == stillThere, $"iteration {i}: read threw = {threw}, item still in the handoff = {stillThere}");
+            Assert.Equal(i, threw ? left : read.Result);
         }
     }
 
@@ -786,20 +861,42 @@ public abstract class ChannelConformanceTests
             }
         })).ToArray();
         var seen = new int[Producers * PerProducer];
-        Task<bool>[] consumers = Enumerable.Range(0, Consumers).Select(_ => Task.Run(async () =>
+        // Half the consumers drain with WaitToReadAsync/TryRead, half with ReadAsync, so both wait paths are loaded.
+        Task<bool>[] consumers = Enumerable.Range(0, Consumers).Select(c => Task.Run(async () =>
         {
             var last = new long[Producers];
             Array.Fill(last, -1);
             bool ordered = true;
-            while (await channel.Reader.WaitToReadAsync())
+            void Record(long item)
             {
-                while (channel.Reader.TryRead(out long item))
+                int producer = (int)(item >> 32);
+                long seq = item & 0xFFFF_FFFF;
+                ordered &= seq > last[producer];
+                last[producer] = seq;
+                Interlocked.Increment(ref seen[(producer * PerProducer) + seq]);
+            }
+
+            if (c % 2 == 0)
+            {
+                while (await channel.Reader.WaitToReadAsync())
                 {
-                    int producer = (int)(item >> 32);
-                    long seq = item & 0xFFFF_FFFF;
-                    ordered &= seq > last[producer];
-                    last[producer] = seq;
-                    Interlocked.Increment(ref seen[(producer * PerProducer) + seq]);
+                    while (channel.Reader.TryRead(out long item))
+                    {
+                        Record(item);
+                    }
+                }
+            }
+            else
+            {
+                try
+                {
+                    while (true)
+                    {
+                        Record(await channel.Reader.ReadAsync());
+                    }
+                }
+                catch (ChannelClosedException)
+                {
                 }
             }
 

@@ -229,6 +229,7 @@ public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
     public void Write_CancelRacingRoomForIt_DeliversIffNotThrown()
     {
         const int Iterations = 2_000;
+        using var canceler = new RacingCanceler();
         for (int i = 0; i < Iterations; i++)
         {
             IBlockingHandoff<int> handoff = CreateBlocking<int>(1);
@@ -236,11 +237,11 @@ public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
             using var source = new CancellationTokenSource();
             Thread writer = Start(() => handoff.Write(i, source.Token), out Func<Exception?> join);
             WaitUntilBlocked(writer);
-            Task cancel = CancelOnSignal(source, out Action signal);
-            signal();
+            canceler.Arm(source);
+            canceler.Fire();
             Assert.Equal(-1, handoff.Read());
             Exception? failure = join();
-            Assert.True(cancel.Wait(Bound));
+            canceler.WaitCanceled();
 
             bool present = handoff.TryRead(out int item, TimeSpan.Zero);
             Assert.True(failure is OperationCanceledException != present, $"iteration {i}: write failure = {failure}, item present = {present}");
@@ -253,6 +254,7 @@ public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
     public void Read_CancelRacingAnItem_TakesIffNotThrown()
     {
         const int Iterations = 2_000;
+        using var canceler = new RacingCanceler();
         for (int i = 0; i < Iterations; i++)
         {
             IBlockingHandoff<int> handoff = CreateBlocking<int>(1);
@@ -260,11 +262,11 @@ public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
             int taken = -1;
             Thread reader = Start(() => taken = handoff.Read(source.Token), out Func<Exception?> join);
             WaitUntilBlocked(reader);
-            Task cancel = CancelOnSignal(source, out Action signal);
-            signal();
+            canceler.Arm(source);
+            canceler.Fire();
             handoff.Write(i);
             Exception? failure = join();
-            Assert.True(cancel.Wait(Bound));
+            canceler.WaitCanceled();
 
             bool stillThere = handoff.TryRead(out int left, TimeSpan.Zero);
             Assert.True(failure is OperationCanceledException == stillThere, $"iteration {i}: read failure = {failure}, item still there = {stillThere}");

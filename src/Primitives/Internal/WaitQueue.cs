@@ -1,0 +1,187 @@
+namespace Pipeline.Primitives.Internal;
+
+/// <summary>
+/// A FIFO queue of <see cref="Waiter"/>s with a pool of reusable nodes, guarded by one lock. Every primitive keeps
+/// its slow-path state under <see cref="Sync"/> together with its queue.
+/// </summary>
+internal sealed class WaitQueue
+{
+    private const int MaxPooledWaiters = 64;
+
+    private readonly IWaitQueueOwner? _owner;
+
+    /// <summary>Oldest queued waiter, or null when none waits.</summary>
+    private Waiter? _head;
+
+    /// <summary>Newest queued waiter, or null when none waits.</summary>
+    private Waiter? _tail;
+
+    /// <summary>Number of queued waiters; written under the lock, readable without it as a hint.</summary>
+    private int _count;
+
+    /// <summary>Free nodes linked through <see cref="Waiter.Next"/>.</summary>
+    private Waiter? _pool;
+
+    /// <summary>Number of nodes in <see cref="_pool"/>.</summary>
+    private int _poolCount;
+
+    public WaitQueue(IWaitQueueOwner? owner) => _owner = owner;
+
+    /// <summary>Gets the lock that guards the queue and its owner's slow-path state.</summary>
+    public Lock Sync { get; } = new();
+
+    /// <summary>Gets the number of queued waiters (a volatile read; exact only under <see cref="Sync"/>).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Gets the oldest queued waiter. Call under <see cref="Sync"/>.</summary>
+    public Waiter? Head => _head;
+
+    /// <summary>Rents a node, prepares it and links it at the tail. Call under <see cref="Sync"/>.</summary>
+    public Waiter Enqueue(bool isSync)
+    {
+        Debug.Assert(Sync.IsHeldByCurrentThread, "The queue is guarded by its lock.");
+        var waiter = _pool;
+        if (waiter is null)
+        {
+            waiter = new Waiter(this);
+        }
+        else
+        {
+            _pool = waiter.Next;
+            _poolCount--;
+        }
+
+        waiter.Reset(isSync);
+        waiter.Next = null;
+        waiter.Previous = _tail;
+        if (_tail is null)
+        {
+            _head = waiter;
+        }
+        else
+        {
+            _tail.Next = waiter;
+        }
+
+        _tail = waiter;
+        waiter.IsQueued = true;
+        Volatile.Write(ref _count, _count + 1);
+        return waiter;
+    }
+
+    /// <summary>Unlinks and returns the oldest waiter, or null. Call under <see cref="Sync"/>.</summary>
+    public Waiter? Dequeue()
+    {
+        var waiter = _head;
+        if (waiter is not null)
+        {
+            Remove(waiter);
+        }
+
+        return waiter;
+    }
+
+    /// <summary>Unlinks a queued waiter. Call under <see cref="Sync"/>.</summary>
+    public void Remove(Waiter waiter)
+    {
+        Debug.Assert(Sync.IsHeldByCurrentThread, "The queue is guarded by its lock.");
+        Debug.Assert(waiter.IsQueued, "Only a queued waiter can be removed.");
+        if (waiter.Previous is null)
+        {
+            _head = waiter.Next;
+        }
+        else
+        {
+            waiter.Previous.Next = waiter.Next;
+        }
+
+        if (waiter.Next is null)
+        {
+            _tail = waiter.Previous;
+        }
+        else
+        {
+            waiter.Next.Previous = waiter.Previous;
+        }
+
+        waiter.Next = waiter.Previous = null;
+        waiter.IsQueued = false;
+        Volatile.Write(ref _count, _count - 1);
+    }
+
+    /// <summary>
+    /// Ends the wait of <paramref name="waiter"/> as timed out or cancelled, if it is still queued. If a granter
+    /// took it out first, nothing happens and the grant stands.
+    /// </summary>
+    /// <returns>True when this call ended the wait.</returns>
+    public bool TryAbandon(Waiter waiter, bool timedOut)
+    {
+        var release = default(WaiterList);
+        lock (Sync)
+        {
+            if (!waiter.IsQueued)
+            {
+                return false;
+            }
+
+            Remove(waiter);
+            var error = _owner?.OnAbandoned(waiter, timedOut, ref release);
+            if (error is not null)
+            {
+                waiter.Fail(error);
+            }
+            else if (timedOut)
+            {
+                waiter.TimeOut();
+            }
+            else
+            {
+                waiter.Fail(waiter.CreateCancelledException());
+            }
+        }
+
+        waiter.Signal();
+        release.SignalAll();
+        return true;
+    }
+
+    /// <summary>Takes every queued waiter out, each failing with its own exception from <paramref name="createError"/>. Call under <see cref="Sync"/>.</summary>
+    public void FailAll(Func<Exception> createError, ref WaiterList release)
+    {
+        while (Dequeue() is { } waiter)
+        {
+            waiter.Fail(createError());
+            release.Add(waiter);
+        }
+    }
+
+    /// <summary>Takes up to <paramref name="count"/> waiters out, oldest first, each granted <paramref name="payload"/>. Call under <see cref="Sync"/>.</summary>
+    /// <returns>How many waiters were granted.</returns>
+    public int GrantMany(int count, ref WaiterList release, int payload = 0)
+    {
+        var granted = 0;
+        while (granted < count && Dequeue() is { } waiter)
+        {
+            waiter.Grant(payload);
+            release.Add(waiter);
+            granted++;
+        }
+
+        return granted;
+    }
+
+    /// <summary>Returns a finished node to the pool.</summary>
+    public void Return(Waiter waiter)
+    {
+        lock (Sync)
+        {
+            Debug.Assert(!waiter.IsQueued, "A queued waiter cannot be pooled.");
+            if (_poolCount < MaxPooledWaiters)
+            {
+                waiter.Next = _pool;
+                _pool = waiter;
+                _poolCount++;
+            }
+        }
+    }
+}

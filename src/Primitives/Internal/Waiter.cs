@@ -1,0 +1,259 @@
+using System.Threading.Tasks.Sources;
+
+namespace Pipeline.Primitives.Internal;
+
+/// <summary>
+/// One caller waiting in a <see cref="WaitQueue"/>: a pooled, reusable node that a blocking caller parks on
+/// (its monitor) and an asynchronous caller awaits (as an <see cref="IValueTaskSource{TResult}"/>).
+/// </summary>
+/// <remarks>
+/// Its outcome is decided exactly once, under the queue's lock, by whoever takes it out of the queue: a granter
+/// (release, notify, set) or the waiter giving up (timeout, cancellation). Deciding under the same lock is what
+/// makes a grant and a give-up that race never both happen, so a permit or a notification is never lost.
+/// The outcome is published by <see cref="Signal"/> after the lock is released.
+/// The result is an <see cref="int"/>: a non-negative payload (0, or an arrival index) when granted,
+/// <see cref="TimedOutResult"/> when the wait timed out.
+/// </remarks>
+internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IValueTaskSource
+{
+    /// <summary>The result of a wait that timed out.</summary>
+    public const int TimedOutResult = -1;
+
+    private static readonly Action<object?> s_cancelCallback = static state => ((Waiter)state!).OnCancelled();
+    private static readonly TimerCallback s_timerCallback = static state => ((Waiter)state!).OnTimerFired();
+
+    private readonly WaitQueue _queue;
+
+    /// <summary>The asynchronous completion; continuations always run asynchronously, never under a lock.</summary>
+    private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
+
+    /// <summary>True when the waiting caller blocks a thread; false when it awaits.</summary>
+    private bool _isSync;
+
+    /// <summary>Set once the outcome is published to a blocking caller; guarded by this node's monitor.</summary>
+    private bool _signaled;
+
+    /// <summary>The decided result: a payload (&gt;= 0) or <see cref="TimedOutResult"/>; meaningful once decided.</summary>
+    private int _result;
+
+    /// <summary>Non-null when the wait ends with this exception (cancellation, broken barrier).</summary>
+    private Exception? _error;
+
+    private CancellationToken _cancellationToken;
+    private CancellationTokenRegistration _registration;
+
+    /// <summary>Created on the first timed asynchronous wait of this node, then reused.</summary>
+    private ITimer? _timer;
+
+    /// <summary>The <see cref="Environment.TickCount64"/> at which the current asynchronous wait times out; long.MaxValue for none.</summary>
+    private long _deadline = long.MaxValue;
+
+    public Waiter(WaitQueue queue) => _queue = queue;
+
+    /// <summary>Next node in the queue, the pool or a <see cref="WaiterList"/>; guarded by the queue's lock.</summary>
+    public Waiter? Next;
+
+    /// <summary>Previous node in the queue; guarded by the queue's lock.</summary>
+    public Waiter? Previous;
+
+    /// <summary>True while the node is linked in its queue; guarded by the queue's lock.</summary>
+    public bool IsQueued;
+
+    /// <summary>Gets the token of the current asynchronous wait.</summary>
+    public short Version => _core.Version;
+
+    /// <summary>Prepares a rented node for a new wait. Called under the queue's lock.</summary>
+    public void Reset(bool isSync)
+    {
+        _core.Reset();
+        _isSync = isSync;
+        _signaled = false;
+        _result = 0;
+        _error = null;
+        _deadline = long.MaxValue;
+    }
+
+    /// <summary>Decides a granted outcome carrying <paramref name="payload"/>. Called under the queue's lock, off the queue.</summary>
+    public void Grant(int payload = 0)
+    {
+        Debug.Assert(payload >= 0, "A granted payload is never negative.");
+        _result = payload;
+        _error = null;
+    }
+
+    /// <summary>Decides a failed outcome. Called under the queue's lock, off the queue.</summary>
+    public void Fail(Exception error) => _error = error;
+
+    /// <summary>Decides a timed-out outcome. Called under the queue's lock, off the queue.</summary>
+    public void TimeOut() => _result = TimedOutResult;
+
+    /// <summary>
+    /// Starts watching <paramref name="cancellationToken"/> and, for an asynchronous wait, the timeout. Called
+    /// after the node is queued and the lock released; the caller has not yet received the ValueTask, so the
+    /// node cannot be recycled before this returns.
+    /// </summary>
+    public void Arm(long timeoutMilliseconds, CancellationToken cancellationToken)
+    {
+        _cancellationToken = cancellationToken;
+        if (!_isSync && timeoutMilliseconds != Timeouts.Infinite)
+        {
+            _deadline = Timeouts.Deadline(timeoutMilliseconds);
+            _timer ??= TimeProvider.System.CreateTimer(s_timerCallback, this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(TimeSpan.FromMilliseconds(timeoutMilliseconds), Timeout.InfiniteTimeSpan);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            // A token cancelled meanwhile runs the callback right here; it finds the node queued and gives up.
+            _registration = cancellationToken.UnsafeRegister(s_cancelCallback, this);
+        }
+    }
+
+    /// <summary>Publishes the decided outcome to the waiting caller. Called once, without any primitive's lock.</summary>
+    public void Signal()
+    {
+        if (_isSync)
+        {
+            lock (this)
+            {
+                _signaled = true;
+                Monitor.Pulse(this);
+            }
+        }
+        else if (_error is not null)
+        {
+            _core.SetException(_error);
+        }
+        else
+        {
+            _core.SetResult(_result);
+        }
+    }
+
+    /// <summary>
+    /// Blocks the calling thread until the outcome is published or <paramref name="timeoutMilliseconds"/> pass,
+    /// then recycles the node.
+    /// </summary>
+    /// <returns>The payload when granted, <see cref="TimedOutResult"/> when timed out.</returns>
+    /// <exception cref="Exception">The decided failure (cancellation, broken barrier).</exception>
+    public int WaitSync(long timeoutMilliseconds)
+    {
+        Debug.Assert(_isSync, "Only blocking waits park a thread.");
+        var deadline = Timeouts.Deadline(timeoutMilliseconds);
+
+        // A short spin catches a hand-off that is already under way without paying for a context switch.
+        var spinner = default(SpinWait);
+        while (!Volatile.Read(ref _signaled) && !spinner.NextSpinWillYield)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        while (true)
+        {
+            lock (this)
+            {
+                while (!_signaled)
+                {
+                    var remaining = Timeouts.Remaining(deadline);
+                    if (remaining == 0)
+                    {
+                        break;
+                    }
+
+                    Monitor.Wait(this, remaining == Timeouts.Infinite ? Timeout.Infinite : (int)remaining);
+                }
+
+                if (_signaled)
+                {
+                    break;
+                }
+            }
+
+            // Timed out: give up unless a grant has already taken the node out of the queue, in which case its
+            // signal is on the way and the grant wins.
+            _queue.TryAbandon(this, timedOut: true);
+            deadline = long.MaxValue;
+        }
+
+        var result = _result;
+        var error = _error;
+        Recycle();
+        if (error is not null)
+        {
+            throw error;
+        }
+
+        return result;
+    }
+
+    private void OnCancelled() => _queue.TryAbandon(this, timedOut: false);
+
+    private void OnTimerFired()
+    {
+        var deadline = Volatile.Read(ref _deadline);
+        if (deadline == long.MaxValue)
+        {
+            // A late tick from an earlier wait of this recycled node.
+            return;
+        }
+
+        var remaining = deadline - Environment.TickCount64;
+        if (remaining > 0)
+        {
+            // Early or stale tick: wait for the rest of the current deadline.
+            _timer!.Change(TimeSpan.FromMilliseconds(remaining), Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        _queue.TryAbandon(this, timedOut: true);
+    }
+
+    /// <summary>Builds the exception a cancelled wait ends with.</summary>
+    public OperationCanceledException CreateCancelledException() => new(_cancellationToken);
+
+    /// <summary>Stops watching the token and the timer and returns the node to its pool.</summary>
+    private void Recycle()
+    {
+        // Dispose rather than Unregister: it waits for a running cancellation callback to finish, so no callback
+        // of this wait can touch the node once it is reused.
+        _registration.Dispose();
+        _registration = default;
+        _cancellationToken = default;
+        if (_deadline != long.MaxValue)
+        {
+            Volatile.Write(ref _deadline, long.MaxValue);
+            _timer!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        _error = null;
+        _queue.Return(this);
+    }
+
+    private int GetResultAndRecycle(short token)
+    {
+        if (token != _core.Version)
+        {
+            throw new InvalidOperationException("The result of this wait was already consumed; a ValueTask can be awaited once.");
+        }
+
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            Recycle();
+        }
+    }
+
+    int IValueTaskSource<int>.GetResult(short token) => GetResultAndRecycle(token);
+
+    bool IValueTaskSource<bool>.GetResult(short token) => GetResultAndRecycle(token) != TimedOutResult;
+
+    void IValueTaskSource.GetResult(short token) => GetResultAndRecycle(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}

@@ -30,7 +30,8 @@ internal sealed class RingBuffer<T>
     /// <summary>Gets how many items the ring holds; safe to read without the lock (a snapshot).</summary>
     public int Count => Volatile.Read(ref _count);
 
-    public bool IsFull => _count == _items.Length;
+    /// <summary>Gets whether the ring is full; like <see cref="Count"/>, a snapshot when read without the lock.</summary>
+    public bool IsFull => Volatile.Read(ref _count) == _items.Length;
 
     public void Enqueue(T item)
     {

@@ -3,6 +3,7 @@ using Pipeline.Handoffs;
 namespace Pipeline.Tests.Handoffs;
 
 /// <summary>The conformance suite against the BCL bounded channel, the kind the custom handoffs must be interchangeable with.</summary>
+[Collection(nameof(HandoffConformanceCollection))]
 public sealed class BoundedChannelConformanceTests : ChannelConformanceTests
 {
     private const string CancelRacingRegistrationDefect =

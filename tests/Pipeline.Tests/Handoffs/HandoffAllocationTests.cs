@@ -4,6 +4,7 @@ using Pipeline.Handoffs;
 namespace Pipeline.Tests.Handoffs;
 
 /// <summary>Steady-state asynchronous traffic through the custom handoffs allocates nothing per item.</summary>
+[Collection(nameof(HandoffConformanceCollection))]
 public sealed class HandoffAllocationTests
 {
     private const int Items = 20_000;
@@ -23,7 +24,7 @@ public sealed class HandoffAllocationTests
         Assert.Equal(0, allocated);
     }
 
-    [Theory]
+    [OptimizedBuildTheory]
     [InlineData(HandoffKind.Condition)]
     [InlineData(HandoffKind.Semaphore)]
     public async Task WriteAsyncReadAsync_ThroughWaitingReaders_AllocatesUnderOneBytePerItem(HandoffKind kind)

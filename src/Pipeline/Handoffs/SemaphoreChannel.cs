@@ -30,6 +30,9 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// </summary>
     private const int CompletionReserve = 1 << 29;
 
+    /// <summary>How many rounds of <see cref="SpinWait"/> a caller spins and yields before waiting on a semaphore.</summary>
+    private const int WaitSpinLimit = 20;
+
     /// <summary>
     /// Free slots: capacity minus the items in the ring, minus the slots held by writers about to enqueue and by readers
     /// that have dequeued but not yet given their slot back. Its bound is the capacity plus <see cref="CompletionReserve"/>.
@@ -99,6 +102,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
             return;
         }
 
+        SpinWhileNoPermit(_freeSlots);
         _freeSlots.Acquire(cancellationToken);
         CommitWriteOrThrow(item);
     }
@@ -128,6 +132,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     public T Read(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        SpinWhileNoPermit(_filledSlots);
         _filledSlots.Acquire(cancellationToken);
         return CommitReadOrThrow();
     }
@@ -179,7 +184,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
                     return default;
                 }
             }
-            else if (_freeSlots.TryAcquire())
+            else if (TryAcquireSpinning(_freeSlots))
             {
                 if (CommitWrite(item))
                 {
@@ -253,7 +258,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
             return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
-        if (!_filledSlots.TryAcquire())
+        if (!TryAcquireSpinning(_filledSlots))
         {
             return ReadAsyncSlow(cancellationToken);
         }
@@ -480,6 +485,39 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
         }
 
         return item;
+    }
+
+    /// <summary>
+    /// Before a blocking wait for a permit, spins (and yields) for a short while until one may be free: parking the
+    /// thread and waking it again costs far more than a short gap between items.
+    /// </summary>
+    private static void SpinWhileNoPermit(CountingSemaphore slots)
+    {
+        SpinWait spinner = default;
+        while (slots.CurrentCount == 0 && spinner.Count < WaitSpinLimit)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>
+    /// Tries to take a permit, spinning (and yielding) for a short while when none is free, before an asynchronous wait
+    /// whose continuation would cost a thread-pool hop.
+    /// </summary>
+    private static bool TryAcquireSpinning(CountingSemaphore slots)
+    {
+        SpinWait spinner = default;
+        while (!slots.TryAcquire())
+        {
+            if (spinner.Count >= WaitSpinLimit)
+            {
+                return false;
+            }
+
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        return true;
     }
 
     private void ThrowIfDoneWriting()

@@ -30,8 +30,14 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// </summary>
     private const int CompletionReserve = 1 << 29;
 
-    /// <summary>How many rounds of <see cref="SpinWait"/> a caller spins and yields before waiting on a semaphore.</summary>
+    /// <summary>How many rounds of <see cref="SpinWait"/> an asynchronous caller spins and yields before waiting on a semaphore.</summary>
     private const int WaitSpinLimit = 20;
+
+    /// <summary>
+    /// How many rounds of <see cref="SpinWait"/> a blocking caller spins and yields before parking on a semaphore; more
+    /// than an asynchronous caller, because a parked thread is granted the next permit and holds it until it runs again.
+    /// </summary>
+    private const int BlockingSpinLimit = 50;
 
     /// <summary>
     /// Free slots: capacity minus the items in the ring, minus the slots held by writers about to enqueue and by readers
@@ -494,7 +500,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     private static void SpinWhileNoPermit(CountingSemaphore slots)
     {
         SpinWait spinner = default;
-        while (slots.CurrentCount == 0 && spinner.Count < WaitSpinLimit)
+        while (slots.CurrentCount == 0 && spinner.Count < BlockingSpinLimit)
         {
             spinner.SpinOnce(sleep1Threshold: -1);
         }

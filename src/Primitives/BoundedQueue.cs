@@ -39,8 +39,8 @@ public sealed class BoundedQueue<T>
     /// <summary>Number of items in the ring; written under the lock.</summary>
     private int _count;
 
-    /// <summary>Items put and not yet marked done with <see cref="TaskDone"/>.</summary>
-    private int _unfinishedTasks;
+    /// <summary>Items taken and not yet marked done with <see cref="TaskDone"/>. Unfinished items are these and the queued ones.</summary>
+    private int _takenNotDone;
 
     /// <summary>Set once by <see cref="Shutdown"/> or <see cref="ShutdownNow"/>.</summary>
     private volatile bool _isShutdown;
@@ -191,19 +191,19 @@ public sealed class BoundedQueue<T>
         return TakeAsyncSlow(cancellationToken);
     }
 
-    /// <summary>Marks one taken item as processed. When every item put has been marked, <see cref="Join"/> returns.</summary>
-    /// <exception cref="InvalidOperationException">Thrown when called more times than items were put.</exception>
+    /// <summary>Marks one taken item as processed. When every item put has been taken and marked, <see cref="Join"/> returns.</summary>
+    /// <exception cref="InvalidOperationException">Thrown when called more times than items were taken.</exception>
     public void TaskDone()
     {
         _lock.Acquire();
         try
         {
-            if (_unfinishedTasks <= 0)
+            if (_takenNotDone <= 0)
             {
-                throw new InvalidOperationException("TaskDone was called more times than items were put.");
+                throw new InvalidOperationException("TaskDone was called more times than items were taken.");
             }
 
-            if (--_unfinishedTasks == 0)
+            if (--_takenNotDone == 0 && _count == 0)
             {
                 _allDone.NotifyAll();
             }
@@ -222,7 +222,7 @@ public sealed class BoundedQueue<T>
         _lock.Acquire(cancellationToken);
         try
         {
-            while (_unfinishedTasks > 0)
+            while (_count > 0 || _takenNotDone > 0)
             {
                 _allDone.Wait(cancellationToken);
             }
@@ -243,7 +243,7 @@ public sealed class BoundedQueue<T>
         await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            while (_unfinishedTasks > 0)
+            while (_count > 0 || _takenNotDone > 0)
             {
                 await _allDone.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -288,8 +288,7 @@ public sealed class BoundedQueue<T>
                 undelivered[i] = TakeFromRingLocked();
             }
 
-            _unfinishedTasks = Math.Max(0, _unfinishedTasks - undelivered.Length);
-            if (_unfinishedTasks == 0)
+            if (_takenNotDone == 0)
             {
                 _allDone.NotifyAll();
             }
@@ -441,13 +440,13 @@ public sealed class BoundedQueue<T>
 
         _items[tail] = item;
         Volatile.Write(ref _count, _count + 1);
-        _unfinishedTasks++;
         _notEmpty.Notify();
     }
 
     private T DequeueLocked()
     {
         var item = TakeFromRingLocked();
+        _takenNotDone++;
         _notFull.Notify();
         return item;
     }

@@ -12,6 +12,13 @@ namespace Pipeline.Primitives;
 /// The uncontended <see cref="Acquire"/>, <see cref="AcquireAsync"/>, <see cref="TryAcquire()"/> and
 /// <see cref="Release"/> are a single interlocked operation each and allocate nothing. Acquiring the lock again
 /// while holding it blocks until another holder releases it.
+/// <para>
+/// Queued waiters are served in FIFO order and keep their place in line. A release hands the lock straight to an
+/// oldest waiter that awaits it asynchronously. An oldest waiter that blocks a thread is woken instead, and a
+/// caller that is already running may take the lock first rather than wait for that thread to be scheduled
+/// (handing over to sleeping threads on every release turns contention into a convoy); once it has waited a
+/// millisecond, releases hand the lock straight to it too, so nobody starves.
+/// </para>
 /// </remarks>
 public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
 {
@@ -21,10 +28,29 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
     /// <summary>Held; no waiter is queued.</summary>
     private const int Held = 1;
 
-    /// <summary>Held, with waiters queued: a release hands the lock to the oldest waiter.</summary>
+    /// <summary>Held, with waiters queued: a release wakes the oldest waiter.</summary>
     private const int HeldContended = 2;
 
-    /// <summary>One of <see cref="Free"/>, <see cref="Held"/>, <see cref="HeldContended"/>; moves to and from <see cref="HeldContended"/> only under the queue's lock.</summary>
+    /// <summary>Not held, with waiters queued: the oldest waiter was woken and is on its way to take the lock.</summary>
+    private const int FreeContended = 3;
+
+    /// <summary>Result of a wait that was handed the lock.</summary>
+    private const int HandedOver = 0;
+
+    /// <summary>Result of a wait that was woken to race for the freed lock.</summary>
+    private const int WokenToRetry = 1;
+
+    /// <summary>
+    /// How long the oldest waiter may be overtaken by running callers before a release hands the lock straight to
+    /// it, in <see cref="Stopwatch"/> ticks (one millisecond).
+    /// </summary>
+    private static readonly long s_handOverAfterTicks = Stopwatch.Frequency / 1000;
+
+    /// <summary>
+    /// One of <see cref="Free"/>, <see cref="Held"/>, <see cref="HeldContended"/>, <see cref="FreeContended"/>. The
+    /// contended states are entered and left only under the queue's lock, except that a caller may take a
+    /// <see cref="FreeContended"/> lock (to <see cref="HeldContended"/>) without it.
+    /// </summary>
     private int _state;
 
     /// <summary>Callers waiting for the lock, oldest first.</summary>
@@ -34,7 +60,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
     public ExclusiveLock() => _waiters = new WaitQueue(this);
 
     /// <summary>Gets a value indicating whether the lock is held.</summary>
-    public bool IsLocked => Volatile.Read(ref _state) != Free;
+    public bool IsLocked => Volatile.Read(ref _state) is Held or HeldContended;
 
     /// <summary>Acquires the lock, blocking the calling thread until it is free.</summary>
     /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
@@ -50,7 +76,35 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
 
     /// <summary>Acquires the lock if it is free, without waiting.</summary>
     /// <returns><see langword="true"/> if the lock was acquired; <see langword="false"/> if it is held.</returns>
-    public bool TryAcquire() => Interlocked.CompareExchange(ref _state, Held, Free) == Free;
+    public bool TryAcquire() =>
+        Interlocked.CompareExchange(ref _state, Held, Free) == Free || TryAcquireContended();
+
+    /// <summary>Takes a lock that is free while waiters are queued (a woken waiter has not taken it yet).</summary>
+    private bool TryAcquireContended()
+    {
+        while (true)
+        {
+            var state = Volatile.Read(ref _state);
+            if (state == Free)
+            {
+                if (Interlocked.CompareExchange(ref _state, Held, Free) == Free)
+                {
+                    return true;
+                }
+            }
+            else if (state == FreeContended)
+            {
+                if (Interlocked.CompareExchange(ref _state, HeldContended, FreeContended) == FreeContended)
+                {
+                    return true;
+                }
+            }
+            else
+            {
+                return false;
+            }
+        }
+    }
 
     /// <summary>Acquires the lock, blocking the calling thread for at most <paramref name="timeout"/>.</summary>
     /// <param name="timeout">How long to wait: <see cref="Timeout.InfiniteTimeSpan"/> waits forever; <see cref="TimeSpan.Zero"/> does not wait.</param>
@@ -86,7 +140,8 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             return default;
         }
 
-        var waiter = EnqueueOrAcquire(isSync: false);
+        var queuedSince = 0L;
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
         if (waiter is null)
         {
             return default;
@@ -120,7 +175,8 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             return new ValueTask<bool>(false);
         }
 
-        var waiter = EnqueueOrAcquire(isSync: false);
+        var queuedSince = 0L;
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
         if (waiter is null)
         {
             return new ValueTask<bool>(true);
@@ -169,7 +225,51 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
 
     private bool AcquireSlow(long timeoutMilliseconds, CancellationToken cancellationToken)
     {
-        // Spinning briefly is fair: the lock is only ever Free when no waiter is queued.
+        var deadline = Timeouts.Deadline(timeoutMilliseconds);
+        var queuedSince = 0L;
+        while (true)
+        {
+            // Spinning briefly before queueing is fair: queued waiters are woken, not bypassed, and keep their place.
+            if (SpinToAcquire())
+            {
+                return true;
+            }
+
+            var waiter = EnqueueOrAcquire(isSync: true, ref queuedSince);
+            if (waiter is null)
+            {
+                return true;
+            }
+
+            waiter.Arm(Timeouts.Infinite, cancellationToken);
+            var result = waiter.WaitSync(Timeouts.Remaining(deadline));
+            if (result == HandedOver)
+            {
+                return true;
+            }
+
+            if (result == Waiter.TimedOutResult)
+            {
+                return false;
+            }
+
+            // Woken to race for the lock: a running caller took it first. Back to the head of the line.
+            if (TryAcquire())
+            {
+                return true;
+            }
+
+            if (Timeouts.Remaining(deadline) == 0)
+            {
+                return false;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private bool SpinToAcquire()
+    {
         var spinner = default(SpinWait);
         while (!spinner.NextSpinWillYield)
         {
@@ -180,35 +280,33 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             }
         }
 
-        var waiter = EnqueueOrAcquire(isSync: true);
-        if (waiter is null)
-        {
-            return true;
-        }
-
-        waiter.Arm(Timeouts.Infinite, cancellationToken);
-        return waiter.WaitSync(timeoutMilliseconds) != Waiter.TimedOutResult;
+        return false;
     }
 
-    /// <summary>Takes the lock if it became free, else queues a waiter and marks the lock contended.</summary>
+    /// <summary>
+    /// Takes the lock if it became free, else queues a waiter and marks the lock contended. A caller that queued
+    /// before (<paramref name="queuedSince"/> is not 0) goes back to the head of the line.
+    /// </summary>
     /// <returns>Null when the lock was acquired; otherwise the queued waiter.</returns>
-    private Waiter? EnqueueOrAcquire(bool isSync)
+    private Waiter? EnqueueOrAcquire(bool isSync, ref long queuedSince)
     {
         lock (_waiters.Sync)
         {
             while (true)
             {
                 var state = Volatile.Read(ref _state);
-                if (state == Free)
+                if (state is Free or FreeContended)
                 {
-                    if (TryAcquire())
+                    if (TryAcquireContended())
                     {
                         return null;
                     }
                 }
                 else if (state == HeldContended || Interlocked.CompareExchange(ref _state, HeldContended, Held) == Held)
                 {
-                    return _waiters.Enqueue(isSync);
+                    var waiter = _waiters.Enqueue(isSync, atHead: queuedSince != 0, queuedSince);
+                    queuedSince = waiter.QueuedSince;
+                    return waiter;
                 }
             }
         }
@@ -220,7 +318,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
         lock (_waiters.Sync)
         {
             var state = Volatile.Read(ref _state);
-            if (state == Free)
+            if (state is Free or FreeContended)
             {
                 throw new SynchronizationLockException("The lock cannot be released: it is not held.");
             }
@@ -234,13 +332,20 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
 
             next = _waiters.Dequeue()!;
             Debug.Assert(next is not null, "A contended lock has queued waiters.");
-            if (_waiters.Count == 0)
+            var waitersLeft = _waiters.Count != 0;
+            if (!next.IsSync || Stopwatch.GetTimestamp() - next.QueuedSince >= s_handOverAfterTicks)
             {
-                Volatile.Write(ref _state, Held);
+                // An awaiting caller, like SemaphoreSlim's, is handed the lock: its continuation is already
+                // scheduled, not a thread to wake. So is a blocked thread overtaken long enough.
+                Volatile.Write(ref _state, waitersLeft ? HeldContended : Held);
+                next.Grant(HandedOver);
             }
-
-            // Ownership passes straight to the oldest waiter: the lock stays held, so nobody can barge in.
-            next.Grant();
+            else
+            {
+                // Free the lock and wake the oldest waiter to take it; a running caller may get there first.
+                Volatile.Write(ref _state, waitersLeft ? FreeContended : Free);
+                next.Grant(WokenToRetry);
+            }
         }
 
         next.Signal();
@@ -248,9 +353,20 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
 
     Exception? IWaitQueueOwner.OnAbandoned(Waiter waiter, bool timedOut, ref WaiterList release)
     {
-        if (_waiters.Count == 0 && Volatile.Read(ref _state) == HeldContended)
+        if (_waiters.Count == 0)
         {
-            Volatile.Write(ref _state, Held);
+            // Only the holder, or a caller taking a free lock, changes the state outside the lock.
+            var state = Volatile.Read(ref _state);
+            while (state is HeldContended or FreeContended)
+            {
+                var observed = Interlocked.CompareExchange(ref _state, state == HeldContended ? Held : Free, state);
+                if (observed == state)
+                {
+                    break;
+                }
+
+                state = observed;
+            }
         }
 
         return null;

@@ -37,7 +37,16 @@ internal sealed class WaitQueue
     public Waiter? Head => _head;
 
     /// <summary>Rents a node, prepares it and links it at the tail. Call under <see cref="Sync"/>.</summary>
-    public Waiter Enqueue(bool isSync)
+    public Waiter Enqueue(bool isSync) => Enqueue(isSync, atHead: false, queuedSince: 0);
+
+    /// <summary>
+    /// Rents a node, prepares it and links it at the tail, or at the head for a caller that was already first in
+    /// line and lost a race it was woken for. Call under <see cref="Sync"/>.
+    /// </summary>
+    /// <param name="isSync">Whether the caller blocks a thread.</param>
+    /// <param name="atHead">Whether to link the node first.</param>
+    /// <param name="queuedSince">The <see cref="Stopwatch"/> timestamp at which the caller first queued; 0 for now.</param>
+    public Waiter Enqueue(bool isSync, bool atHead, long queuedSince)
     {
         Debug.Assert(Sync.IsHeldByCurrentThread, "The queue is guarded by its lock.");
         var waiter = _pool;
@@ -52,18 +61,38 @@ internal sealed class WaitQueue
         }
 
         waiter.Reset(isSync);
-        waiter.Next = null;
-        waiter.Previous = _tail;
-        if (_tail is null)
+        waiter.QueuedSince = queuedSince != 0 ? queuedSince : Stopwatch.GetTimestamp();
+        if (atHead)
         {
+            waiter.Previous = null;
+            waiter.Next = _head;
+            if (_head is null)
+            {
+                _tail = waiter;
+            }
+            else
+            {
+                _head.Previous = waiter;
+            }
+
             _head = waiter;
         }
         else
         {
-            _tail.Next = waiter;
+            waiter.Next = null;
+            waiter.Previous = _tail;
+            if (_tail is null)
+            {
+                _head = waiter;
+            }
+            else
+            {
+                _tail.Next = waiter;
+            }
+
+            _tail = waiter;
         }
 
-        _tail = waiter;
         waiter.IsQueued = true;
         Volatile.Write(ref _count, _count + 1);
         return waiter;

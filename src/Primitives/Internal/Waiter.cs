@@ -59,6 +59,12 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
     /// <summary>True while the node is linked in its queue; guarded by the queue's lock.</summary>
     public bool IsQueued;
 
+    /// <summary>The <see cref="Stopwatch"/> timestamp at which the caller first joined the queue; kept across re-queueing.</summary>
+    public long QueuedSince;
+
+    /// <summary>Gets a value indicating whether the waiting caller blocks a thread (rather than awaiting).</summary>
+    public bool IsSync => _isSync;
+
     /// <summary>Gets the token of the current asynchronous wait.</summary>
     public short Version => _core.Version;
 

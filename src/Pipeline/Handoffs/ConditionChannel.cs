@@ -640,9 +640,9 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     }
 
     /// <summary>
-    /// Takes the lock, spinning (and yielding) for a while before queueing on it. The lock hands itself to its oldest
-    /// queued waiter, which keeps it held until that thread runs again: with critical sections of a few dozen
-    /// nanoseconds, queueing would make every later acquisition pay for a context switch (a lock convoy).
+    /// Takes the lock, spinning (and yielding) for a while before queueing on it. A queued waiter costs a park and a
+    /// wake-up, and once queued it keeps its place at the head of the line (and is eventually handed the lock), so with
+    /// critical sections of a few dozen nanoseconds queueing readily turns contention into a convoy.
     /// </summary>
     private void AcquireLock(CancellationToken cancellationToken)
     {
@@ -684,9 +684,9 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     }
 
     /// <summary>
-    /// Tries to take the lock, spinning briefly while another thread holds it. The lock hands itself to its oldest
-    /// queued waiter, so an asynchronous waiter keeps it held until its continuation is scheduled; joining that queue
-    /// for a critical section of a few dozen nanoseconds would turn every later acquisition into a thread-pool hop.
+    /// Tries to take the lock, spinning briefly while another thread holds it. The lock is handed to a queued
+    /// asynchronous waiter, which keeps it held until its continuation runs on the thread pool; joining that queue for a
+    /// critical section of a few dozen nanoseconds would turn later acquisitions into thread-pool hops.
     /// </summary>
     private bool TryAcquireSpinning()
     {

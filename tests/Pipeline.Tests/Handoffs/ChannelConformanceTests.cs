@@ -643,6 +643,40 @@ public abstract class ChannelConformanceTests
         Assert.Equal(0, ((IHandoff)channel).Dropped);
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData(BoundedChannelFullMode.DropOldest)]
+    [InlineData(BoundedChannelFullMode.DropNewest)]
+    [InlineData(BoundedChannelFullMode.DropWrite)]
+    public async Task WriteAsync_DropModeUnderConcurrentReaders_EveryItemReadOrReportedDroppedOnce(BoundedChannelFullMode mode)
+    {
+        const int Writers = 4;
+        const int PerWriter = 50_000;
+        var outcomes = new int[Writers * PerWriter];
+        Channel<int> channel = CreateChannel<int>(8, mode, item => Interlocked.Add(ref outcomes[item], 1_000));
+        Task[] writers = Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < PerWriter; i++)
+            {
+                await channel.Writer.WriteAsync((w * PerWriter) + i);
+            }
+        })).ToArray();
+        Task[] readers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            await foreach (int item in channel.Reader.ReadAllAsync())
+            {
+                Interlocked.Increment(ref outcomes[item]);
+            }
+        })).ToArray();
+
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(30));
+        channel.Writer.Complete();
+        await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // 1 = read once, 1000 = reported dropped once; anything else is a loss or a duplicate.
+        Assert.Equal(0, outcomes.Count(outcome => outcome is not (1 or 1_000)));
+        Assert.Equal(outcomes.Count(outcome => outcome == 1_000), ((IHandoff)channel).Dropped);
+    }
+
     // ---- cancellation ----
 
     [Fact]

@@ -142,13 +142,19 @@ internal sealed class WaitQueue
     /// Ends the wait of <paramref name="waiter"/> as timed out or cancelled, if it is still queued. If a granter
     /// took it out first, nothing happens and the grant stands.
     /// </summary>
+    /// <param name="waiter">The waiter giving up.</param>
+    /// <param name="timedOut">True for a timeout, false for a cancellation.</param>
+    /// <param name="byTimer">
+    /// True when the waiter's timer fired: the tick may be late and the node already reused by another wait, so
+    /// that wait's own deadline, read under the lock, decides.
+    /// </param>
     /// <returns>True when this call ended the wait.</returns>
-    public bool TryAbandon(Waiter waiter, bool timedOut)
+    public bool TryAbandon(Waiter waiter, bool timedOut, bool byTimer = false)
     {
         var release = default(WaiterList);
         lock (Sync)
         {
-            if (!waiter.IsQueued)
+            if (!waiter.IsQueued || (byTimer && !waiter.IsPastDeadline()))
             {
                 return false;
             }

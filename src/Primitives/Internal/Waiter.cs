@@ -194,24 +194,30 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
 
     private void OnCancelled() => _queue.TryAbandon(this, timedOut: false);
 
-    private void OnTimerFired()
+    private void OnTimerFired() => _queue.TryAbandon(this, timedOut: true, byTimer: true);
+
+    /// <summary>
+    /// Whether the current wait's deadline has passed. Called under the queue's lock when the timer fires; a tick
+    /// that comes early, or late from an earlier wait of this reused node, re-arms the timer for the current
+    /// deadline, if any.
+    /// </summary>
+    public bool IsPastDeadline()
     {
         var deadline = Volatile.Read(ref _deadline);
         if (deadline == long.MaxValue)
         {
-            // A late tick from an earlier wait of this recycled node.
-            return;
+            // Not armed yet, or an untimed wait: Arm starts the timer itself when there is a deadline.
+            return false;
         }
 
         var remaining = deadline - Environment.TickCount64;
-        if (remaining > 0)
+        if (remaining <= 0)
         {
-            // Early or stale tick: wait for the rest of the current deadline.
-            _timer!.Change(TimeSpan.FromMilliseconds(remaining), Timeout.InfiniteTimeSpan);
-            return;
+            return true;
         }
 
-        _queue.TryAbandon(this, timedOut: true);
+        _timer!.Change(TimeSpan.FromMilliseconds(remaining), Timeout.InfiniteTimeSpan);
+        return false;
     }
 
     /// <summary>Builds the exception a cancelled wait ends with.</summary>

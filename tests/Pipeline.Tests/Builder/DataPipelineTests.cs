@@ -359,11 +359,12 @@ public class DataPipelineTests
         AssertAccounted(result);
     }
 
-    [Fact(Timeout = 30_000)]
-    public async Task RunAsync_DroppingHandoff_CountsEveryDropAsDropped()
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task RunAsync_DroppingHandoff_CountsEveryDropAsDropped(HandoffKind kind)
     {
         var sink = new RecordingSink<int>();
-        var builder = NewPipeline(HandoffKind.Channel, capacity: 2);
+        var builder = NewPipeline(kind, capacity: 2);
         builder.Handoff.FullMode = BoundedChannelFullMode.DropOldest;
         var pipeline = builder
             .From("numbers", ct => Range(200, ct))

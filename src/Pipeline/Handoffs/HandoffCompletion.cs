@@ -1,0 +1,63 @@
+using System.Threading.Channels;
+
+namespace Pipeline.Handoffs;
+
+/// <summary>
+/// The completion rules shared by the custom handoffs, matching the BCL bounded channel: which exception a closed
+/// handoff throws, and how the <see cref="ChannelReader{T}.Completion"/> task ends.
+/// </summary>
+internal static class HandoffCompletion
+{
+    /// <summary>Stored as the completion error of a handoff completed without an exception.</summary>
+    public static readonly Exception DoneWritingSentinel = new ChannelClosedException();
+
+    /// <summary>The exception that writes (and reads of a drained handoff) throw once the handoff is completed.</summary>
+    public static Exception CreateClosedException(Exception doneWriting) =>
+        doneWriting is OperationCanceledException ? doneWriting
+        : !ReferenceEquals(doneWriting, DoneWritingSentinel) ? new ChannelClosedException(doneWriting)
+        : new ChannelClosedException();
+
+    /// <summary>
+    /// The result of <c>WaitToWriteAsync</c> on a completed handoff, and of <c>WaitToReadAsync</c> on a completed and
+    /// drained one: <see langword="false"/>, or the completion exception itself, unwrapped.
+    /// </summary>
+    public static ValueTask<bool> WaitClosed(Exception doneWriting) =>
+        ReferenceEquals(doneWriting, DoneWritingSentinel) ? new ValueTask<bool>(false)
+        : ValueTask.FromException<bool>(doneWriting);
+
+    /// <summary>Ends the completion task once the handoff is completed and drained. Call it outside the handoff's lock.</summary>
+    public static void SignalDrained(TaskCompletionSource completion, Exception doneWriting)
+    {
+        if (ReferenceEquals(doneWriting, DoneWritingSentinel))
+        {
+            completion.TrySetResult();
+        }
+        else if (doneWriting is OperationCanceledException canceled)
+        {
+            completion.TrySetCanceled(CanceledToken(canceled));
+        }
+        else
+        {
+            completion.TrySetException(doneWriting);
+        }
+    }
+
+    /// <summary>Checks the constructor arguments shared by the custom handoffs.</summary>
+    public static void ValidateArguments(int capacity, BoundedChannelFullMode fullMode)
+    {
+        if (capacity is < HandoffOptions.MinCapacity or > HandoffOptions.MaxCapacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity,
+                $"capacity must be between {HandoffOptions.MinCapacity} and {HandoffOptions.MaxCapacity}, was {capacity}");
+        }
+
+        if (!Enum.IsDefined(fullMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fullMode), fullMode,
+                $"fullMode must be one of {string.Join(", ", Enum.GetNames<BoundedChannelFullMode>())}, was {fullMode}");
+        }
+    }
+
+    private static CancellationToken CanceledToken(OperationCanceledException exception) =>
+        exception.CancellationToken.IsCancellationRequested ? exception.CancellationToken : new CancellationToken(true);
+}

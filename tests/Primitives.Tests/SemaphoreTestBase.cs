@@ -1,0 +1,521 @@
+using System.Diagnostics;
+
+namespace Pipeline.Primitives.Tests;
+
+/// <summary>
+/// The contract shared by <see cref="CountingSemaphore"/> and <see cref="BoundedSemaphore"/>
+/// (CPython's BaseSemaphoreTests), run once per type by the derived test classes.
+/// </summary>
+public abstract class SemaphoreTestBase
+{
+    private static readonly TimeSpan NegativeTimeout = TimeSpan.FromMilliseconds(-2);
+
+    /// <summary>Creates the semaphore under test, with room above <paramref name="initialCount"/> for releases.</summary>
+    protected abstract CountingSemaphore Create(int initialCount);
+
+    /// <summary>Creates the semaphore under test with its default arguments.</summary>
+    protected abstract CountingSemaphore CreateDefault();
+
+    // test_constructor
+    [Theory(Timeout = 30_000)]
+    [InlineData(-1)]
+    [InlineData(int.MinValue + 1)]
+    public async Task Constructor_NegativeInitialCount_ThrowsArgumentOutOfRangeNamingIt(int initialCount)
+    {
+        await Task.Yield();
+        var exception = Assert.Throws<ArgumentOutOfRangeException>(() => Create(initialCount));
+
+        Assert.Equal("initialCount", exception.ParamName);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_ZeroInitialCount_HasNoPermits()
+    {
+        await Task.Yield();
+        var semaphore = Create(0);
+
+        Assert.Equal(0, semaphore.CurrentCount);
+        Assert.False(semaphore.TryAcquire());
+    }
+
+    // test_acquire
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireRelease_WithinTheCount_AdjustsCurrentCount()
+    {
+        await Task.Yield();
+        var single = Create(1);
+        single.Acquire();
+        Assert.Equal(0, single.CurrentCount);
+        single.Release();
+        Assert.Equal(1, single.CurrentCount);
+
+        var pair = Create(2);
+        pair.Acquire();
+        pair.Acquire();
+        Assert.Equal(0, pair.CurrentCount);
+        pair.Release();
+        pair.Release();
+        Assert.Equal(2, pair.CurrentCount);
+    }
+
+    // test_acquire_destroy
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_DroppedWithoutRelease_KeepsThePermitTaken()
+    {
+        await Task.Yield();
+        var semaphore = Create(1);
+
+        semaphore.Acquire();
+
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    // test_acquire_contended
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_Contended_ReleaseLetsExactlyThatManyThrough()
+    {
+        await Task.Yield();
+        var semaphore = Create(7);
+        semaphore.Acquire();
+        var acquired = 0;
+        var workers = Enumerable.Range(0, 10).Select(_ => Concurrency.Run(() =>
+        {
+            semaphore.Acquire();
+            Interlocked.Increment(ref acquired);
+            semaphore.Acquire();
+            Interlocked.Increment(ref acquired);
+        })).ToArray();
+
+        AssertSettlesAt(() => Volatile.Read(ref acquired), 6);
+        for (var i = 0; i < 7; i++)
+        {
+            semaphore.Release();
+        }
+
+        AssertSettlesAt(() => Volatile.Read(ref acquired), 13);
+        for (var i = 0; i < 6; i++)
+        {
+            semaphore.Release();
+        }
+
+        AssertSettlesAt(() => Volatile.Read(ref acquired), 19);
+        Assert.False(semaphore.TryAcquire());
+        semaphore.Release();
+
+        Concurrency.AssertCompletes(Task.WhenAll(workers));
+        Assert.Equal(20, acquired);
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    // test_multirelease
+    [Fact(Timeout = 30_000)]
+    public async Task Release_Count_LetsExactlyThatManyWaitersThrough()
+    {
+        await Task.Yield();
+        var semaphore = Create(7);
+        semaphore.Acquire();
+        var acquired = 0;
+        var workers = Enumerable.Range(0, 10).Select(_ => Concurrency.Run(() =>
+        {
+            semaphore.Acquire();
+            Interlocked.Increment(ref acquired);
+            semaphore.Acquire();
+            Interlocked.Increment(ref acquired);
+        })).ToArray();
+
+        AssertSettlesAt(() => Volatile.Read(ref acquired), 6);
+        semaphore.Release(7);
+        AssertSettlesAt(() => Volatile.Read(ref acquired), 13);
+        semaphore.Release(6);
+        AssertSettlesAt(() => Volatile.Read(ref acquired), 19);
+        Assert.False(semaphore.TryAcquire());
+        semaphore.Release();
+
+        Concurrency.AssertCompletes(Task.WhenAll(workers));
+        Assert.Equal(20, acquired);
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    // test_try_acquire
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_UntilExhausted_ReturnsFalseThenTrueAfterRelease()
+    {
+        await Task.Yield();
+        var semaphore = Create(2);
+
+        Assert.True(semaphore.TryAcquire());
+        Assert.True(semaphore.TryAcquire());
+        Assert.False(semaphore.TryAcquire());
+        semaphore.Release();
+
+        Assert.True(semaphore.TryAcquire());
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    // test_try_acquire_contended
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ManyThreads_ExactlyTheFreePermitsAreTaken()
+    {
+        await Task.Yield();
+        var semaphore = Create(4);
+        semaphore.Acquire();
+        var successes = 0;
+        var failures = 0;
+        var workers = Enumerable.Range(0, 5).Select(_ => Concurrency.Run(() =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                Interlocked.Increment(ref semaphore.TryAcquire() ? ref successes : ref failures);
+            }
+        })).ToArray();
+
+        Concurrency.AssertCompletes(Task.WhenAll(workers));
+
+        Assert.Equal(3, successes);
+        Assert.Equal(7, failures);
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    // test_acquire_timeout
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_Timeout_ReturnsTrueWhileAvailableAndFalseAfterTheTimeout()
+    {
+        await Task.Yield();
+        var semaphore = Create(2);
+        var shortTimeout = TimeSpan.FromMilliseconds(5);
+
+        Assert.True(semaphore.TryAcquire(shortTimeout));
+        Assert.True(semaphore.TryAcquire(shortTimeout));
+        Assert.False(semaphore.TryAcquire(shortTimeout));
+        semaphore.Release();
+        Assert.True(semaphore.TryAcquire(shortTimeout));
+
+        var timeout = TimeSpan.FromMilliseconds(200);
+        var clock = Stopwatch.StartNew();
+        Assert.False(semaphore.TryAcquire(timeout));
+        Concurrency.AssertDuration(clock.Elapsed, timeout);
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquireAsync_Timeout_ReturnsFalseAfterTheTimeoutLeavingTheCount()
+    {
+        var semaphore = Create(0);
+        var timeout = TimeSpan.FromMilliseconds(200);
+        var clock = Stopwatch.StartNew();
+
+        Assert.False(await semaphore.TryAcquireAsync(timeout).AsTask().WaitAsync(Concurrency.HangTimeout));
+
+        Concurrency.AssertDuration(clock.Elapsed, timeout);
+        semaphore.Release();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    // test_default_value
+    [Fact(Timeout = 30_000)]
+    public async Task Constructor_Default_HasOnePermit()
+    {
+        await Task.Yield();
+        var semaphore = CreateDefault();
+        Assert.Equal(1, semaphore.CurrentCount);
+        semaphore.Acquire();
+        var waiter = Waiter.Start(waiter =>
+        {
+            waiter.Enter();
+            semaphore.Acquire();
+            semaphore.Release();
+        });
+        waiter.WaitEntering();
+        waiter.AssertStaysBlocked();
+
+        semaphore.Release();
+
+        waiter.AssertCompleted();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task Release_CountBelowOne_ThrowsArgumentOutOfRangeLeavingTheCount(int count)
+    {
+        await Task.Yield();
+        var semaphore = Create(1);
+        semaphore.Acquire();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.Release(count));
+
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_NegativeTimeoutWithPermitsFree_ThrowsArgumentOutOfRange()
+    {
+        await Task.Yield();
+        var semaphore = Create(3);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.TryAcquire(NegativeTimeout));
+        Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.TryAcquire(TimeSpan.FromSeconds(-100)));
+
+        Assert.Equal(3, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquireAsync_NegativeTimeoutWithPermitsFree_ThrowsArgumentOutOfRange()
+    {
+        var semaphore = Create(3);
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await semaphore.TryAcquireAsync(NegativeTimeout));
+
+        Assert.Equal(3, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ZeroTimeoutWithoutPermits_ReturnsFalseWithoutWaiting()
+    {
+        await Task.Yield();
+        var semaphore = Create(0);
+        var clock = Stopwatch.StartNew();
+
+        Assert.False(semaphore.TryAcquire(TimeSpan.Zero));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1));
+        Assert.False(Concurrency.CompletedResult(semaphore.TryAcquireAsync(TimeSpan.Zero)));
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_ZeroTimeoutWithPermits_TakesOne()
+    {
+        await Task.Yield();
+        var semaphore = Create(2);
+
+        Assert.True(semaphore.TryAcquire(TimeSpan.Zero));
+        Assert.True(Concurrency.CompletedResult(semaphore.TryAcquireAsync(TimeSpan.Zero)));
+
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_InfiniteTimeout_WaitsForARelease()
+    {
+        await Task.Yield();
+        var semaphore = Create(0);
+        var waiter = Waiter.Start(waiter =>
+        {
+            waiter.Enter();
+            return semaphore.TryAcquire(Timeout.InfiniteTimeSpan);
+        });
+        waiter.WaitEntering();
+        waiter.AssertStaysBlocked();
+
+        semaphore.Release();
+
+        Assert.True(waiter.Result<bool>());
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireAsync_PermitFree_CompletesSynchronously()
+    {
+        await Task.Yield();
+        var semaphore = Create(2);
+
+        Concurrency.Completed(semaphore.AcquireAsync());
+        Assert.True(Concurrency.CompletedResult(semaphore.TryAcquireAsync(TimeSpan.FromSeconds(1))));
+
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_PreCancelledWithoutPermits_ThrowsLeavingTheCount()
+    {
+        await Task.Yield();
+        var semaphore = Create(0);
+
+        Assert.ThrowsAny<OperationCanceledException>(() => semaphore.Acquire(Concurrency.CancelledToken()));
+        Assert.ThrowsAny<OperationCanceledException>(() => semaphore.TryAcquire(TimeSpan.FromSeconds(5), Concurrency.CancelledToken()));
+
+        semaphore.Release();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireAsync_PreCancelledWithoutPermits_ThrowsLeavingTheCount()
+    {
+        var semaphore = Create(0);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await semaphore.AcquireAsync(Concurrency.CancelledToken()));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await semaphore.TryAcquireAsync(TimeSpan.FromSeconds(5), Concurrency.CancelledToken()));
+
+        semaphore.Release();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_CancelledWhileWaiting_ThrowsAndTakesNoPermit()
+    {
+        await Task.Yield();
+        var semaphore = Create(0);
+        using var cancellation = new CancellationTokenSource();
+        var waiter = Waiter.Start(waiter =>
+        {
+            waiter.Enter();
+            semaphore.Acquire(cancellation.Token);
+        });
+        waiter.WaitEntering();
+        waiter.AssertStaysBlocked();
+
+        cancellation.Cancel();
+
+        waiter.AssertFails<OperationCanceledException>();
+        Assert.Equal(0, semaphore.CurrentCount);
+        semaphore.Release();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquire_CancelledWhileWaiting_ThrowsAndTakesNoPermit()
+    {
+        await Task.Yield();
+        var semaphore = Create(0);
+        using var cancellation = new CancellationTokenSource();
+        var waiter = Waiter.Start(waiter =>
+        {
+            waiter.Enter();
+            return semaphore.TryAcquire(TimeSpan.FromSeconds(30), cancellation.Token);
+        });
+        waiter.WaitEntering();
+        waiter.AssertStaysBlocked();
+
+        cancellation.Cancel();
+
+        waiter.AssertFails<OperationCanceledException>();
+        semaphore.Release();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireAsync_CancelledWhileWaiting_ThrowsAndThePermitGoesToTheNextWaiter()
+    {
+        var semaphore = Create(0);
+        using var cancellation = new CancellationTokenSource();
+        var cancelled = semaphore.AcquireAsync(cancellation.Token).AsTask();
+        var timedCancelled = semaphore.TryAcquireAsync(TimeSpan.FromSeconds(30), cancellation.Token).AsTask();
+        var next = semaphore.AcquireAsync().AsTask();
+
+        cancellation.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Concurrency.HangTimeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => timedCancelled.WaitAsync(Concurrency.HangTimeout));
+        Assert.False(next.IsCompleted);
+        semaphore.Release();
+
+        await next.WaitAsync(Concurrency.HangTimeout);
+        Assert.Equal(0, semaphore.CurrentCount);
+        semaphore.Release();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryAcquireAsync_TimedOut_TakesNoPermit()
+    {
+        var semaphore = Create(0);
+        var timedOut = semaphore.TryAcquireAsync(TimeSpan.FromMilliseconds(20)).AsTask();
+        var next = semaphore.AcquireAsync().AsTask();
+
+        Assert.False(await timedOut.WaitAsync(Concurrency.HangTimeout));
+        semaphore.Release();
+        await next.WaitAsync(Concurrency.HangTimeout);
+
+        semaphore.Release();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireAsync_SeveralWaiters_ServedInArrivalOrder()
+    {
+        var semaphore = Create(0);
+        var waiters = Enumerable.Range(0, 5).Select(_ => semaphore.AcquireAsync().AsTask()).ToList();
+
+        semaphore.Release();
+        await waiters[0].WaitAsync(Concurrency.HangTimeout);
+        Assert.All(waiters.Skip(1), waiter => Assert.False(waiter.IsCompleted));
+
+        semaphore.Release(2);
+        await Task.WhenAll(waiters[1], waiters[2]).WaitAsync(Concurrency.HangTimeout);
+        Assert.False(waiters[3].IsCompleted);
+        Assert.False(waiters[4].IsCompleted);
+
+        semaphore.Release(3);
+        await Task.WhenAll(waiters).WaitAsync(Concurrency.HangTimeout);
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Acquire_SeveralThreads_ServedInArrivalOrder()
+    {
+        await Task.Yield();
+        var semaphore = Create(0);
+        var order = new List<int>();
+        var waiters = new List<Waiter>();
+        for (var index = 0; index < 4; index++)
+        {
+            var id = index;
+            var waiter = Waiter.Start(waiter =>
+            {
+                waiter.Enter();
+                semaphore.Acquire();
+                lock (order)
+                {
+                    order.Add(id);
+                }
+            });
+            waiter.WaitParked();
+            waiters.Add(waiter);
+        }
+
+        for (var index = 0; index < 4; index++)
+        {
+            semaphore.Release();
+            waiters[index].AssertCompleted();
+        }
+
+        Assert.Equal([0, 1, 2, 3], order);
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task AcquireAsync_MixedWithSyncWaiters_ServedInArrivalOrder()
+    {
+        var semaphore = Create(0);
+        var first = semaphore.AcquireAsync().AsTask();
+        var thread = Waiter.Start(waiter =>
+        {
+            waiter.Enter();
+            semaphore.Acquire();
+        });
+        thread.WaitParked();
+        var last = semaphore.AcquireAsync().AsTask();
+
+        semaphore.Release();
+        await first.WaitAsync(Concurrency.HangTimeout);
+        semaphore.Release();
+        thread.AssertCompleted();
+        Assert.False(last.IsCompleted);
+        semaphore.Release();
+        await last.WaitAsync(Concurrency.HangTimeout);
+
+        Assert.Equal(0, semaphore.CurrentCount);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="read"/> reaches <paramref name="expected"/>, then checks that it
+    /// does not go past it within a short, bounded window (the CPython test's "exactly n").
+    /// </summary>
+    private static void AssertSettlesAt(Func<int> read, int expected)
+    {
+        Concurrency.WaitUntil(() => read() >= expected, $"{expected} acquisitions");
+        Thread.Sleep(Concurrency.StaysBlockedWindow);
+        Assert.Equal(expected, read());
+    }
+}

@@ -13,11 +13,11 @@ namespace Pipeline.Primitives;
 /// <see cref="Release"/> are a single interlocked operation each and allocate nothing. Acquiring the lock again
 /// while holding it blocks until another holder releases it.
 /// <para>
-/// Queued waiters are served in FIFO order and keep their place in line. A release hands the lock straight to an
-/// oldest waiter that awaits it asynchronously. An oldest waiter that blocks a thread is woken instead, and a
-/// caller that is already running may take the lock first rather than wait for that thread to be scheduled
-/// (handing over to sleeping threads on every release turns contention into a convoy); once it has waited a
-/// millisecond, releases hand the lock straight to it too, so nobody starves.
+/// Queued waiters are served in FIFO order and keep their place in line. A release frees the lock and wakes the
+/// oldest waiter rather than handing it the lock, so a caller that is already running may take the lock first
+/// instead of waiting for a woken thread or continuation to be scheduled (handing over on every release turns
+/// contention into a convoy). Once the oldest waiter has waited a millisecond, releases hand the lock straight
+/// to it, so nobody starves.
 /// </para>
 /// </remarks>
 public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
@@ -140,15 +140,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             return default;
         }
 
-        var queuedSince = 0L;
-        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
-        if (waiter is null)
-        {
-            return default;
-        }
-
-        waiter.Arm(Timeouts.Infinite, cancellationToken);
-        return new ValueTask(waiter, waiter.Version);
+        return AcquireAsyncCore(cancellationToken);
     }
 
     /// <summary>Acquires the lock asynchronously, waiting at most <paramref name="timeout"/>.</summary>
@@ -175,15 +167,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             return new ValueTask<bool>(false);
         }
 
-        var queuedSince = 0L;
-        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
-        if (waiter is null)
-        {
-            return new ValueTask<bool>(true);
-        }
-
-        waiter.Arm(milliseconds, cancellationToken);
-        return new ValueTask<bool>(waiter, waiter.Version);
+        return AcquireAsyncCore(milliseconds, cancellationToken);
     }
 
     /// <summary>Releases the lock. Any holder may release it; the oldest waiter, if any, gets it next.</summary>
@@ -268,6 +252,91 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
         }
     }
 
+    private ValueTask<bool> AcquireAsyncCore(long timeoutMilliseconds, CancellationToken cancellationToken)
+    {
+        var queuedSince = 0L;
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
+        if (waiter is null)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        waiter.Arm(timeoutMilliseconds, cancellationToken);
+        return AwaitTurnAsync(new ValueTask<int>(waiter, waiter.Version), Timeouts.Deadline(timeoutMilliseconds), queuedSince, cancellationToken);
+    }
+
+    private ValueTask AcquireAsyncCore(CancellationToken cancellationToken)
+    {
+        var queuedSince = 0L;
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
+        if (waiter is null)
+        {
+            return default;
+        }
+
+        waiter.Arm(Timeouts.Infinite, cancellationToken);
+        return AwaitTurnAsync(new ValueTask<int>(waiter, waiter.Version), queuedSince, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> AwaitTurnAsync(ValueTask<int> wait, long deadline, long queuedSince, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await wait.ConfigureAwait(false);
+            if (NextTurn(result, deadline, ref queuedSince, cancellationToken, out var acquired) is not { } next)
+            {
+                return acquired;
+            }
+
+            wait = next;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitTurnAsync(ValueTask<int> wait, long queuedSince, CancellationToken cancellationToken)
+    {
+        while (NextTurn(await wait.ConfigureAwait(false), long.MaxValue, ref queuedSince, cancellationToken, out _) is { } next)
+        {
+            wait = next;
+        }
+    }
+
+    /// <summary>Acts on the end of one asynchronous wait in line for the lock.</summary>
+    /// <param name="result">How the wait ended.</param>
+    /// <param name="deadline">When the whole acquisition times out; long.MaxValue for never.</param>
+    /// <param name="queuedSince">When the caller first queued; it keeps its place at the head of the line.</param>
+    /// <param name="cancellationToken">Cancels the acquisition.</param>
+    /// <param name="acquired">Whether the caller holds the lock, when no further wait is returned.</param>
+    /// <returns>The next wait, or null when the acquisition is over.</returns>
+    private ValueTask<int>? NextTurn(int result, long deadline, ref long queuedSince, CancellationToken cancellationToken, out bool acquired)
+    {
+        // Handed the lock, timed out, or woken to race for it and won the race.
+        acquired = result == HandedOver || (result != Waiter.TimedOutResult && TryAcquire());
+        if (acquired || result == Waiter.TimedOutResult)
+        {
+            return null;
+        }
+
+        // A running caller took the lock first. Back to the head of the line.
+        var remaining = Timeouts.Remaining(deadline);
+        if (remaining == 0)
+        {
+            return null;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
+        if (waiter is null)
+        {
+            acquired = true;
+            return null;
+        }
+
+        waiter.Arm(remaining, cancellationToken);
+        return new ValueTask<int>(waiter, waiter.Version);
+    }
+
     private bool SpinToAcquire()
     {
         var spinner = default(SpinWait);
@@ -333,10 +402,9 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             next = _waiters.Dequeue()!;
             Debug.Assert(next is not null, "A contended lock has queued waiters.");
             var waitersLeft = _waiters.Count != 0;
-            if (!next.IsSync || Stopwatch.GetTimestamp() - next.QueuedSince >= s_handOverAfterTicks)
+            if (Stopwatch.GetTimestamp() - next.QueuedSince >= s_handOverAfterTicks)
             {
-                // An awaiting caller, like SemaphoreSlim's, is handed the lock: its continuation is already
-                // scheduled, not a thread to wake. So is a blocked thread overtaken long enough.
+                // The oldest waiter has been overtaken long enough: the lock stays held and passes to it.
                 Volatile.Write(ref _state, waitersLeft ? HeldContended : Held);
                 next.Grant(HandedOver);
             }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 namespace Pipeline.Primitives.Tests;
 
 /// <summary>
@@ -176,7 +177,9 @@ public class AllocationTests
             var pending = exclusiveLock.AcquireAsync();
             Check(!pending.IsCompleted);
             exclusiveLock.Release();
-            Completed(pending);
+
+            // The release wakes the waiter, whose continuation takes the lock on the thread pool.
+            CompletesEventually(pending);
             exclusiveLock.Release();
         });
     }
@@ -224,6 +227,18 @@ public class AllocationTests
     {
         Check(pending.IsCompletedSuccessfully);
         pending.GetAwaiter().GetResult();
+    }
+
+    private static void CompletesEventually(ValueTask pending)
+    {
+        var giveUpAt = Stopwatch.GetTimestamp() + (10 * Stopwatch.Frequency);
+        var spinner = default(SpinWait);
+        while (!pending.IsCompleted && Stopwatch.GetTimestamp() < giveUpAt)
+        {
+            spinner.SpinOnce();
+        }
+
+        Completed(pending);
     }
 
     private static T CompletedResult<T>(ValueTask<T> pending)

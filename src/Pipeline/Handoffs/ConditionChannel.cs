@@ -684,9 +684,10 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     }
 
     /// <summary>
-    /// Tries to take the lock, spinning briefly while another thread holds it. The lock is handed to a queued
-    /// asynchronous waiter, which keeps it held until its continuation runs on the thread pool; joining that queue for a
-    /// critical section of a few dozen nanoseconds would turn later acquisitions into thread-pool hops.
+    /// Tries to take the lock, spinning briefly while another thread holds it. A queued asynchronous waiter is woken
+    /// through the thread pool, and it keeps its place at the head of the line (and is eventually handed the lock), so
+    /// joining that queue for a critical section of a few dozen nanoseconds would turn later acquisitions into
+    /// thread-pool hops.
     /// </summary>
     private bool TryAcquireSpinning()
     {

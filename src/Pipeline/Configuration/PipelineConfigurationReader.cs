@@ -1,0 +1,312 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Configuration;
+using Pipeline.Handoffs;
+using Polly;
+
+namespace Pipeline;
+
+/// <summary>
+/// Reads <c>Pipelines:{name}</c> into <see cref="PipelineOptions"/> by walking the section itself, so that every unknown key,
+/// malformed number and unknown enum value becomes an error naming the full key, the bad value and the allowed values
+/// (the reflection binder would ignore unknown keys or throw a message without the key).
+/// </summary>
+internal static class PipelineConfigurationReader
+{
+    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter"];
+    private static readonly string[] s_handoffKeys = ["Kind", "Capacity", "FullMode"];
+    private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience"];
+    private static readonly string[] s_sinkKeys = ["Parallelism", "Handoff", "OnError", "Resilience"];
+    private static readonly string[] s_batchKeys = ["Handoff"];
+    private static readonly string[] s_resilienceKeys = ["Retry", "Timeout"];
+    private static readonly string[] s_retryKeys = ["MaxRetryAttempts", "Delay", "BackoffType"];
+    private static readonly string[] s_deadLetterKeys = ["Path"];
+
+    /// <summary>Reads <paramref name="section"/> into <paramref name="options"/>; errors go to <see cref="PipelineOptions.ConfigurationErrors"/>.</summary>
+    public static void Read(IConfigurationSection section, PipelineDefinition definition, PipelineOptions options)
+    {
+        var errors = options.ConfigurationErrors;
+        if (section.Value is not null)
+        {
+            errors.Add($"{section.Path} must be a section with {string.Join(", ", s_pipelineKeys)}, was '{section.Value}'");
+            return;
+        }
+
+        foreach (var child in section.GetChildren())
+        {
+            switch (Match(child, s_pipelineKeys, errors))
+            {
+                case "Handoff":
+                    ReadHandoff(child, options.Handoff, errors);
+                    break;
+                case "Stages":
+                    ReadStages(child, definition, options, errors);
+                    break;
+                case "DeadLetter":
+                    if (RequireSection(child, s_deadLetterKeys, errors))
+                    {
+                        foreach (var key in child.GetChildren())
+                        {
+                            if (Match(key, s_deadLetterKeys, errors) is not null && RequireValue(key, errors) is { } path)
+                            {
+                                options.DeadLetter.Path = path;
+                            }
+                        }
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Records an error for every child of <c>Pipelines</c> that names no registered pipeline (a misspelt name would otherwise be ignored).</summary>
+    public static void CheckPipelineNames(IConfigurationSection pipelines, IReadOnlyList<PipelineDefinition> registered, PipelineOptions options)
+    {
+        foreach (var child in pipelines.GetChildren())
+        {
+            if (!registered.Any(definition => string.Equals(definition.Name, child.Key, StringComparison.OrdinalIgnoreCase)))
+            {
+                options.ConfigurationErrors.Add(
+                    $"{child.Path} is not a registered pipeline; pipelines: {string.Join(", ", registered.Select(definition => definition.Name))}");
+            }
+        }
+    }
+
+    private static void ReadStages(IConfigurationSection stages, PipelineDefinition definition, PipelineOptions options, List<string> errors)
+    {
+        if (!RequireSection(stages, definition.Stages.Select(s => s.Name).ToArray(), errors))
+        {
+            return;
+        }
+
+        foreach (var stageSection in stages.GetChildren())
+        {
+            var stage = definition.FindStage(stageSection.Key);
+            if (stage is null)
+            {
+                errors.Add($"{stageSection.Path} is not a stage of pipeline '{definition.Name}'; stages: {string.Join(", ", definition.Stages.Select(s => s.Name))}");
+                continue;
+            }
+
+            var allowed = stage.Kind switch
+            {
+                StageKind.Transform => s_transformKeys,
+                StageKind.Sink => s_sinkKeys,
+                StageKind.Batch => s_batchKeys,
+                _ => [],
+            };
+            if (stageSection.Value is not null && stageSection.Value.Length > 0)
+            {
+                errors.Add($"{stageSection.Path} must be a section, was '{stageSection.Value}'");
+                continue;
+            }
+
+            var stageOptions = new StageOptions();
+            options.Stages[stage.Name] = stageOptions;
+            foreach (var child in stageSection.GetChildren())
+            {
+                if (allowed.Length == 0)
+                {
+                    errors.Add($"{child.Path} is not a setting of the source stage '{stage.Name}'; a source takes no stage settings");
+                    continue;
+                }
+
+                switch (Match(child, allowed, errors))
+                {
+                    case "Parallelism":
+                        stageOptions.Parallelism = ReadInt(child, StageOptions.MinParallelism, StageOptions.MaxParallelism, errors);
+                        break;
+                    case "Ordered":
+                        stageOptions.Ordered = ReadBool(child, errors);
+                        break;
+                    case "Handoff":
+                        ReadHandoff(child, stageOptions.Handoff, errors);
+                        break;
+                    case "OnError":
+                        stageOptions.OnError = ReadEnum<StageErrorMode>(child, errors);
+                        break;
+                    case "Resilience":
+                        stageOptions.Resilience = ReadResilience(child, errors);
+                        break;
+                }
+            }
+        }
+    }
+
+    private static void ReadHandoff(IConfigurationSection section, HandoffSettings handoff, List<string> errors)
+    {
+        if (!RequireSection(section, s_handoffKeys, errors))
+        {
+            return;
+        }
+
+        foreach (var child in section.GetChildren())
+        {
+            switch (Match(child, s_handoffKeys, errors))
+            {
+                case "Kind":
+                    handoff.Kind = ReadEnum<HandoffKind>(child, errors);
+                    break;
+                case "Capacity":
+                    handoff.Capacity = ReadInt(child, HandoffOptions.MinCapacity, HandoffOptions.MaxCapacity, errors);
+                    break;
+                case "FullMode":
+                    handoff.FullMode = ReadEnum<BoundedChannelFullMode>(child, errors);
+                    break;
+            }
+        }
+    }
+
+    private static ResilienceSettings? ReadResilience(IConfigurationSection section, List<string> errors)
+    {
+        if (!RequireSection(section, s_resilienceKeys, errors))
+        {
+            return null;
+        }
+
+        var resilience = new ResilienceSettings();
+        foreach (var child in section.GetChildren())
+        {
+            switch (Match(child, s_resilienceKeys, errors))
+            {
+                case "Timeout":
+                    resilience.Timeout = ReadTimeSpan(child, errors);
+                    break;
+                case "Retry":
+                    if (!RequireSection(child, s_retryKeys, errors))
+                    {
+                        break;
+                    }
+
+                    var retry = resilience.Retry = new RetrySettings();
+                    foreach (var key in child.GetChildren())
+                    {
+                        switch (Match(key, s_retryKeys, errors))
+                        {
+                            case "MaxRetryAttempts":
+                                retry.MaxRetryAttempts = ReadInt(key, 1, RetrySettings.MaxAllowedRetryAttempts, errors);
+                                break;
+                            case "Delay":
+                                retry.Delay = ReadTimeSpan(key, errors);
+                                break;
+                            case "BackoffType":
+                                retry.BackoffType = ReadEnum<DelayBackoffType>(key, errors);
+                                break;
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return resilience;
+    }
+
+    /// <summary>Returns the canonical spelling of <paramref name="section"/>'s key, or records an unknown-key error and returns <see langword="null"/>.</summary>
+    private static string? Match(IConfigurationSection section, string[] allowed, List<string> errors)
+    {
+        foreach (var key in allowed)
+        {
+            if (string.Equals(key, section.Key, StringComparison.OrdinalIgnoreCase))
+            {
+                return key;
+            }
+        }
+
+        errors.Add($"{section.Path} is not a known setting; allowed: {string.Join(", ", allowed)}");
+        return null;
+    }
+
+    private static bool RequireSection(IConfigurationSection section, string[] allowed, List<string> errors)
+    {
+        // An empty string is how JSON's {} or null arrives; it holds no settings and is fine.
+        if (string.IsNullOrEmpty(section.Value))
+        {
+            return true;
+        }
+
+        errors.Add($"{section.Path} must be a section with {string.Join(", ", allowed)}, was '{section.Value}'");
+        return false;
+    }
+
+    private static string? RequireValue(IConfigurationSection section, List<string> errors)
+    {
+        if (section.Value is not null)
+        {
+            return section.Value;
+        }
+
+        errors.Add($"{section.Path} must be a value, not a section");
+        return null;
+    }
+
+    private static int? ReadInt(IConfigurationSection section, int min, int max, List<string> errors)
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            errors.Add($"{section.Path} must be an integer between {min} and {max}, was '{text}'");
+            return null;
+        }
+
+        // The range itself is checked by PipelineOptionsValidator, which also sees values set in code.
+        return value;
+    }
+
+    private static bool? ReadBool(IConfigurationSection section, List<string> errors)
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (!bool.TryParse(text, out var value))
+        {
+            errors.Add($"{section.Path} must be true or false, was '{text}'");
+            return null;
+        }
+
+        return value;
+    }
+
+    private static TimeSpan? ReadTimeSpan(IConfigurationSection section, List<string> errors)
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
+        {
+            errors.Add($"{section.Path} must be a time span such as 00:00:05, was '{text}'");
+            return null;
+        }
+
+        return value;
+    }
+
+    private static TEnum? ReadEnum<TEnum>(IConfigurationSection section, List<string> errors)
+        where TEnum : struct, Enum
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        // Names only: Enum.TryParse would also accept any number, defined or not.
+        foreach (var name in Enum.GetNames<TEnum>())
+        {
+            if (string.Equals(name, text.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return Enum.Parse<TEnum>(name);
+            }
+        }
+
+        errors.Add($"{section.Path} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}, was '{text}'");
+        return null;
+    }
+}

@@ -1,0 +1,23 @@
+namespace Pipeline;
+
+/// <summary>
+/// The configuration of one pipeline, as bound from <c>Pipelines:{name}</c>: the default handoff of every stage, per-stage
+/// overrides, and the dead-letter store. Values set here override the defaults given in code.
+/// </summary>
+public sealed class PipelineOptions
+{
+    /// <summary>The configuration section that holds every pipeline, one child per pipeline name.</summary>
+    public const string SectionName = "Pipelines";
+
+    /// <summary>Gets the default settings of every stage's input handoff.</summary>
+    public HandoffSettings Handoff { get; } = new();
+
+    /// <summary>Gets the per-stage settings, by stage name (case-insensitive).</summary>
+    public IDictionary<string, StageOptions> Stages { get; } = new Dictionary<string, StageOptions>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Gets the dead-letter settings.</summary>
+    public DeadLetterSettings DeadLetter { get; } = new();
+
+    /// <summary>Gets the errors found while reading the configuration; reported by validation at start.</summary>
+    internal List<string> ConfigurationErrors { get; } = [];
+}

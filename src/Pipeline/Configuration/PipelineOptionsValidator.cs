@@ -1,0 +1,162 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Pipeline.Handoffs;
+using Polly;
+
+namespace Pipeline;
+
+/// <summary>
+/// Validates one pipeline's <see cref="PipelineOptions"/> against its stages: every message names the full configuration key,
+/// the bad value and the allowed values, e.g. <c>Pipelines:access-logs:Stages:parse:Parallelism must be between 1 and 1024, was 0</c>.
+/// </summary>
+internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bool hasDeadLetterStore) : IValidateOptions<PipelineOptions>
+{
+    private static readonly TimeSpan s_minTimeout = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan s_maxTimeSpan = TimeSpan.FromDays(1);
+
+    public ValidateOptionsResult Validate(string? name, PipelineOptions options)
+    {
+        if (!string.Equals(name, definition.Name, StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        var errors = Collect(definition, options, hasDeadLetterStore);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Returns every error of <paramref name="options"/>, the configuration reader's first.</summary>
+    public static List<string> Collect(PipelineDefinition definition, PipelineOptions options, bool hasDeadLetterStore)
+    {
+        var errors = new List<string>(options.ConfigurationErrors);
+        var prefix = $"{PipelineOptions.SectionName}:{definition.Name}";
+        CheckHandoff($"{prefix}:Handoff", options.Handoff, errors);
+        foreach (var (stageName, stageOptions) in options.Stages)
+        {
+            var key = $"{prefix}:Stages:{stageName}";
+            var stage = definition.FindStage(stageName);
+            if (stage is null)
+            {
+                // The reader reports unknown names found in configuration; this catches those set in code.
+                var message = $"{key} is not a stage of pipeline '{definition.Name}'; stages: {string.Join(", ", definition.Stages.Select(s => s.Name))}";
+                if (!errors.Contains(message))
+                {
+                    errors.Add(message);
+                }
+
+                continue;
+            }
+
+            CheckStage(key, stage.Kind, stageOptions, errors);
+        }
+
+        if (options.DeadLetter.Path is { } path && string.IsNullOrWhiteSpace(path))
+        {
+            errors.Add($"{prefix}:DeadLetter:Path must be a file path, was '{path}'");
+        }
+
+        if (!hasDeadLetterStore && string.IsNullOrWhiteSpace(options.DeadLetter.Path))
+        {
+            foreach (var stage in definition.Stages)
+            {
+                options.Stages.TryGetValue(stage.Name, out var configured);
+                if ((configured?.OnError ?? stage.CodeOptions.OnError) == StageErrorMode.DeadLetter)
+                {
+                    errors.Add($"{prefix}:Stages:{stage.Name}:OnError is DeadLetter, which needs {prefix}:DeadLetter:Path or a registered IDeadLetterStore");
+                }
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Checks one stage's options; <paramref name="key"/> is the configuration key (or the stage's name in code).</summary>
+    public static void CheckStage(string key, StageKind kind, StageOptions options, List<string> errors)
+    {
+        if (options.Parallelism is { } parallelism)
+        {
+            if (parallelism is < StageOptions.MinParallelism or > StageOptions.MaxParallelism)
+            {
+                errors.Add($"{key}:Parallelism must be between {StageOptions.MinParallelism} and {StageOptions.MaxParallelism}, was {parallelism}");
+            }
+            else if (parallelism != 1 && kind is StageKind.Source or StageKind.Batch)
+            {
+                errors.Add($"{key}:Parallelism must be 1 for a {(kind == StageKind.Source ? "source" : "batching step")}, was {parallelism}");
+            }
+        }
+
+        CheckHandoff($"{key}:Handoff", options.Handoff, errors);
+        if (kind == StageKind.Source && (options.Handoff.Kind ?? (object?)options.Handoff.Capacity ?? options.Handoff.FullMode) is not null)
+        {
+            errors.Add($"{key}:Handoff does not apply to a source, which has no input");
+        }
+
+        if (options.OnError is { } onError)
+        {
+            if (!Enum.IsDefined(onError))
+            {
+                errors.Add($"{key}:OnError must be one of {string.Join(", ", Enum.GetNames<StageErrorMode>())}, was {onError}");
+            }
+            else if (onError != StageErrorMode.Stop && kind is StageKind.Source or StageKind.Batch)
+            {
+                errors.Add($"{key}:OnError must be Stop for a {(kind == StageKind.Source ? "source" : "batching step")}, was {onError}");
+            }
+        }
+
+        if (options.Resilience is { } resilience)
+        {
+            if (kind is StageKind.Source or StageKind.Batch)
+            {
+                errors.Add($"{key}:Resilience does not apply to a {(kind == StageKind.Source ? "source" : "batching step")}");
+            }
+
+            CheckResilience($"{key}:Resilience", resilience, errors);
+        }
+    }
+
+    private static void CheckHandoff(string key, HandoffSettings handoff, List<string> errors)
+    {
+        if (handoff.Kind is { } kind && !Enum.IsDefined(kind))
+        {
+            errors.Add($"{key}:Kind must be one of {string.Join(", ", Enum.GetNames<HandoffKind>())}, was {kind}");
+        }
+
+        if (handoff.Capacity is { } capacity && capacity is < HandoffOptions.MinCapacity or > HandoffOptions.MaxCapacity)
+        {
+            errors.Add($"{key}:Capacity must be between {HandoffOptions.MinCapacity} and {HandoffOptions.MaxCapacity}, was {capacity}");
+        }
+
+        if (handoff.FullMode is { } fullMode && !Enum.IsDefined(fullMode))
+        {
+            errors.Add($"{key}:FullMode must be one of {string.Join(", ", Enum.GetNames<BoundedChannelFullMode>())}, was {fullMode}");
+        }
+    }
+
+    private static void CheckResilience(string key, ResilienceSettings resilience, List<string> errors)
+    {
+        if (resilience.Timeout is { } timeout && (timeout < s_minTimeout || timeout > s_maxTimeSpan))
+        {
+            errors.Add($"{key}:Timeout must be between {s_minTimeout} and {s_maxTimeSpan}, was {timeout}");
+        }
+
+        if (resilience.Retry is not { } retry)
+        {
+            return;
+        }
+
+        if (retry.MaxRetryAttempts is { } attempts && attempts is < 1 or > RetrySettings.MaxAllowedRetryAttempts)
+        {
+            errors.Add($"{key}:Retry:MaxRetryAttempts must be between 1 and {RetrySettings.MaxAllowedRetryAttempts}, was {attempts}");
+        }
+
+        if (retry.Delay is { } delay && (delay < TimeSpan.Zero || delay > s_maxTimeSpan))
+        {
+            errors.Add($"{key}:Retry:Delay must be between {TimeSpan.Zero} and {s_maxTimeSpan}, was {delay}");
+        }
+
+        if (retry.BackoffType is { } backoff && !Enum.IsDefined(backoff))
+        {
+            errors.Add($"{key}:Retry:BackoffType must be one of {string.Join(", ", Enum.GetNames<DelayBackoffType>())}, was {backoff}");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace Pipeline;
+
+/// <summary>
+/// Options of one stage. In code they are the stage's defaults; configuration (<c>Pipelines:{name}:Stages:{stage}</c>) overrides
+/// every value it sets. A value left <see langword="null"/> takes the engine's default.
+/// </summary>
+public sealed class StageOptions
+{
+    /// <summary>The smallest allowed <see cref="Parallelism"/>.</summary>
+    public const int MinParallelism = 1;
+
+    /// <summary>The largest allowed <see cref="Parallelism"/>.</summary>
+    public const int MaxParallelism = 1024;
+
+    /// <summary>Gets or sets how many workers process the stage's input at once.</summary>
+    /// <value>The default value is <see langword="null"/>, which means 1. Allowed: 1 to 1024. Sources and batching steps run one worker.</value>
+    public int? Parallelism { get; set; }
+
+    /// <summary>Gets or sets whether a parallel stage emits its outputs in the order of its inputs.</summary>
+    /// <value>The default value is <see langword="null"/>, which means <see langword="true"/>. Applies to transforms only.</value>
+    public bool? Ordered { get; set; }
+
+    /// <summary>Gets the settings of the stage's input handoff.</summary>
+    /// <value>Every value defaults to <see langword="null"/> (inherited from the pipeline).</value>
+    public HandoffSettings Handoff { get; private set; } = new();
+
+    /// <summary>Gets or sets what the stage does with an item whose processing threw.</summary>
+    /// <value>The default value is <see langword="null"/>, which means <see cref="StageErrorMode.Stop"/>.</value>
+    public StageErrorMode? OnError { get; set; }
+
+    /// <summary>Gets or sets the stage's resilience settings (retry, timeout).</summary>
+    /// <value>The default value is <see langword="null"/> (none).</value>
+    public ResilienceSettings? Resilience { get; set; }
+
+    internal StageOptions Clone() => new()
+    {
+        Parallelism = Parallelism,
+        Ordered = Ordered,
+        Handoff = Handoff.Clone(),
+        OnError = OnError,
+        Resilience = Resilience,
+    };
+}

@@ -1,0 +1,40 @@
+namespace Pipeline;
+
+/// <summary>An item that the pipeline could not process, with why: written to the dead-letter store instead of being lost unseen.</summary>
+public sealed class DeadLetter
+{
+    /// <summary>Initializes a dead letter.</summary>
+    /// <param name="pipelineName">The pipeline's name.</param>
+    /// <param name="stageName">The stage that gave the item up.</param>
+    /// <param name="item">The item.</param>
+    /// <param name="reason">Why: <c>Failed</c> (the stage threw) or <c>Discarded</c> (the pipeline faulted or was aborted before the item was processed).</param>
+    /// <param name="exception">The stage's exception, or the fault that stopped the pipeline; <see langword="null"/> when the run was aborted.</param>
+    /// <param name="timestamp">When the item was given up.</param>
+    public DeadLetter(string pipelineName, string stageName, object? item, string reason, Exception? exception, DateTimeOffset timestamp)
+    {
+        PipelineName = pipelineName;
+        StageName = stageName;
+        Item = item;
+        Reason = reason;
+        Exception = exception;
+        Timestamp = timestamp;
+    }
+
+    /// <summary>Gets the pipeline's name.</summary>
+    public string PipelineName { get; }
+
+    /// <summary>Gets the stage that gave the item up.</summary>
+    public string StageName { get; }
+
+    /// <summary>Gets the item.</summary>
+    public object? Item { get; }
+
+    /// <summary>Gets why the item was given up: <c>Failed</c> or <c>Discarded</c>.</summary>
+    public string Reason { get; }
+
+    /// <summary>Gets the exception, if any.</summary>
+    public Exception? Exception { get; }
+
+    /// <summary>Gets when the item was given up.</summary>
+    public DateTimeOffset Timestamp { get; }
+}

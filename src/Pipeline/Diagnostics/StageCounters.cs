@@ -1,0 +1,45 @@
+namespace Pipeline;
+
+/// <summary>The counts of one stage: one <see cref="StageCounter"/> per worker plus the items its input handoff dropped.</summary>
+internal sealed class StageCounters
+{
+    private readonly List<StageCounter> _workers = [];
+
+    /// <summary>Items the input handoff dropped because of its full mode; written by any upstream writer, hence interlocked.</summary>
+    private long _handoffDropped;
+
+    /// <summary>Returns a new counter for one worker.</summary>
+    public StageCounter CreateWorker()
+    {
+        var counter = new StageCounter();
+        lock (_workers)
+        {
+            _workers.Add(counter);
+        }
+
+        return counter;
+    }
+
+    /// <summary>Counts one item that the input handoff dropped: it entered the stage and was dropped.</summary>
+    public void CountHandoffDrop() => Interlocked.Increment(ref _handoffDropped);
+
+    public StageStatistics Snapshot(string name)
+    {
+        long input = 0, output = 0, failed = 0, dropped = 0, produced = 0, deadLettered = 0;
+        lock (_workers)
+        {
+            foreach (var worker in _workers)
+            {
+                input += Volatile.Read(ref worker.In);
+                output += Volatile.Read(ref worker.Out);
+                failed += Volatile.Read(ref worker.Failed);
+                dropped += Volatile.Read(ref worker.Dropped);
+                produced += Volatile.Read(ref worker.Produced);
+                deadLettered += Volatile.Read(ref worker.DeadLettered);
+            }
+        }
+
+        var handoffDropped = Interlocked.Read(ref _handoffDropped);
+        return new StageStatistics(name, input + handoffDropped, output, failed, dropped + handoffDropped, produced, deadLettered);
+    }
+}

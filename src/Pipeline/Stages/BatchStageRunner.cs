@@ -1,0 +1,136 @@
+using System.Threading.Channels;
+
+namespace Pipeline;
+
+/// <summary>
+/// Groups items into batches of at most <c>size</c>, emitting a batch when it is full or when <c>maxDelay</c> has passed since
+/// its first item, whichever comes first. Time comes from the run's <see cref="TimeProvider"/>.
+/// </summary>
+internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
+{
+    private readonly int _size;
+    private readonly TimeSpan _maxDelay;
+    private readonly ChannelWriter<Envelope<IReadOnlyList<T>>> _output;
+
+    public BatchStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, int size, TimeSpan maxDelay, ChannelWriter<Envelope<IReadOnlyList<T>>> output)
+        : base(lifecycle, name, index, options, instance: null)
+    {
+        _size = size;
+        _maxDelay = maxDelay;
+        _output = output;
+    }
+
+    protected override async Task ExecuteAsync()
+    {
+        var counter = Counters.CreateWorker();
+        var reader = Input;
+        List<T>? batch = null;
+        CancellationTokenSource? deadline = null;
+        try
+        {
+            while (true)
+            {
+                while ((batch is null || batch.Count < _size) && reader.TryRead(out var envelope))
+                {
+                    counter.In++;
+                    if (IsDiscarding)
+                    {
+                        await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    if (batch is null)
+                    {
+                        batch = new List<T>(Math.Min(_size, 1024));
+                        deadline = new CancellationTokenSource(_maxDelay, Lifecycle.TimeProvider);
+                    }
+
+                    batch.Add(envelope.Item);
+                }
+
+                if (batch is not null && IsDiscarding)
+                {
+                    await DiscardAllAsync(batch, counter).ConfigureAwait(false);
+                    Reset(ref batch, ref deadline);
+                }
+
+                if (batch is not null && (batch.Count == _size || deadline!.IsCancellationRequested))
+                {
+                    await EmitAsync(batch, counter).ConfigureAwait(false);
+                    Reset(ref batch, ref deadline);
+                    continue;
+                }
+
+                bool more;
+                if (batch is null)
+                {
+                    more = await reader.WaitToReadAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    // Waiting for data takes no item, so cancelling this wait at the deadline loses nothing.
+                    var wait = reader.WaitToReadAsync(deadline!.Token).AsTask();
+                    await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (wait.IsCanceled)
+                    {
+                        continue;
+                    }
+
+                    more = await wait.ConfigureAwait(false);
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+            }
+
+            if (batch is not null)
+            {
+                if (IsDiscarding)
+                {
+                    await DiscardAllAsync(batch, counter).ConfigureAwait(false);
+                }
+                else
+                {
+                    await EmitAsync(batch, counter).ConfigureAwait(false);
+                }
+
+                Reset(ref batch, ref deadline);
+            }
+        }
+        finally
+        {
+            deadline?.Dispose();
+        }
+    }
+
+    protected override void CompleteOutput() => _output.TryComplete();
+
+    private async ValueTask EmitAsync(List<T> batch, StageCounter counter)
+    {
+        var envelope = new Envelope<IReadOnlyList<T>>(batch, 0);
+        if (!_output.TryWrite(envelope))
+        {
+            await _output.WriteAsync(envelope).ConfigureAwait(false);
+        }
+
+        counter.Out += batch.Count;
+        counter.Produced++;
+    }
+
+    private async ValueTask DiscardAllAsync(List<T> batch, StageCounter counter)
+    {
+        foreach (var item in batch)
+        {
+            await DiscardAsync(item, counter).ConfigureAwait(false);
+        }
+    }
+
+    private static void Reset(ref List<T>? batch, ref CancellationTokenSource? deadline)
+    {
+        batch = null;
+        deadline?.Dispose();
+        deadline = null;
+    }
+}

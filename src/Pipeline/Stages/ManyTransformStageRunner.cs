@@ -1,0 +1,73 @@
+using System.Threading.Channels;
+
+namespace Pipeline;
+
+/// <summary>Runs a zero-or-more transform with one or more workers, ordered or not.</summary>
+internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
+{
+    private readonly IManyTransform<TIn, TOut> _transform;
+    private readonly ChannelWriter<Envelope<TOut>> _output;
+
+    public ManyTransformStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, IManyTransform<TIn, TOut> transform, object hooks, ChannelWriter<Envelope<TOut>> output)
+        : base(lifecycle, name, index, options, hooks)
+    {
+        _transform = transform;
+        _output = output;
+    }
+
+    protected override Task ExecuteAsync()
+    {
+        if (Options.Parallelism > 1 && Options.Ordered)
+        {
+            return new OrderedParallelExecutor<TIn, TOut>(this, Input, _transform, _output).RunAsync();
+        }
+
+        return RunWorkersAsync(WorkerAsync);
+    }
+
+    protected override void CompleteOutput() => _output.TryComplete();
+
+    private async Task WorkerAsync(StageCounter counter)
+    {
+        var reader = Input;
+        var writer = _output;
+        var abortToken = Lifecycle.AbortToken;
+        var results = new List<TOut>();
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                counter.In++;
+                if (IsDiscarding)
+                {
+                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                results.Clear();
+                try
+                {
+                    await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
+                }
+                catch (Exception exception)
+                {
+                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                foreach (var result in results)
+                {
+                    var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                    if (!writer.TryWrite(output))
+                    {
+                        await writer.WriteAsync(output).ConfigureAwait(false);
+                    }
+                }
+
+                counter.Out++;
+                counter.Produced += results.Count;
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
+}

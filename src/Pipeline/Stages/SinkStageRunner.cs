@@ -1,0 +1,88 @@
+namespace Pipeline;
+
+/// <summary>Runs the sink with one or more workers.</summary>
+internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
+{
+    private readonly ISink<T> _sink;
+
+    public SinkStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, ISink<T> sink, object hooks)
+        : base(lifecycle, name, index, options, hooks)
+    {
+        _sink = sink;
+    }
+
+    protected override Task ExecuteAsync() => _sink is SyncDelegateSink<T> synchronous
+        ? RunWorkersAsync(counter => SynchronousWorkerAsync(synchronous.Action, counter))
+        : RunWorkersAsync(WorkerAsync);
+
+    /// <summary>The worker for a synchronous delegate: the same loop, calling the delegate directly.</summary>
+    private async Task SynchronousWorkerAsync(Action<T> sink, StageCounter counter)
+    {
+        var reader = Input;
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                counter.In++;
+                if (IsDiscarding)
+                {
+                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                try
+                {
+                    sink(envelope.Item);
+                }
+                catch (Exception exception)
+                {
+                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                counter.Out++;
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
+
+    protected override void CompleteOutput()
+    {
+    }
+
+    private async Task WorkerAsync(StageCounter counter)
+    {
+        var reader = Input;
+        var sink = _sink;
+        var abortToken = Lifecycle.AbortToken;
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                counter.In++;
+                if (IsDiscarding)
+                {
+                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                try
+                {
+                    var pending = sink.WriteAsync(envelope.Item, abortToken);
+                    if (!pending.IsCompletedSuccessfully)
+                    {
+                        await pending.ConfigureAwait(false);
+                    }
+                }
+                catch (Exception exception)
+                {
+                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    continue;
+                }
+
+                counter.Out++;
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Pipeline.Handoffs;
+
+namespace Pipeline.Tests;
+
+/// <summary>Sources, sinks and assertions shared by the engine tests.</summary>
+internal static class TestStages
+{
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    public static TheoryData<HandoffKind> AllKinds => new() { HandoffKind.Condition, HandoffKind.Semaphore, HandoffKind.Channel };
+
+    public static PipelineBuilder NewPipeline(HandoffKind kind, int capacity = 16, string name = "test")
+    {
+        var builder = new PipelineBuilder(name);
+        builder.Handoff.Kind = kind;
+        builder.Handoff.Capacity = capacity;
+        return builder;
+    }
+
+    /// <summary>Yields 0..count-1.</summary>
+    public static async IAsyncEnumerable<int> Range(int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (i % 64 == 0)
+            {
+                await Task.Yield();
+            }
+
+            yield return i;
+        }
+    }
+
+    /// <summary>Yields 0, 1, 2, ... until the token is cancelled.</summary>
+    public static async IAsyncEnumerable<int> Endless([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (var i = 0; !cancellationToken.IsCancellationRequested; i++)
+        {
+            if (i % 64 == 0)
+            {
+                await Task.Yield();
+            }
+
+            yield return i;
+        }
+    }
+
+    /// <summary>Asserts the accounting identity for every stage, and that each stage received what its upstream produced.</summary>
+    public static void AssertAccounted(PipelineResult result)
+    {
+        foreach (var stage in result.Stages)
+        {
+            Assert.True(stage.IsBalanced, $"Unbalanced: {stage}");
+        }
+
+        for (var index = 1; index < result.Stages.Count; index++)
+        {
+            Assert.Equal(result.Stages[index - 1].Produced, result.Stages[index].In);
+        }
+    }
+
+    /// <summary>Polls <paramref name="condition"/> with a bounded spin; fails after <see cref="Bound"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Timed out waiting for {what}.");
+            }
+
+            await Task.Delay(1);
+        }
+    }
+}
+
+/// <summary>A sink that records what it receives, can be held shut, and can fail on chosen items.</summary>
+internal sealed class RecordingSink<T> : ISink<T>
+{
+    private readonly ConcurrentQueue<T> _items = new();
+    private volatile TaskCompletionSource? _gate;
+
+    public IReadOnlyCollection<T> Items => _items;
+
+    public int Count => _items.Count;
+
+    /// <summary>Makes every following write wait until <see cref="Open"/>.</summary>
+    public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Open() => _gate?.TrySetResult();
+
+    public async ValueTask WriteAsync(T item, CancellationToken cancellationToken)
+    {
+        if (_gate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        _items.Enqueue(item);
+    }
+}
+
+/// <summary>A stage object that records when its hooks run.</summary>
+internal sealed class HookRecorder(ConcurrentQueue<string> events, string name, Task? startGate = null)
+    : ISink<int>, ITransform<int, int>, ISource<int>, IStageLifecycle
+{
+    public async ValueTask StartAsync(CancellationToken cancellationToken)
+    {
+        events.Enqueue($"start:{name}");
+        if (startGate is not null)
+        {
+            await startGate.WaitAsync(cancellationToken);
+        }
+    }
+
+    public ValueTask StopAsync(CancellationToken cancellationToken)
+    {
+        events.Enqueue($"stop:{name}");
+        return default;
+    }
+
+    public ValueTask WriteAsync(int item, CancellationToken cancellationToken) => default;
+
+    public ValueTask<int> TransformAsync(int item, CancellationToken cancellationToken) => new(item);
+
+    public async IAsyncEnumerable<int> ReadAsync([EnumeratorCancellation] CancellationToken stoppingToken)
+    {
+        events.Enqueue($"read:{name}");
+        for (var i = 0; i < 3; i++)
+        {
+            await Task.Yield();
+            yield return i;
+        }
+    }
+}

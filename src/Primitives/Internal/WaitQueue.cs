@@ -40,11 +40,11 @@ internal sealed class WaitQueue
     public Waiter Enqueue(bool isSync) => Enqueue(isSync, atHead: false, queuedSince: 0);
 
     /// <summary>
-    /// Rents a node, prepares it and links it at the tail, or at the head for a caller that was already first in
-    /// line and lost a race it was woken for. Call under <see cref="Sync"/>.
+    /// Rents a node, prepares it and links it at the tail, or, for a caller that was woken and lost the race for the
+    /// resource, back in its place by first arrival (ahead of everyone who queued after it). Call under <see cref="Sync"/>.
     /// </summary>
     /// <param name="isSync">Whether the caller blocks a thread.</param>
-    /// <param name="atHead">Whether to link the node first.</param>
+    /// <param name="atHead">Whether the caller returns to its place by first arrival rather than to the tail.</param>
     /// <param name="queuedSince">The <see cref="Stopwatch"/> timestamp at which the caller first queued; 0 for now.</param>
     public Waiter Enqueue(bool isSync, bool atHead, long queuedSince)
     {
@@ -62,20 +62,29 @@ internal sealed class WaitQueue
 
         waiter.Reset(isSync);
         waiter.QueuedSince = queuedSince != 0 ? queuedSince : Stopwatch.GetTimestamp();
-        if (atHead)
+
+        // A returning caller goes back in front of everyone who queued after it, behind those who queued before:
+        // the line stays ordered by first arrival when several woken callers return.
+        var before = atHead ? _head : null;
+        while (before is not null && before.QueuedSince <= waiter.QueuedSince)
         {
-            waiter.Previous = null;
-            waiter.Next = _head;
-            if (_head is null)
+            before = before.Next;
+        }
+
+        if (atHead && before is not null)
+        {
+            waiter.Next = before;
+            waiter.Previous = before.Previous;
+            if (before.Previous is null)
             {
-                _tail = waiter;
+                _head = waiter;
             }
             else
             {
-                _head.Previous = waiter;
+                before.Previous.Next = waiter;
             }
 
-            _head = waiter;
+            before.Previous = waiter;
         }
         else
         {

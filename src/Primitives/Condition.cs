@@ -15,7 +15,7 @@ namespace Pipeline.Primitives;
 /// notification is never lost to a waiter that times out or is cancelled at the same moment: either that waiter
 /// counts as notified and returns normally, or the notification goes to the next waiter.
 /// </remarks>
-public sealed class Condition : ILockReleaser
+public sealed partial class Condition : ILockReleaser
 {
     /// <summary>The lock, when the condition is built on an exclusive lock; otherwise null.</summary>
     private readonly ExclusiveLock? _exclusiveLock;

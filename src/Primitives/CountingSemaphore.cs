@@ -12,7 +12,7 @@ namespace Pipeline.Primitives;
 /// <see cref="BoundedSemaphore"/> to catch over-release. The uncontended paths are one interlocked operation
 /// and allocate nothing.
 /// </remarks>
-public class CountingSemaphore : IWaitQueueOwner
+public partial class CountingSemaphore : IWaitQueueOwner
 {
     /// <summary>The state when no permit is left and waiters are queued.</summary>
     private const int Contended = -1;
@@ -179,6 +179,7 @@ public class CountingSemaphore : IWaitQueueOwner
             var observed = Interlocked.CompareExchange(ref _state, state + count, state);
             if (observed == state)
             {
+                WakeWatchersIfAny();
                 return;
             }
 
@@ -186,6 +187,7 @@ public class CountingSemaphore : IWaitQueueOwner
         }
 
         ReleaseSlow(count);
+        WakeWatchersIfAny();
     }
 
     private void ReleaseSlow(int count)

@@ -17,10 +17,11 @@ namespace Pipeline.Primitives;
 /// oldest waiter rather than handing it the lock, so a caller that is already running may take the lock first
 /// instead of waiting for a woken thread or continuation to be scheduled (handing over on every release turns
 /// contention into a convoy). Once the oldest waiter has waited a millisecond, releases hand the lock straight
-/// to it, so nobody starves.
+/// to it, so nobody starves. <see cref="AcquireBarging"/> waits without that hand-over, for locks that guard short
+/// critical sections which non-blocking callers also enter.
 /// </para>
 /// </remarks>
-public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
+public sealed partial class ExclusiveLock : IWaitQueueOwner, ILockReleaser
 {
     /// <summary>Not held; no waiter is queued.</summary>
     private const int Free = 0;
@@ -70,7 +71,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryAcquire())
         {
-            AcquireSlow(Timeouts.Infinite, cancellationToken);
+            AcquireSlow(Timeouts.Infinite, neverHandOver: false, cancellationToken);
         }
     }
 
@@ -121,7 +122,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             return true;
         }
 
-        return milliseconds != 0 && AcquireSlow(milliseconds, cancellationToken);
+        return milliseconds != 0 && AcquireSlow(milliseconds, neverHandOver: false, cancellationToken);
     }
 
     /// <summary>Acquires the lock asynchronously, completing when it is acquired.</summary>
@@ -207,7 +208,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
         return new Scope(this);
     }
 
-    private bool AcquireSlow(long timeoutMilliseconds, CancellationToken cancellationToken)
+    private bool AcquireSlow(long timeoutMilliseconds, bool neverHandOver, CancellationToken cancellationToken)
     {
         var deadline = Timeouts.Deadline(timeoutMilliseconds);
         var queuedSince = 0L;
@@ -219,7 +220,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
                 return true;
             }
 
-            var waiter = EnqueueOrAcquire(isSync: true, ref queuedSince);
+            var waiter = EnqueueOrAcquire(isSync: true, ref queuedSince, neverHandOver);
             if (waiter is null)
             {
                 return true;
@@ -255,7 +256,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
     private ValueTask<bool> AcquireAsyncCore(long timeoutMilliseconds, CancellationToken cancellationToken)
     {
         var queuedSince = 0L;
-        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince, neverHandOver: false);
         if (waiter is null)
         {
             return new ValueTask<bool>(true);
@@ -268,7 +269,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
     private ValueTask AcquireAsyncCore(CancellationToken cancellationToken)
     {
         var queuedSince = 0L;
-        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince, neverHandOver: false);
         if (waiter is null)
         {
             return default;
@@ -326,7 +327,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince);
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince, neverHandOver: false);
         if (waiter is null)
         {
             acquired = true;
@@ -357,7 +358,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
     /// before (<paramref name="queuedSince"/> is not 0) goes back to the head of the line.
     /// </summary>
     /// <returns>Null when the lock was acquired; otherwise the queued waiter.</returns>
-    private Waiter? EnqueueOrAcquire(bool isSync, ref long queuedSince)
+    private Waiter? EnqueueOrAcquire(bool isSync, ref long queuedSince, bool neverHandOver)
     {
         lock (_waiters.Sync)
         {
@@ -374,6 +375,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
                 else if (state == HeldContended || Interlocked.CompareExchange(ref _state, HeldContended, Held) == Held)
                 {
                     var waiter = _waiters.Enqueue(isSync, atHead: queuedSince != 0, queuedSince);
+                    waiter.NeverHandOver = neverHandOver;
                     queuedSince = waiter.QueuedSince;
                     return waiter;
                 }
@@ -402,7 +404,7 @@ public sealed class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             next = _waiters.Dequeue()!;
             Debug.Assert(next is not null, "A contended lock has queued waiters.");
             var waitersLeft = _waiters.Count != 0;
-            if (Stopwatch.GetTimestamp() - next.QueuedSince >= s_handOverAfterTicks)
+            if (!next.NeverHandOver && Stopwatch.GetTimestamp() - next.QueuedSince >= s_handOverAfterTicks)
             {
                 // The oldest waiter has been overtaken long enough: the lock stays held and passes to it.
                 Volatile.Write(ref _state, waitersLeft ? HeldContended : Held);

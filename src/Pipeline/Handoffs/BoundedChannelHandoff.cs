@@ -14,7 +14,7 @@ internal sealed class BoundedChannelHandoff<T> : Channel<T>, IHandoff
 
     public BoundedChannelHandoff(int capacity, BoundedChannelFullMode fullMode, Action<T>? itemDropped)
     {
-        HandoffCompletion.ValidateArguments(capacity, fullMode);
+        HandoffArguments.ValidateConstructor(capacity, fullMode);
         Capacity = capacity;
         FullMode = fullMode;
         _itemDropped = itemDropped;

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Pipeline.Primitives;
 
@@ -13,28 +11,35 @@ namespace Pipeline.Handoffs;
 /// <see cref="IBlockingHandoff{T}"/> (blocking, for stages on dedicated threads), by any number of readers and writers.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The lock guards the ring for a few dozen nanoseconds at a time and is only ever taken by a running caller
+/// (<see cref="ExclusiveLock.AcquireBarging"/>): nobody waits for the lock while parked, and a notified waiter
+/// (<see cref="Condition.ReleaseAndWaitAsync"/>) is not handed the lock but takes it again once it runs. So
+/// <c>TryRead</c>, <c>TryWrite</c>, <c>TryPeek</c> and <c>TryComplete</c> wait at most for another running caller's
+/// critical section, never for a thread or continuation that has not been scheduled. Nothing is reserved for a waiter:
+/// <c>WaitToReadAsync</c> answers <see langword="true"/> only after seeing an item under the lock, which
+/// <c>TryRead</c> can take at once (unless another reader takes it first). Waiters are woken after the state changed,
+/// and asynchronous waiters resume on the thread pool, never on the notifying thread.
+/// </para>
+/// <para>
 /// Cancellation is exact: a write that throws <see cref="OperationCanceledException"/> did not deliver its item, and a
 /// read that throws took none. Completing the handoff wakes every waiting reader and writer, blocking or asynchronous.
 /// A dropped item (drop modes of <see cref="BoundedChannelFullMode"/>) is counted in <see cref="Dropped"/> and passed to
-/// the item-dropped callback, which runs on the writing thread outside the handoff's lock.
+/// the item-dropped callback, which runs on the writing thread outside the handoff's lock; an item is dropped only
+/// when the ring is full at the moment of the write.
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The type of the items.</typeparam>
 [DebuggerDisplay("Count = {Reader.Count}, Capacity = {Capacity}")]
 public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T>
 {
-    /// <summary>Guards <see cref="_items"/>, <see cref="_doneWriting"/> and both conditions.</summary>
+    /// <summary>Guards <see cref="_items"/>, the transition of <see cref="_doneWriting"/> and both conditions; held only by running callers, briefly.</summary>
     private readonly ExclusiveLock _lock = new();
 
-    /// <summary>How many rounds of <see cref="SpinWait"/> a blocking caller spins and yields before queueing on the lock.</summary>
-    private const int LockSpinLimit = 50;
-
-    /// <summary>How many rounds of <see cref="SpinWait"/> a caller spins and yields before waiting on a condition.</summary>
-    private const int WaitSpinLimit = 20;
-
-    /// <summary>Signalled when an item is written or the handoff is completed; readers wait on it.</summary>
+    /// <summary>Notified when an item is written or the handoff is completed; readers wait on it.</summary>
     private readonly Condition _notEmpty;
 
-    /// <summary>Signalled when an item is taken (in <see cref="BoundedChannelFullMode.Wait"/> mode) or the handoff is completed; writers wait on it.</summary>
+    /// <summary>Notified when an item is taken (in <see cref="BoundedChannelFullMode.Wait"/> mode) or the handoff is completed; writers wait on it.</summary>
     private readonly Condition _notFull;
 
     /// <summary>The buffered items.</summary>
@@ -62,7 +67,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="capacity"/> is outside 1 to 1,048,576, or <paramref name="fullMode"/> is not a defined value.</exception>
     public ConditionChannel(int capacity, BoundedChannelFullMode fullMode = BoundedChannelFullMode.Wait, Action<T>? itemDropped = null)
     {
-        HandoffCompletion.ValidateArguments(capacity, fullMode);
+        HandoffArguments.ValidateConstructor(capacity, fullMode);
         _items = new RingBuffer<T>(capacity);
         _fullMode = fullMode;
         _itemDropped = itemDropped;
@@ -84,504 +89,12 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     /// <inheritdoc/>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <inheritdoc/>
-    public void Write(T item, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        SpinUntilWritable();
-        AcquireLock(cancellationToken);
-        T? dropped;
-        bool hasDropped;
-        try
-        {
-            while (true)
-            {
-                ThrowIfDoneWriting();
-                if (TryEnqueueLocked(item, out dropped, out hasDropped))
-                {
-                    break;
-                }
-
-                _notFull.Wait(cancellationToken);
-            }
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        ReportDropped(hasDropped, dropped);
-    }
-
-    /// <inheritdoc/>
-    public bool TryWrite(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ValidateTimeout(timeout);
-        cancellationToken.ThrowIfCancellationRequested();
-        long started = Stopwatch.GetTimestamp();
-        if (!_lock.TryAcquire(timeout, cancellationToken))
-        {
-            return false;
-        }
-
-        T? dropped;
-        bool hasDropped;
-        bool written;
-        try
-        {
-            bool timedOut = false;
-            while (true)
-            {
-                ThrowIfDoneWriting();
-                if (written = TryEnqueueLocked(item, out dropped, out hasDropped))
-                {
-                    break;
-                }
-
-                if (timedOut)
-                {
-                    break;
-                }
-
-                timedOut = !_notFull.Wait(Remaining(started, timeout), cancellationToken);
-            }
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        ReportDropped(hasDropped, dropped);
-        return written;
-    }
-
-    /// <inheritdoc/>
-    public T Read(CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        SpinUntilReadable();
-        AcquireLock(cancellationToken);
-        T? item;
-        bool drained;
-        try
-        {
-            while (!TryDequeueLocked(out item, out drained))
-            {
-                ThrowIfDoneWriting();
-                _notEmpty.Wait(cancellationToken);
-            }
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        SignalIfDrained(drained);
-        return item;
-    }
-
-    /// <inheritdoc/>
-    public bool TryRead([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ValidateTimeout(timeout);
-        cancellationToken.ThrowIfCancellationRequested();
-        long started = Stopwatch.GetTimestamp();
-        if (!_lock.TryAcquire(timeout, cancellationToken))
-        {
-            item = default;
-            return false;
-        }
-
-        bool taken;
-        bool drained;
-        try
-        {
-            bool timedOut = false;
-            while (!(taken = TryDequeueLocked(out item, out drained)))
-            {
-                ThrowIfDoneWriting();
-                if (timedOut)
-                {
-                    break;
-                }
-
-                timedOut = !_notEmpty.Wait(Remaining(started, timeout), cancellationToken);
-            }
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        SignalIfDrained(drained);
-        return taken;
-    }
-
-    internal static void ValidateTimeout(TimeSpan timeout)
-    {
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "timeout must be non-negative or Timeout.InfiniteTimeSpan.");
-        }
-    }
-
-    internal static TimeSpan Remaining(long started, TimeSpan timeout)
-    {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            return timeout;
-        }
-
-        TimeSpan remaining = timeout - Stopwatch.GetElapsedTime(started);
-        return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
-    }
-
-    private bool TryWriteCore(T item)
-    {
-        if (_doneWriting is not null)
-        {
-            return false;
-        }
-
-        AcquireLock(CancellationToken.None);
-        T? dropped;
-        bool hasDropped;
-        bool written;
-        try
-        {
-            if (_doneWriting is not null)
-            {
-                return false;
-            }
-
-            written = TryEnqueueLocked(item, out dropped, out hasDropped);
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        ReportDropped(hasDropped, dropped);
-        return written;
-    }
-
-    private ValueTask WriteAsyncCore(T item, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        SpinUntilWritable();
-        if (!TryAcquireSpinning())
-        {
-            return WriteAsyncSlow(item, lockHeld: false, cancellationToken);
-        }
-
-        Exception? doneWriting = _doneWriting;
-        if (doneWriting is not null)
-        {
-            _lock.Release();
-            return ValueTask.FromException(HandoffCompletion.CreateClosedException(doneWriting));
-        }
-
-        if (!TryEnqueueLocked(item, out T? dropped, out bool hasDropped))
-        {
-            return WriteAsyncSlow(item, lockHeld: true, cancellationToken);
-        }
-
-        _lock.Release();
-        ReportDropped(hasDropped, dropped);
-        return default;
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteAsyncSlow(T item, bool lockHeld, CancellationToken cancellationToken)
-    {
-        if (!lockHeld)
-        {
-            await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        T? dropped;
-        bool hasDropped;
-        try
-        {
-            while (true)
-            {
-                ThrowIfDoneWriting();
-                if (TryEnqueueLocked(item, out dropped, out hasDropped))
-                {
-                    break;
-                }
-
-                await _notFull.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        ReportDropped(hasDropped, dropped);
-    }
-
-    private ValueTask<bool> WaitToWriteAsyncCore(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        }
-
-        Exception? doneWriting = _doneWriting;
-        if (doneWriting is not null)
-        {
-            return HandoffCompletion.WaitClosed(doneWriting);
-        }
-
-        if (_fullMode != BoundedChannelFullMode.Wait || !_items.IsFull)
-        {
-            return new ValueTask<bool>(true);
-        }
-
-        return WaitToWriteAsyncSlow(cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
-    {
-        await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            bool woken = false;
-            while (true)
-            {
-                Exception? doneWriting = _doneWriting;
-                if (doneWriting is not null)
-                {
-                    return await HandoffCompletion.WaitClosed(doneWriting).ConfigureAwait(false);
-                }
-
-                if (!_items.IsFull)
-                {
-                    if (woken)
-                    {
-                        // This waiter consumed a notification meant for a writer; pass it on so that a writer
-                        // blocked in Write or WriteAsync is not left waiting while there is room.
-                        _notFull.Notify();
-                    }
-
-                    return true;
-                }
-
-                await _notFull.WaitAsync(cancellationToken).ConfigureAwait(false);
-                woken = true;
-            }
-        }
-        finally
-        {
-            _lock.Release();
-        }
-    }
-
-    private bool TryReadCore([MaybeNullWhen(false)] out T item)
-    {
-        if (_items.Count == 0)
-        {
-            item = default;
-            return false;
-        }
-
-        AcquireLock(CancellationToken.None);
-        bool taken;
-        bool drained;
-        try
-        {
-            taken = TryDequeueLocked(out item, out drained);
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        SignalIfDrained(drained);
-        return taken;
-    }
-
-    private ValueTask<T> ReadAsyncCore(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<T>(cancellationToken);
-        }
-
-        SpinUntilReadable();
-        if (!TryAcquireSpinning())
-        {
-            return ReadAsyncSlow(lockHeld: false, cancellationToken);
-        }
-
-        if (TryDequeueLocked(out T? item, out bool drained))
-        {
-            _lock.Release();
-            SignalIfDrained(drained);
-            return new ValueTask<T>(item);
-        }
-
-        Exception? doneWriting = _doneWriting;
-        if (doneWriting is not null)
-        {
-            _lock.Release();
-            return ValueTask.FromException<T>(HandoffCompletion.CreateClosedException(doneWriting));
-        }
-
-        return ReadAsyncSlow(lockHeld: true, cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<T> ReadAsyncSlow(bool lockHeld, CancellationToken cancellationToken)
-    {
-        if (!lockHeld)
-        {
-            await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        T? item;
-        bool drained;
-        try
-        {
-            while (!TryDequeueLocked(out item, out drained))
-            {
-                ThrowIfDoneWriting();
-                await _notEmpty.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        SignalIfDrained(drained);
-        return item;
-    }
-
-    private ValueTask<bool> WaitToReadAsyncCore(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        }
-
-        if (_items.Count > 0)
-        {
-            return new ValueTask<bool>(true);
-        }
-
-        Exception? doneWriting = _doneWriting;
-        if (doneWriting is not null)
-        {
-            return _items.Count > 0 ? new ValueTask<bool>(true) : HandoffCompletion.WaitClosed(doneWriting);
-        }
-
-        return WaitToReadAsyncSlow(cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
-    {
-        await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            bool woken = false;
-            while (true)
-            {
-                if (_items.Count > 0)
-                {
-                    if (woken)
-                    {
-                        // This waiter consumed a notification meant for a reader; pass it on so that a reader
-                        // blocked in Read or ReadAsync is not left waiting while there is an item.
-                        _notEmpty.Notify();
-                    }
-
-                    return true;
-                }
-
-                Exception? doneWriting = _doneWriting;
-                if (doneWriting is not null)
-                {
-                    if (ReferenceEquals(doneWriting, HandoffCompletion.DoneWritingSentinel))
-                    {
-                        return false;
-                    }
-
-                    ExceptionDispatchInfo.Throw(doneWriting);
-                }
-
-                await _notEmpty.WaitAsync(cancellationToken).ConfigureAwait(false);
-                woken = true;
-            }
-        }
-        finally
-        {
-            _lock.Release();
-        }
-    }
-
-    private bool TryPeekCore([MaybeNullWhen(false)] out T item)
-    {
-        if (_items.Count == 0)
-        {
-            item = default;
-            return false;
-        }
-
-        AcquireLock(CancellationToken.None);
-        try
-        {
-            if (_items.Count == 0)
-            {
-                item = default;
-                return false;
-            }
-
-            item = _items.PeekOldest();
-            return true;
-        }
-        finally
-        {
-            _lock.Release();
-        }
-    }
-
-    private bool TryCompleteCore(Exception? error)
-    {
-        bool drained;
-        AcquireLock(CancellationToken.None);
-        try
-        {
-            if (_doneWriting is not null)
-            {
-                return false;
-            }
-
-            _doneWriting = error ?? HandoffCompletion.DoneWritingSentinel;
-            _notEmpty.NotifyAll();
-            _notFull.NotifyAll();
-            drained = _items.Count == 0;
-        }
-        finally
-        {
-            _lock.Release();
-        }
-
-        SignalIfDrained(drained);
-        return true;
-    }
+    /// <summary>Takes the lock for a short critical section; never handed over while parked, so every holder is running.</summary>
+    private void EnterLock() => _lock.AcquireBarging();
 
     /// <summary>
-    /// Puts <paramref name="item"/> into the ring if there is room, or applies the full mode. Returns
-    /// <see langword="false"/> only when the ring is full in <see cref="BoundedChannelFullMode.Wait"/> mode.
+    /// Puts <paramref name="item"/> into the ring if there is room, or applies the full mode, and notifies one reader.
+    /// Returns <see langword="false"/> only when the ring is full in <see cref="BoundedChannelFullMode.Wait"/> mode.
     /// </summary>
     private bool TryEnqueueLocked(T item, out T? dropped, out bool hasDropped)
     {
@@ -618,7 +131,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         return true;
     }
 
-    /// <summary>Takes the oldest item if there is one; <paramref name="drained"/> tells that this emptied a completed handoff.</summary>
+    /// <summary>Takes the oldest item if there is one and notifies one writer; <paramref name="drained"/> tells that this emptied a completed handoff.</summary>
     private bool TryDequeueLocked([MaybeNullWhen(false)] out T item, out bool drained)
     {
         AssertInvariants();
@@ -639,94 +152,11 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         return true;
     }
 
-    /// <summary>
-    /// Takes the lock, spinning (and yielding) for a while before queueing on it. A queued waiter costs a park and a
-    /// wake-up, and once queued it keeps its place at the head of the line (and is eventually handed the lock), so with
-    /// critical sections of a few dozen nanoseconds queueing readily turns contention into a convoy.
-    /// </summary>
-    private void AcquireLock(CancellationToken cancellationToken)
-    {
-        SpinWait spinner = default;
-        while (!_lock.TryAcquire())
-        {
-            if (spinner.Count >= LockSpinLimit)
-            {
-                _lock.Acquire(cancellationToken);
-                return;
-            }
-
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-    }
-
-    /// <summary>
-    /// Before waiting for an item, spins (and yields) for a short while until one may be there, without the lock: a
-    /// condition wait costs a park and a wake-up of this thread plus a lock hand-off, far more than a short gap
-    /// between items.
-    /// </summary>
-    private void SpinUntilReadable()
-    {
-        SpinWait spinner = default;
-        while (_items.Count == 0 && _doneWriting is null && spinner.Count < WaitSpinLimit)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-    }
-
-    /// <summary>Before waiting for room, spins (and yields) for a short while until there may be some, without the lock.</summary>
-    private void SpinUntilWritable()
-    {
-        SpinWait spinner = default;
-        while (_fullMode == BoundedChannelFullMode.Wait && _items.IsFull && _doneWriting is null && spinner.Count < WaitSpinLimit)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-    }
-
-    /// <summary>
-    /// Tries to take the lock, spinning briefly while another thread holds it. A queued asynchronous waiter is woken
-    /// through the thread pool, and it keeps its place at the head of the line (and is eventually handed the lock), so
-    /// joining that queue for a critical section of a few dozen nanoseconds would turn later acquisitions into
-    /// thread-pool hops.
-    /// </summary>
-    private bool TryAcquireSpinning()
-    {
-        SpinWait spinner = default;
-        while (!_lock.TryAcquire())
-        {
-            if (spinner.NextSpinWillYield)
-            {
-                return false;
-            }
-
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-
-        return true;
-    }
-
-    private void ThrowIfDoneWriting()
-    {
-        Exception? doneWriting = _doneWriting;
-        if (doneWriting is not null)
-        {
-            throw HandoffCompletion.CreateClosedException(doneWriting);
-        }
-    }
-
     private void ReportDropped(bool hasDropped, T? dropped)
     {
         if (hasDropped)
         {
             _itemDropped?.Invoke(dropped!);
-        }
-    }
-
-    private void SignalIfDrained(bool drained)
-    {
-        if (drained)
-        {
-            HandoffCompletion.SignalDrained(_completion, _doneWriting!);
         }
     }
 

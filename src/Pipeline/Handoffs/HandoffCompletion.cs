@@ -42,22 +42,6 @@ internal static class HandoffCompletion
         }
     }
 
-    /// <summary>Checks the constructor arguments shared by the custom handoffs.</summary>
-    public static void ValidateArguments(int capacity, BoundedChannelFullMode fullMode)
-    {
-        if (capacity is < HandoffOptions.MinCapacity or > HandoffOptions.MaxCapacity)
-        {
-            throw new ArgumentOutOfRangeException(nameof(capacity), capacity,
-                $"capacity must be between {HandoffOptions.MinCapacity} and {HandoffOptions.MaxCapacity}, was {capacity}");
-        }
-
-        if (!Enum.IsDefined(fullMode))
-        {
-            throw new ArgumentOutOfRangeException(nameof(fullMode), fullMode,
-                $"fullMode must be one of {string.Join(", ", Enum.GetNames<BoundedChannelFullMode>())}, was {fullMode}");
-        }
-    }
-
     private static CancellationToken CanceledToken(OperationCanceledException exception) =>
         exception.CancellationToken.IsCancellationRequested ? exception.CancellationToken : new CancellationToken(true);
 }

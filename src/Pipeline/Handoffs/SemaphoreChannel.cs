@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Pipeline.Primitives;
 
@@ -8,17 +7,28 @@ namespace Pipeline.Handoffs;
 
 /// <summary>
 /// A bounded handoff built on two semaphores over a ring buffer: a <see cref="BoundedSemaphore"/> counts free slots
-/// (writers acquire one), a <see cref="CountingSemaphore"/> counts filled slots (readers acquire one), and a short
-/// critical section guards the ring itself. Usable through <see cref="Channel{T}"/> (asynchronous) and
+/// (writers take one), a <see cref="CountingSemaphore"/> counts filled slots (readers take one), and a short critical
+/// section guards the ring itself. Usable through <see cref="Channel{T}"/> (asynchronous) and
 /// <see cref="IBlockingHandoff{T}"/> (blocking, for stages on dedicated threads), by any number of readers and writers.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Permits are only ever taken by running callers (<see cref="CountingSemaphore.TryAcquire()"/>); a caller that finds
+/// none waits for one to become available (<see cref="CountingSemaphore.WaitAvailableAsync"/>) without taking it, and
+/// then competes for it. So no permit is ever in transit to a waiter that has not run yet: <c>WaitToReadAsync</c>
+/// answers <see langword="true"/> only when a filled-slot permit is there for <c>TryRead</c> to take (unless another
+/// reader takes it first), <c>WaitToWriteAsync</c> likewise for free slots, and <c>TryRead</c>, <c>TryWrite</c>,
+/// <c>TryPeek</c> and <c>TryComplete</c> wait at most for another running caller's critical section on the ring.
+/// Waiters resume on the thread pool, never on the releasing thread.
+/// </para>
+/// <para>
 /// Cancellation is exact: a write that throws <see cref="OperationCanceledException"/> did not deliver its item, and a
-/// read that throws took none, because a cancelled semaphore wait takes no permit. Completing the handoff releases a
-/// large reserve of permits on both semaphores, which wakes every waiting reader and writer, blocking or asynchronous;
-/// each of them then finds the handoff completed. A dropped item (drop modes of <see cref="BoundedChannelFullMode"/>) is
-/// counted in <see cref="Dropped"/> and passed to the item-dropped callback, which runs on the writing thread outside the
-/// ring's lock. In the drop modes the handoff counts as full when no free-slot permit is available.
+/// read that throws took none. Completing the handoff releases a large reserve of permits on both semaphores, which
+/// wakes every waiting reader and writer, blocking or asynchronous; each of them then finds the handoff completed. A
+/// dropped item (drop modes of <see cref="BoundedChannelFullMode"/>) is counted in <see cref="Dropped"/> and passed to the
+/// item-dropped callback, which runs on the writing thread outside the ring's lock. In the drop modes free-slot
+/// permits change only inside the ring's critical section, so a write drops an item only when the ring is full.
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The type of the items.</typeparam>
 [DebuggerDisplay("Count = {Reader.Count}, Capacity = {Capacity}")]
@@ -30,28 +40,17 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// </summary>
     private const int CompletionReserve = 1 << 29;
 
-    /// <summary>How many rounds of <see cref="SpinWait"/> an asynchronous caller spins and yields before waiting on a semaphore.</summary>
-    private const int WaitSpinLimit = 20;
-
-    /// <summary>
-    /// How many rounds of <see cref="SpinWait"/> (mostly yields, about a hundred microseconds) a blocking caller spins
-    /// before parking on a semaphore. A parked thread is granted the next permit and holds it until the scheduler runs
-    /// it again, and every release into a semaphore with a parked waiter takes the semaphore's slow path; with a
-    /// shorter spin a blocking producer and consumer kept parking each other (120-380 ns/item instead of about 60).
-    /// A dedicated thread can afford the spin.
-    /// </summary>
-    private const int BlockingSpinLimit = 200;
-
     /// <summary>
     /// Free slots: capacity minus the items in the ring, minus the slots held by writers about to enqueue and by readers
-    /// that have dequeued but not yet given their slot back. Its bound is the capacity plus <see cref="CompletionReserve"/>.
+    /// that have dequeued but not yet given their slot back (in the drop modes, exactly capacity minus the items, under
+    /// the ring's lock). Its bound is the capacity plus <see cref="CompletionReserve"/>.
     /// </summary>
     private readonly BoundedSemaphore _freeSlots;
 
     /// <summary>Filled slots: one permit per item in the ring that no reader has claimed yet (plus the reserve once completed).</summary>
     private readonly CountingSemaphore _filledSlots = new(0);
 
-    /// <summary>Guards <see cref="_items"/> and the transition of <see cref="_doneWriting"/>; never held across a wait.</summary>
+    /// <summary>Guards <see cref="_items"/> and the transition of <see cref="_doneWriting"/>; held for a few instructions, never across a wait.</summary>
     private readonly Lock _ringLock = new();
 
     /// <summary>The buffered items.</summary>
@@ -79,7 +78,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="capacity"/> is outside 1 to 1,048,576, or <paramref name="fullMode"/> is not a defined value.</exception>
     public SemaphoreChannel(int capacity, BoundedChannelFullMode fullMode = BoundedChannelFullMode.Wait, Action<T>? itemDropped = null)
     {
-        HandoffCompletion.ValidateArguments(capacity, fullMode);
+        HandoffArguments.ValidateConstructor(capacity, fullMode);
         _items = new RingBuffer<T>(capacity);
         _fullMode = fullMode;
         _itemDropped = itemDropped;
@@ -100,250 +99,39 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// <inheritdoc/>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <inheritdoc/>
-    public void Write(T item, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfDoneWriting();
-        if (_fullMode != BoundedChannelFullMode.Wait)
-        {
-            WriteDroppingOrThrow(item);
-            return;
-        }
+    /// <summary>Whether no item will ever be readable: completed, and the ring is empty.</summary>
+    private bool IsDrained => _doneWriting is not null && _items.Count == 0;
 
-        SpinWhileNoPermit(_freeSlots);
-        _freeSlots.Acquire(cancellationToken);
-        CommitWriteOrThrow(item);
-    }
-
-    /// <inheritdoc/>
-    public bool TryWrite(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ConditionChannel<T>.ValidateTimeout(timeout);
-        cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfDoneWriting();
-        if (_fullMode != BoundedChannelFullMode.Wait)
-        {
-            WriteDroppingOrThrow(item);
-            return true;
-        }
-
-        if (!_freeSlots.TryAcquire(timeout, cancellationToken))
-        {
-            return false;
-        }
-
-        CommitWriteOrThrow(item);
-        return true;
-    }
-
-    /// <inheritdoc/>
-    public T Read(CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        SpinWhileNoPermit(_filledSlots);
-        _filledSlots.Acquire(cancellationToken);
-        return CommitReadOrThrow();
-    }
-
-    /// <inheritdoc/>
-    public bool TryRead([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ConditionChannel<T>.ValidateTimeout(timeout);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!_filledSlots.TryAcquire(timeout, cancellationToken))
-        {
-            item = default;
-            return false;
-        }
-
-        item = CommitReadOrThrow();
-        return true;
-    }
-
-    private bool TryWriteCore(T item)
-    {
-        if (_doneWriting is not null)
-        {
-            return false;
-        }
-
-        if (_fullMode != BoundedChannelFullMode.Wait)
-        {
-            return TryWriteDropping(item);
-        }
-
-        return _freeSlots.TryAcquire() && CommitWrite(item);
-    }
-
-    private ValueTask WriteAsyncCore(T item, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        Exception? doneWriting = _doneWriting;
-        if (doneWriting is null)
-        {
-            if (_fullMode != BoundedChannelFullMode.Wait)
-            {
-                if (TryWriteDropping(item))
-                {
-                    return default;
-                }
-            }
-            else if (TryAcquireSpinning(_freeSlots))
-            {
-                if (CommitWrite(item))
-                {
-                    return default;
-                }
-            }
-            else
-            {
-                return WriteAsyncSlow(item, cancellationToken);
-            }
-
-            doneWriting = _doneWriting!;
-        }
-
-        return ValueTask.FromException(HandoffCompletion.CreateClosedException(doneWriting));
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteAsyncSlow(T item, CancellationToken cancellationToken)
-    {
-        await _freeSlots.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        CommitWriteOrThrow(item);
-    }
-
-    private ValueTask<bool> WaitToWriteAsyncCore(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        }
-
-        Exception? doneWriting = _doneWriting;
-        if (doneWriting is not null)
-        {
-            return HandoffCompletion.WaitClosed(doneWriting);
-        }
-
-        if (_fullMode != BoundedChannelFullMode.Wait || _freeSlots.CurrentCount > 0)
-        {
-            return new ValueTask<bool>(true);
-        }
-
-        return WaitToWriteAsyncSlow(cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
-    {
-        // Take a free slot to learn that there is one, then give it back: waiting must not reserve room.
-        await _freeSlots.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        _freeSlots.Release();
-        Exception? doneWriting = _doneWriting;
-        return doneWriting is null || await HandoffCompletion.WaitClosed(doneWriting).ConfigureAwait(false);
-    }
-
-    private bool TryReadCore([MaybeNullWhen(false)] out T item)
-    {
-        if (!_filledSlots.TryAcquire())
-        {
-            item = default;
-            return false;
-        }
-
-        return CommitRead(out item);
-    }
-
-    private ValueTask<T> ReadAsyncCore(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<T>(cancellationToken);
-        }
-
-        if (!TryAcquireSpinning(_filledSlots))
-        {
-            return ReadAsyncSlow(cancellationToken);
-        }
-
-        return CommitRead(out T? item)
-            ? new ValueTask<T>(item)
-            : ValueTask.FromException<T>(HandoffCompletion.CreateClosedException(_doneWriting!));
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<T> ReadAsyncSlow(CancellationToken cancellationToken)
-    {
-        await _filledSlots.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        return CommitReadOrThrow();
-    }
-
-    private ValueTask<bool> WaitToReadAsyncCore(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        }
-
-        if (_items.Count > 0)
-        {
-            return new ValueTask<bool>(true);
-        }
-
-        Exception? doneWriting = _doneWriting;
-        if (doneWriting is not null)
-        {
-            return _items.Count > 0 ? new ValueTask<bool>(true) : HandoffCompletion.WaitClosed(doneWriting);
-        }
-
-        return WaitToReadAsyncSlow(cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            // Take a filled slot to learn that there is an item, then give it back: waiting must not claim the item.
-            await _filledSlots.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            _filledSlots.Release();
-            if (_items.Count > 0)
-            {
-                return true;
-            }
-
-            Exception? doneWriting = _doneWriting;
-            if (doneWriting is not null)
-            {
-                return await HandoffCompletion.WaitClosed(doneWriting).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private bool TryPeekCore([MaybeNullWhen(false)] out T item)
+    /// <summary>
+    /// Writes in <see cref="BoundedChannelFullMode.Wait"/> mode with a free-slot permit already taken: enqueues and
+    /// publishes a filled slot, or gives the permit back when the handoff was completed meanwhile.
+    /// </summary>
+    private bool CommitWrite(T item)
     {
         lock (_ringLock)
         {
-            if (_items.Count == 0)
+            if (_doneWriting is not null)
             {
-                item = default;
+                _freeSlots.Release();
                 return false;
             }
 
-            item = _items.PeekOldest();
-            return true;
+            _items.Enqueue(item);
         }
+
+        _filledSlots.Release();
+        return true;
     }
 
-    private bool TryCompleteCore(Exception? error)
+    /// <summary>
+    /// Writes in a drop mode: takes a free slot if there is one, else applies the mode, all under the ring's lock.
+    /// Returns <see langword="false"/> when the handoff is completed.
+    /// </summary>
+    private bool WriteDropping(T item)
     {
-        bool drained;
+        T? dropped = default;
+        bool hasDropped = false;
+        bool enqueued = false;
         lock (_ringLock)
         {
             if (_doneWriting is not null)
@@ -351,119 +139,48 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
                 return false;
             }
 
-            _doneWriting = error ?? HandoffCompletion.DoneWritingSentinel;
-            drained = _items.Count == 0;
-        }
-
-        _filledSlots.Release(CompletionReserve);
-        _freeSlots.Release(CompletionReserve);
-        SignalIfDrained(drained);
-        return true;
-    }
-
-    /// <summary>With a free slot held: enqueues the item, or gives the slot back when the handoff is completed.</summary>
-    private bool CommitWrite(T item)
-    {
-        bool written = false;
-        lock (_ringLock)
-        {
-            if (_doneWriting is null)
+            if (_freeSlots.TryAcquire())
             {
-                Debug.Assert(!_items.IsFull, "A free slot is held, so the ring cannot be full.");
                 _items.Enqueue(item);
-                written = true;
+                enqueued = true;
+            }
+            else
+            {
+                Debug.Assert(_items.IsFull, "In the drop modes a free slot is missing only when the ring is full.");
+                hasDropped = true;
+                dropped = _fullMode switch
+                {
+                    BoundedChannelFullMode.DropWrite => item,
+                    BoundedChannelFullMode.DropNewest => _items.ReplaceNewest(item),
+                    _ => DropOldestLocked(item),
+                };
+                Interlocked.Increment(ref _dropped);
             }
         }
 
-        if (written)
+        if (enqueued)
         {
             _filledSlots.Release();
         }
-        else
+        else if (hasDropped)
         {
-            _freeSlots.Release();
+            _itemDropped?.Invoke(dropped!);
         }
 
-        return written;
+        return true;
     }
 
-    private void CommitWriteOrThrow(T item)
+    /// <summary>Replaces the oldest item with <paramref name="item"/>; the number of items, and so of filled-slot permits, is unchanged.</summary>
+    private T DropOldestLocked(T item)
     {
-        if (!CommitWrite(item))
-        {
-            throw HandoffCompletion.CreateClosedException(_doneWriting!);
-        }
+        T oldest = _items.Dequeue();
+        _items.Enqueue(item);
+        return oldest;
     }
 
     /// <summary>
-    /// In a drop mode, never waits: takes a free slot if there is one, otherwise drops per the mode. Returns
-    /// <see langword="false"/> only when the handoff is completed.
-    /// </summary>
-    private bool TryWriteDropping(T item)
-    {
-        SpinWait spinner = default;
-        while (true)
-        {
-            if (_freeSlots.TryAcquire())
-            {
-                return CommitWrite(item);
-            }
-
-            T? dropped = default;
-            bool hasDropped = false;
-            lock (_ringLock)
-            {
-                if (_doneWriting is not null)
-                {
-                    return false;
-                }
-
-                if (_fullMode == BoundedChannelFullMode.DropWrite)
-                {
-                    dropped = item;
-                    hasDropped = true;
-                }
-                else if (_items.Count > 0)
-                {
-                    // Replacing keeps the number of items, so neither semaphore changes.
-                    if (_fullMode == BoundedChannelFullMode.DropNewest)
-                    {
-                        dropped = _items.ReplaceNewest(item);
-                    }
-                    else
-                    {
-                        dropped = _items.Dequeue();
-                        _items.Enqueue(item);
-                    }
-
-                    hasDropped = true;
-                }
-            }
-
-            if (hasDropped)
-            {
-                Interlocked.Increment(ref _dropped);
-                _itemDropped?.Invoke(dropped!);
-                return true;
-            }
-
-            // Every slot is held by a writer about to enqueue or a reader about to give its slot back; both finish
-            // without waiting, so spin until one does.
-            spinner.SpinOnce();
-        }
-    }
-
-    private void WriteDroppingOrThrow(T item)
-    {
-        if (!TryWriteDropping(item))
-        {
-            throw HandoffCompletion.CreateClosedException(_doneWriting!);
-        }
-    }
-
-    /// <summary>
-    /// With a filled slot held: dequeues the oldest item. Returns <see langword="false"/> when the ring is empty, which
-    /// happens only once the handoff is completed (the slot was one of the completion reserve).
+    /// Reads with a filled-slot permit already taken: dequeues and gives the slot back. Returns <see langword="false"/>
+    /// (and returns the permit) when the ring is empty, which happens only once completion released its reserve.
     /// </summary>
     private bool CommitRead([MaybeNullWhen(false)] out T item)
     {
@@ -472,60 +189,27 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
         {
             if (_items.Count == 0)
             {
-                Debug.Assert(_doneWriting is not null, "A filled slot is held, so the ring cannot be empty before completion.");
+                _filledSlots.Release();
                 item = default;
                 return false;
             }
 
             item = _items.Dequeue();
+            if (_fullMode != BoundedChannelFullMode.Wait)
+            {
+                // In the drop modes the free slots must match the ring exactly, so a write drops only when it is full.
+                _freeSlots.Release();
+            }
+
             drained = _items.Count == 0 && _doneWriting is not null;
         }
 
-        _freeSlots.Release();
+        if (_fullMode == BoundedChannelFullMode.Wait)
+        {
+            _freeSlots.Release();
+        }
+
         SignalIfDrained(drained);
-        return true;
-    }
-
-    private T CommitReadOrThrow()
-    {
-        if (!CommitRead(out T? item))
-        {
-            throw HandoffCompletion.CreateClosedException(_doneWriting!);
-        }
-
-        return item;
-    }
-
-    /// <summary>
-    /// Before a blocking wait for a permit, spins (and yields) for a short while until one may be free: parking the
-    /// thread and waking it again costs far more than a short gap between items.
-    /// </summary>
-    private static void SpinWhileNoPermit(CountingSemaphore slots)
-    {
-        SpinWait spinner = default;
-        while (slots.CurrentCount == 0 && spinner.Count < BlockingSpinLimit)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-    }
-
-    /// <summary>
-    /// Tries to take a permit, spinning (and yielding) for a short while when none is free, before an asynchronous wait
-    /// whose continuation would cost a thread-pool hop.
-    /// </summary>
-    private static bool TryAcquireSpinning(CountingSemaphore slots)
-    {
-        SpinWait spinner = default;
-        while (!slots.TryAcquire())
-        {
-            if (spinner.Count >= WaitSpinLimit)
-            {
-                return false;
-            }
-
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-
         return true;
     }
 
@@ -535,14 +219,6 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
         if (doneWriting is not null)
         {
             throw HandoffCompletion.CreateClosedException(doneWriting);
-        }
-    }
-
-    private void SignalIfDrained(bool drained)
-    {
-        if (drained)
-        {
-            HandoffCompletion.SignalDrained(_completion, _doneWriting!);
         }
     }
 }

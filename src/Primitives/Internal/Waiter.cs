@@ -65,6 +65,12 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
     /// <summary>Gets a value indicating whether the waiting caller blocks a thread (rather than awaiting).</summary>
     public bool IsSync => _isSync;
 
+    /// <summary>
+    /// Whether the waiter must never be handed the resource while it is parked: it is only ever woken to take it
+    /// itself, once running. Set by the owner right after queueing; cleared by <see cref="Reset"/>.
+    /// </summary>
+    public bool NeverHandOver;
+
     /// <summary>Gets the token of the current asynchronous wait.</summary>
     public short Version => _core.Version;
 
@@ -73,6 +79,7 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
     {
         _core.Reset();
         _isSync = isSync;
+        NeverHandOver = false;
         _signaled = false;
         _result = 0;
         _error = null;

@@ -1,0 +1,308 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Pipeline.Handoffs;
+
+public sealed partial class ConditionChannel<T>
+{
+    private bool TryWriteCore(T item)
+    {
+        if (_doneWriting is not null)
+        {
+            return false;
+        }
+
+        EnterLock();
+        if (_doneWriting is not null)
+        {
+            _lock.Release();
+            return false;
+        }
+
+        bool written = TryEnqueueLocked(item, out T? dropped, out bool hasDropped);
+        _lock.Release();
+        ReportDropped(hasDropped, dropped);
+        return written;
+    }
+
+    private ValueTask WriteAsyncCore(T item, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        EnterLock();
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is not null)
+        {
+            _lock.Release();
+            return ValueTask.FromException(HandoffCompletion.CreateClosedException(doneWriting));
+        }
+
+        if (TryEnqueueLocked(item, out T? dropped, out bool hasDropped))
+        {
+            _lock.Release();
+            ReportDropped(hasDropped, dropped);
+            return default;
+        }
+
+        return WriteAsyncSlow(item, _notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Waits for room, then retries under the lock; the lock is never held across an await.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteAsyncSlow(T item, ValueTask<bool> wait, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await wait.ConfigureAwait(false);
+            EnterLock();
+            Exception? doneWriting = _doneWriting;
+            if (doneWriting is not null)
+            {
+                _lock.Release();
+                throw HandoffCompletion.CreateClosedException(doneWriting);
+            }
+
+            if (TryEnqueueLocked(item, out T? dropped, out bool hasDropped))
+            {
+                _lock.Release();
+                ReportDropped(hasDropped, dropped);
+                return;
+            }
+
+            wait = _notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+    }
+
+    private ValueTask<bool> WaitToWriteAsyncCore(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is not null)
+        {
+            return HandoffCompletion.WaitClosed(doneWriting);
+        }
+
+        if (_fullMode != BoundedChannelFullMode.Wait || !_items.IsFull)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        EnterLock();
+        return WaitToWriteAsyncLocked(woken: false, cancellationToken);
+    }
+
+    /// <summary>Answers with the lock held (and releases it), or releases it to wait for room and answers later.</summary>
+    private ValueTask<bool> WaitToWriteAsyncLocked(bool woken, CancellationToken cancellationToken)
+    {
+        if (TryAnswerWaitToWriteLocked(woken, out ValueTask<bool> answer))
+        {
+            return answer;
+        }
+
+        return WaitToWriteAsyncSlow(_notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitToWriteAsyncSlow(ValueTask<bool> wait, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await wait.ConfigureAwait(false);
+            EnterLock();
+            if (TryAnswerWaitToWriteLocked(woken: true, out ValueTask<bool> answer))
+            {
+                return await answer.ConfigureAwait(false);
+            }
+
+            wait = _notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+    }
+
+    /// <summary>With the lock held: answers (releasing the lock) when there is room or the handoff is completed.</summary>
+    private bool TryAnswerWaitToWriteLocked(bool woken, out ValueTask<bool> answer)
+    {
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is not null)
+        {
+            _lock.Release();
+            answer = HandoffCompletion.WaitClosed(doneWriting);
+            return true;
+        }
+
+        if (!_items.IsFull)
+        {
+            if (woken)
+            {
+                // This waiter took a notification that a writer may need; its caller may not write at all.
+                _notFull.Notify();
+            }
+
+            _lock.Release();
+            answer = new ValueTask<bool>(true);
+            return true;
+        }
+
+        answer = default;
+        return false;
+    }
+
+    private bool TryReadCore([MaybeNullWhen(false)] out T item)
+    {
+        if (_items.Count == 0)
+        {
+            item = default;
+            return false;
+        }
+
+        EnterLock();
+        bool taken = TryDequeueLocked(out item, out bool drained);
+        _lock.Release();
+        SignalIfDrained(drained);
+        return taken;
+    }
+
+    private ValueTask<T> ReadAsyncCore(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        EnterLock();
+        if (TryDequeueLocked(out T? item, out bool drained))
+        {
+            _lock.Release();
+            SignalIfDrained(drained);
+            return new ValueTask<T>(item);
+        }
+
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is not null)
+        {
+            _lock.Release();
+            return ValueTask.FromException<T>(HandoffCompletion.CreateClosedException(doneWriting));
+        }
+
+        return ReadAsyncSlow(_notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Waits for an item, then retries under the lock; the lock is never held across an await.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> ReadAsyncSlow(ValueTask<bool> wait, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await wait.ConfigureAwait(false);
+            EnterLock();
+            if (TryDequeueLocked(out T? item, out bool drained))
+            {
+                _lock.Release();
+                SignalIfDrained(drained);
+                return item;
+            }
+
+            Exception? doneWriting = _doneWriting;
+            if (doneWriting is not null)
+            {
+                _lock.Release();
+                throw HandoffCompletion.CreateClosedException(doneWriting);
+            }
+
+            wait = _notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+    }
+
+    private ValueTask<bool> WaitToReadAsyncCore(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        if (_items.Count > 0)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        EnterLock();
+        return WaitToReadAsyncLocked(woken: false, cancellationToken);
+    }
+
+    /// <summary>Answers with the lock held (and releases it), or releases it to wait for an item and answers later.</summary>
+    private ValueTask<bool> WaitToReadAsyncLocked(bool woken, CancellationToken cancellationToken)
+    {
+        if (TryAnswerWaitToReadLocked(woken, out ValueTask<bool> answer))
+        {
+            return answer;
+        }
+
+        return WaitToReadAsyncSlow(_notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitToReadAsyncSlow(ValueTask<bool> wait, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await wait.ConfigureAwait(false);
+            EnterLock();
+            if (TryAnswerWaitToReadLocked(woken: true, out ValueTask<bool> answer))
+            {
+                return await answer.ConfigureAwait(false);
+            }
+
+            wait = _notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+    }
+
+    /// <summary>With the lock held: answers (releasing the lock) when an item is there or the handoff is completed.</summary>
+    private bool TryAnswerWaitToReadLocked(bool woken, out ValueTask<bool> answer)
+    {
+        if (_items.Count > 0)
+        {
+            if (woken)
+            {
+                // This waiter took a notification that a reader may need; its caller may not read at all.
+                _notEmpty.Notify();
+            }
+
+            _lock.Release();
+            answer = new ValueTask<bool>(true);
+            return true;
+        }
+
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is not null)
+        {
+            _lock.Release();
+            answer = HandoffCompletion.WaitClosed(doneWriting);
+            return true;
+        }
+
+        answer = default;
+        return false;
+    }
+
+    private bool TryPeekCore([MaybeNullWhen(false)] out T item)
+    {
+        if (_items.Count == 0)
+        {
+            item = default;
+            return false;
+        }
+
+        EnterLock();
+        bool found = _items.Count > 0;
+        item = found ? _items.PeekOldest() : default;
+        _lock.Release();
+        return found;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace Pipeline.Handoffs;
+
+/// <summary>
+/// Argument checks and timeout arithmetic shared by every handoff kind: constructor arguments, the timeouts of the
+/// blocking members, and how much of a timeout is left.
+/// </summary>
+internal static class HandoffArguments
+{
+    /// <summary>Checks the constructor arguments shared by the handoffs.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="capacity"/> or <paramref name="fullMode"/> is outside its allowed values; the message names the argument, the value and the allowed values.</exception>
+    public static void ValidateConstructor(int capacity, BoundedChannelFullMode fullMode)
+    {
+        if (capacity is < HandoffOptions.MinCapacity or > HandoffOptions.MaxCapacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity,
+                $"capacity must be between {HandoffOptions.MinCapacity} and {HandoffOptions.MaxCapacity}, was {capacity}");
+        }
+
+        if (!Enum.IsDefined(fullMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fullMode), fullMode,
+                $"fullMode must be one of {string.Join(", ", Enum.GetNames<BoundedChannelFullMode>())}, was {fullMode}");
+        }
+    }
+
+    /// <summary>Checks the timeout of a blocking member.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public static void ValidateTimeout(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout,
+                $"timeout must be Timeout.InfiniteTimeSpan or non-negative, was {timeout}.");
+        }
+    }
+
+    /// <summary>What is left of <paramref name="timeout"/> since <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp); never negative, infinite stays infinite.</summary>
+    public static TimeSpan Remaining(long started, TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return timeout;
+        }
+
+        TimeSpan remaining = timeout - Stopwatch.GetElapsedTime(started);
+        return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+    }
+}

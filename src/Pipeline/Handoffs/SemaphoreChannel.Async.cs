@@ -1,0 +1,203 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Pipeline.Handoffs;
+
+public sealed partial class SemaphoreChannel<T>
+{
+    private bool TryWriteCore(T item)
+    {
+        if (_doneWriting is not null)
+        {
+            return false;
+        }
+
+        if (_fullMode != BoundedChannelFullMode.Wait)
+        {
+            return WriteDropping(item);
+        }
+
+        return _freeSlots.TryAcquire() && CommitWrite(item);
+    }
+
+    private ValueTask WriteAsyncCore(T item, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is null)
+        {
+            if (_fullMode != BoundedChannelFullMode.Wait ? WriteDropping(item) : _freeSlots.TryAcquire() && CommitWrite(item))
+            {
+                return default;
+            }
+
+            doneWriting = _doneWriting;
+            if (doneWriting is null)
+            {
+                return WriteAsyncSlow(item, cancellationToken);
+            }
+        }
+
+        return ValueTask.FromException(HandoffCompletion.CreateClosedException(doneWriting));
+    }
+
+    /// <summary>Waits for a free slot without taking it, then competes for it; no permit is ever handed to this waiter.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteAsyncSlow(T item, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _freeSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            ThrowIfDoneWriting();
+            if (_freeSlots.TryAcquire())
+            {
+                if (!CommitWrite(item))
+                {
+                    ThrowIfDoneWriting();
+                }
+
+                return;
+            }
+        }
+    }
+
+    private ValueTask<bool> WaitToWriteAsyncCore(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is not null)
+        {
+            return HandoffCompletion.WaitClosed(doneWriting);
+        }
+
+        if (_fullMode != BoundedChannelFullMode.Wait || _freeSlots.CurrentCount > 0)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        return WaitToWriteAsyncSlow(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitToWriteAsyncSlow(CancellationToken cancellationToken)
+    {
+        await _freeSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        Exception? doneWriting = _doneWriting;
+        return doneWriting is null || await HandoffCompletion.WaitClosed(doneWriting).ConfigureAwait(false);
+    }
+
+    private bool TryReadCore([MaybeNullWhen(false)] out T item)
+    {
+        if (!_filledSlots.TryAcquire())
+        {
+            item = default;
+            return false;
+        }
+
+        return CommitRead(out item);
+    }
+
+    private ValueTask<T> ReadAsyncCore(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        if (TryReadCore(out T? item))
+        {
+            return new ValueTask<T>(item);
+        }
+
+        if (IsDrained)
+        {
+            return ValueTask.FromException<T>(HandoffCompletion.CreateClosedException(_doneWriting!));
+        }
+
+        return ReadAsyncSlow(cancellationToken);
+    }
+
+    /// <summary>Waits for a filled slot without taking it, then competes for it; no permit is ever handed to this waiter.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> ReadAsyncSlow(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _filledSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            if (TryReadCore(out T? item))
+            {
+                return item;
+            }
+
+            if (IsDrained)
+            {
+                throw HandoffCompletion.CreateClosedException(_doneWriting!);
+            }
+        }
+    }
+
+    private ValueTask<bool> WaitToReadAsyncCore(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        return TryAnswerWaitToRead(out ValueTask<bool> answer) ? answer : WaitToReadAsyncSlow(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _filledSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            if (TryAnswerWaitToRead(out ValueTask<bool> answer))
+            {
+                return await answer.ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Answers when an item is there for <c>TryRead</c> (a filled-slot permit while open; an item in the ring once
+    /// completion released its reserve) or when none will ever come.
+    /// </summary>
+    private bool TryAnswerWaitToRead(out ValueTask<bool> answer)
+    {
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is null ? _filledSlots.CurrentCount > 0 : _items.Count > 0)
+        {
+            answer = new ValueTask<bool>(true);
+            return true;
+        }
+
+        if (doneWriting is not null)
+        {
+            answer = HandoffCompletion.WaitClosed(doneWriting);
+            return true;
+        }
+
+        answer = default;
+        return false;
+    }
+
+    private bool TryPeekCore([MaybeNullWhen(false)] out T item)
+    {
+        lock (_ringLock)
+        {
+            bool found = _items.Count > 0;
+            item = found ? _items.PeekOldest() : default;
+            return found;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading.Channels;
+
+namespace Pipeline.Handoffs;
+
+public sealed partial class SemaphoreChannel<T>
+{
+    /// <inheritdoc/>
+    public void Write(T item, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        WriteBlocking(item, Timeout.InfiniteTimeSpan, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public bool TryWrite(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        HandoffArguments.ValidateTimeout(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        return WriteBlocking(item, timeout, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public T Read(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ReadBlocking(out T? item, Timeout.InfiniteTimeSpan, cancellationToken);
+        return item!;
+    }
+
+    /// <inheritdoc/>
+    public bool TryRead([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        HandoffArguments.ValidateTimeout(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        return ReadBlocking(out item, timeout, cancellationToken);
+    }
+
+    private bool WriteBlocking(T item, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_fullMode != BoundedChannelFullMode.Wait)
+        {
+            if (!WriteDropping(item))
+            {
+                ThrowIfDoneWriting();
+            }
+
+            return true;
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            ThrowIfDoneWriting();
+            if (_freeSlots.TryAcquire())
+            {
+                if (!CommitWrite(item))
+                {
+                    ThrowIfDoneWriting();
+                }
+
+                return true;
+            }
+
+            // Waits for a free slot without taking it: a running writer may take it first, then this one waits again.
+            if (!_freeSlots.WaitAvailable(HandoffArguments.Remaining(started, timeout), cancellationToken))
+            {
+                return false;
+            }
+        }
+    }
+
+    private bool ReadBlocking([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            if (TryReadCore(out item))
+            {
+                return true;
+            }
+
+            if (IsDrained)
+            {
+                ThrowIfDoneWriting();
+            }
+
+            if (!_filledSlots.WaitAvailable(HandoffArguments.Remaining(started, timeout), cancellationToken))
+            {
+                return false;
+            }
+        }
+    }
+}

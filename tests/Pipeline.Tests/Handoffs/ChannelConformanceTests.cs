@@ -8,7 +8,7 @@ namespace Pipeline.Tests.Handoffs;
 /// dotnet/runtime channel tests (ChannelTestBase, BoundedChannelTests) and add the handoff's own guarantees: reported
 /// drops, exact cancellation, and exactly-once delivery under load.
 /// </summary>
-public abstract class ChannelConformanceTests
+public abstract partial class ChannelConformanceTests
 {
     protected static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using Pipeline.Handoffs;
+using static Pipeline.Tests.TestStages;
+
+namespace Pipeline.Tests.Handoffs;
+
+/// <summary>
+/// Every kind on a starved thread pool and under the engine's widest fan-out: the shapes where a handoff that waits
+/// for a party that is not running (a lock or permit handed to a parked continuation) stalls or livelocks.
+/// </summary>
+[Collection(nameof(HandoffConformanceCollection))]
+public sealed class HandoffPressureTests
+{
+    /// <summary>Items per producer in the pressure process (8 producers).</summary>
+    private const int PressureItemsPerProducer = 25_000;
+
+    [Theory(Timeout = 180_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task EightByEight_PoolLimitedToFourThreads_FinishesWithinTwentyTimesBcl(HandoffKind kind)
+    {
+        string childPath = Path.Combine(AppContext.BaseDirectory, "HandoffPressure.dll");
+        Assert.True(File.Exists(childPath), $"HandoffPressure.dll is missing next to the test assembly: {childPath}");
+
+        (int exitCode, string output) = await RunChildAsync(childPath, kind, TimeSpan.FromSeconds(150));
+
+        Assert.True(exitCode == 0, $"HandoffPressure {kind} exited with {exitCode}:\n{output}");
+        Dictionary<string, string> values = output.Trim().Split(' ')
+            .Select(pair => pair.Split('='))
+            .ToDictionary(pair => pair[0], pair => pair[1]);
+        double bclMilliseconds = double.Parse(values["bcl"], CultureInfo.InvariantCulture);
+        double kindMilliseconds = double.Parse(values["kind"], CultureInfo.InvariantCulture);
+        double limit = Math.Max(20 * bclMilliseconds, 1000);
+        Assert.True(kindMilliseconds <= limit, $"{kind} took {kindMilliseconds:F1} ms on a 4-thread pool, the BCL channel {bclMilliseconds:F1} ms.");
+    }
+
+    [Theory(Timeout = 180_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task Engine_ParallelismEight_FinishesWithinTwiceTheChannelKind(HandoffKind kind)
+    {
+        // Best of three runs each, interleaved, so that one preemption of the shared machine does not decide.
+        TimeSpan channelTime = TimeSpan.MaxValue;
+        TimeSpan kindTime = TimeSpan.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            channelTime = Min(channelTime, await RunEngineAsync(HandoffKind.Channel));
+            kindTime = Min(kindTime, await RunEngineAsync(kind));
+        }
+
+        // A small absolute allowance covers timer and scheduling noise on runs of a fraction of a second.
+        TimeSpan limit = (2 * channelTime) + TimeSpan.FromMilliseconds(100);
+        Assert.True(kindTime <= limit, $"{kind}: {kindTime.TotalMilliseconds:F0} ms against {channelTime.TotalMilliseconds:F0} ms for the Channel kind.");
+    }
+
+    private static TimeSpan Min(TimeSpan left, TimeSpan right) => left < right ? left : right;
+
+    private static async Task<TimeSpan> RunEngineAsync(HandoffKind kind)
+    {
+        const int Items = 300_000;
+        long sum = 0;
+        long count = 0;
+        var pipeline = NewPipeline(kind, capacity: 64)
+            .From("numbers", ct => Range(Items, ct))
+            .Then("increment", x => x + 1, o => { o.Parallelism = 8; o.Ordered = false; })
+            .To("sum", x =>
+            {
+                Interlocked.Add(ref sum, x);
+                Interlocked.Increment(ref count);
+            }, o => o.Parallelism = 8)
+            .Build();
+
+        Stopwatch elapsed = Stopwatch.StartNew();
+        PipelineResult result = await pipeline.RunAsync().WaitAsync(TimeSpan.FromSeconds(40));
+        elapsed.Stop();
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(Items, Interlocked.Read(ref count));
+        Assert.Equal((long)Items * (Items + 1) / 2, Interlocked.Read(ref sum));
+        return elapsed.Elapsed;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunChildAsync(string childPath, HandoffKind kind, TimeSpan timeout)
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        var startInfo = new ProcessStartInfo(string.IsNullOrEmpty(host) ? "dotnet" : host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        startInfo.ArgumentList.Add(childPath);
+        startInfo.ArgumentList.Add(kind.ToString());
+        startInfo.ArgumentList.Add(PressureItemsPerProducer.ToString(CultureInfo.InvariantCulture));
+        startInfo.Environment["DOTNET_ThreadPool_MaxThreads"] = "4";
+
+        using Process process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start HandoffPressure.");
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"HandoffPressure {kind} did not finish within {timeout.TotalSeconds} s.\nstdout so far:\n{await output}");
+        }
+
+        string errorText = await errors;
+        return (process.ExitCode, errorText.Length == 0 ? await output : $"{await output}\nstderr:\n{errorText}");
+    }
+}

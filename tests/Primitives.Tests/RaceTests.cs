@@ -400,7 +400,7 @@ public class RaceTests(ITestOutputHelper output)
         var semaphore = new CountingSemaphore(0);
         var queue = (WaitQueue)typeof(CountingSemaphore)
             .GetFields(BindingFlags.Instance | BindingFlags.NonPublic)
-            .Single(field => field.FieldType == typeof(WaitQueue))
+            .Single(field => field.FieldType == typeof(WaitQueue) && field.Name == "_waiters")
             .GetValue(semaphore)!;
         var timed = semaphore.TryAcquireAsync(TimeSpan.FromMilliseconds(20));
 

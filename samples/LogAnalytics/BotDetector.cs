@@ -1,9 +1,10 @@
 namespace LogAnalytics;
 
 /// <summary>
-/// Tells crawlers and scripts from browsers by the user agent: a missing user agent, or one naming a crawler (<c>bot</c>,
+/// Tells crawlers and scripts from browsers by the user agent: one naming a crawler (<c>bot</c>,
 /// <c>crawl</c>, <c>spider</c>, <c>slurp</c>, ...) or an HTTP library or tool (<c>curl</c>, <c>wget</c>, <c>python-requests</c>,
-/// <c>Go-http-client</c>, <c>HeadlessChrome</c>, ...) is a bot. Thread-safe.
+/// <c>Go-http-client</c>, <c>HeadlessChrome</c>, ...) is a bot. A request without a user agent (Common Log Format, or <c>-</c>) is
+/// not counted as a bot: nothing says it is one. Thread-safe.
 /// </summary>
 public static class BotDetector
 {
@@ -15,12 +16,12 @@ public static class BotDetector
 
     /// <summary>Returns whether <paramref name="userAgent"/> belongs to a bot.</summary>
     /// <param name="userAgent">The user agent as logged; <see langword="null"/> or empty when it was <c>-</c> or absent.</param>
-    /// <returns><see langword="true"/> for a crawler, a script or a missing user agent.</returns>
+    /// <returns><see langword="true"/> for a crawler or a script; <see langword="false"/> for a browser or no user agent.</returns>
     public static bool IsBot(string? userAgent)
     {
         if (string.IsNullOrWhiteSpace(userAgent))
         {
-            return true;
+            return false;
         }
 
         foreach (var marker in s_markers)

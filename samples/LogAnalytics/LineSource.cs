@@ -82,6 +82,11 @@ public sealed class LineSource(string path, bool follow, TimeSpan pollInterval) 
                         break;
                     }
 
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        yield break;
+                    }
+
                     if (Line(buffer, start, end, bufferOffset + start) is { } line)
                     {
                         yield return line;

@@ -79,7 +79,7 @@ public static class LogAnalyticsApp
             return (StartFailedExitCode, null);
         }
 
-        var settings = builder.Services.BuildServiceProvider().GetRequiredService<LogAnalyticsSettings>();
+        var settings = LogAnalyticsSettings.Read(builder.Configuration, builder.Environment.ContentRootPath);
         if (settings.InputPath is null)
         {
             var defaultPath = DefaultInputPath(builder.Environment.ContentRootPath);

@@ -17,6 +17,18 @@ public sealed class LineSource(string path, bool follow, TimeSpan pollInterval) 
 {
     private const int BufferSize = 1 << 16;
 
+    /// <summary>Adds the read stage, named <c>read</c>, to <paramref name="pipeline"/>: the one place that says where lines come from,
+    /// so that another source of lines with offsets replaces this file alone.</summary>
+    /// <param name="pipeline">The pipeline being declared.</param>
+    /// <param name="path">The file to read.</param>
+    /// <param name="follow">Whether to keep reading appended lines until the pipeline stops.</param>
+    /// <returns>The pipeline, continuing with <see cref="LogLine"/>s.</returns>
+    public static PipelineBuilder<LogLine> AddTo(PipelineBuilder pipeline, string path, bool follow)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        return pipeline.From("read", new LineSource(path, follow, TimeSpan.FromMilliseconds(200)));
+    }
+
     /// <summary>Gets the full path of the file read.</summary>
     public string Path { get; } = System.IO.Path.GetFullPath(path);
 

@@ -45,8 +45,7 @@ public static class LogAnalyticsApp
         var inputPath = settings.InputPath ?? DefaultInputPath(baseDirectory);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<StoreSink>();
-        builder.Services.AddPipeline(PipelineName, pipeline => pipeline
-            .From("read", new LineSource(inputPath, settings.Follow, TimeSpan.FromMilliseconds(200)))
+        builder.Services.AddPipeline(PipelineName, pipeline => LineSource.AddTo(pipeline, inputPath, settings.Follow)
             .Then("parse", AccessLogParser.Parse)
             .Then("enrich", Enricher.Enrich)
             .Batch("batch", settings.BatchSize, TimeSpan.FromSeconds(1))

@@ -151,7 +151,7 @@ public sealed class LogAnalyticsAppTests
         return path;
     }
 
-    private static void AssertAggregatesMatchRequests(string db)
+    internal static void AssertAggregatesMatchRequests(string db)
     {
         var fromRequests = Rows(db, """
             SELECT time - time % 60, route, status, COUNT(*), SUM(bytes), SUM(is_bot) FROM requests
@@ -193,7 +193,7 @@ public sealed class LogAnalyticsAppTests
     {
         // The database is written by the running host: poll it until the rows are there, with a hard deadline.
         var deadline = DateTime.UtcNow + s_timeout;
-        while (Count(db) < rows)
+        while (CountRows(db) < rows)
         {
             Assert.False(running.IsCompleted, "The run ended before the rows were stored.");
             Assert.True(DateTime.UtcNow < deadline, $"Fewer than {rows} rows after {s_timeout}.");
@@ -201,7 +201,7 @@ public sealed class LogAnalyticsAppTests
         }
     }
 
-    private static long Count(string db)
+    internal static long CountRows(string db)
     {
         if (!File.Exists(db))
         {

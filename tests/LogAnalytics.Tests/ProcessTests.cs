@@ -28,7 +28,44 @@ public sealed class ProcessTests
         Assert.True(File.Exists(folder.File("dead.jsonl")));
     }
 
-    private static async Task<(int ExitCode, string Output)> RunSampleAsync(string workingDirectory, string[] args)
+    [Fact]
+    public async Task Sample_KilledMidRunAndRestarted_StoresEveryLineExactlyOnce()
+    {
+        using var folder = new TempDirectory();
+        var log = LogGenerator.Write(folder.File("access.log"), new LogGeneratorOptions { Lines = 100_000, CommonShare = 0.2, MalformedShare = 0.005 });
+        var args = LogAnalyticsAppTests.Args(folder, log.Path);
+        var db = folder.File("db.sqlite");
+
+        using (var first = Process.Start(StartInfo(folder.Path, args))!)
+        {
+            _ = first.StandardOutput.ReadToEndAsync();
+            _ = first.StandardError.ReadToEndAsync();
+
+            // Kill it (SIGKILL) once some batches are committed and before it is done.
+            var deadline = DateTime.UtcNow + s_timeout;
+            while (LogAnalyticsAppTests.CountRows(db) < 500 && !first.HasExited)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "No rows stored in time.");
+                await Task.Delay(10);
+            }
+
+            Assert.False(first.HasExited, "The first run finished before it could be killed; use a larger input.");
+            first.Kill();
+            await first.WaitForExitAsync().WaitAsync(s_timeout);
+        }
+
+        var storedBeforeRestart = LogAnalyticsAppTests.CountRows(db);
+        Assert.InRange(storedBeforeRestart, 500, log.Lines - log.MalformedOffsets.Count - 1);
+
+        var (exitCode, output) = await RunSampleAsync(folder.Path, args);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(log.Lines - log.MalformedOffsets.Count, LogAnalyticsAppTests.CountRows(db));
+        Assert.Contains($"stored {log.Lines - log.MalformedOffsets.Count - storedBeforeRestart:N0} new + {storedBeforeRestart:N0} already stored", output, StringComparison.Ordinal);
+        LogAnalyticsAppTests.AssertAggregatesMatchRequests(db);
+    }
+
+    private static ProcessStartInfo StartInfo(string workingDirectory, string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -42,7 +79,12 @@ public sealed class ProcessTests
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start)!;
+        return start;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunSampleAsync(string workingDirectory, string[] args)
+    {
+        using var process = Process.Start(StartInfo(workingDirectory, args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try

@@ -2,6 +2,13 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Running;
 
+// 'access-logs [lines]' runs the sample's job once per case with a Stopwatch (see AccessLogHarness).
 // Every benchmark reports allocations; pick benchmarks with --filter, e.g. --filter '*Queue*'.
+if (args is ["access-logs", ..])
+{
+    await Pipeline.Benchmarks.LogAnalytics.AccessLogHarness.RunAsync(args).ConfigureAwait(false);
+    return;
+}
+
 var config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

@@ -1,0 +1,82 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace LogAnalytics;
+
+/// <summary>
+/// The sample's own settings: <c>Input:Path</c>, <c>Input:Follow</c>, <c>Store:Path</c>, <c>Store:BatchSize</c> and <c>Role</c>.
+/// Relative paths are relative to the application's base directory (where <c>appsettings.json</c> is), whatever the working directory.
+/// </summary>
+public sealed class LogAnalyticsSettings
+{
+    /// <summary>The default data folder, under the application's base directory (build output, not committed).</summary>
+    public const string DataFolder = "data";
+
+    private static readonly string[] s_roles = ["all", "producer", "consumer"];
+
+    /// <summary>Gets the access log to read, or <see langword="null"/> to generate and read the default log (<c>data/access.log</c>).</summary>
+    public string? InputPath { get; init; }
+
+    /// <summary>Gets whether to keep reading lines appended to the input until stopped (<c>Input:Follow</c>, default false).</summary>
+    public bool Follow { get; init; }
+
+    /// <summary>Gets the SQLite database (<c>Store:Path</c>, default <c>data/access-logs.db</c>).</summary>
+    public required string StorePath { get; init; }
+
+    /// <summary>Gets how many requests go into one store transaction (<c>Store:BatchSize</c>, 1 to 100,000, default 1000).</summary>
+    public int BatchSize { get; init; } = 1000;
+
+    /// <summary>Gets the process's role (<c>Role</c>): <c>all</c> runs every stage here; <c>producer</c> and <c>consumer</c> are
+    /// reserved for running the stages in separate processes and not available yet.</summary>
+    public string Role { get; init; } = "all";
+
+    /// <summary>Reads and checks the settings.</summary>
+    /// <param name="configuration">The application's configuration.</param>
+    /// <param name="baseDirectory">The directory relative paths are resolved against.</param>
+    /// <returns>The settings, with full paths.</returns>
+    /// <exception cref="InvalidOperationException">Thrown when a value is invalid; the message names the key, the value and what is allowed.</exception>
+    public static LogAnalyticsSettings Read(IConfiguration configuration, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var input = configuration["Input:Path"];
+        var followText = configuration["Input:Follow"];
+        var follow = false;
+        if (!string.IsNullOrEmpty(followText) && !bool.TryParse(followText, out follow))
+        {
+            throw new InvalidOperationException($"Input:Follow must be true or false, was '{followText}'");
+        }
+
+        var batchText = configuration["Store:BatchSize"];
+        var batchSize = 1000;
+        if (!string.IsNullOrEmpty(batchText)
+            && (!int.TryParse(batchText, NumberStyles.Integer, CultureInfo.InvariantCulture, out batchSize) || batchSize is < 1 or > 100_000))
+        {
+            throw new InvalidOperationException($"Store:BatchSize must be between 1 and 100000, was '{batchText}'");
+        }
+
+        var role = configuration["Role"] is { Length: > 0 } roleText ? roleText : "all";
+        if (!s_roles.Contains(role, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Role must be one of {string.Join(", ", s_roles)}, was '{role}'");
+        }
+
+        if (!string.Equals(role, "all", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Role '{role}' needs a transport between processes, which this version does not have; use Role=all");
+        }
+
+        if (follow && string.IsNullOrEmpty(input))
+        {
+            throw new InvalidOperationException("Input:Follow=true needs Input:Path: the generated default log never grows");
+        }
+
+        return new LogAnalyticsSettings
+        {
+            InputPath = string.IsNullOrEmpty(input) ? null : Path.GetFullPath(input, baseDirectory),
+            Follow = follow,
+            StorePath = Path.GetFullPath(configuration["Store:Path"] is { Length: > 0 } store ? store : Path.Combine(DataFolder, "access-logs.db"), baseDirectory),
+            BatchSize = batchSize,
+            Role = role.ToLowerInvariant(),
+        };
+    }
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace LogAnalytics;
+
+/// <summary>The end-of-run report: this run's accounting and throughput, and what the database holds (every source stored in it).</summary>
+public sealed class TrafficReport
+{
+    /// <summary>Gets whether the run read its input to the end; <see langword="false"/> when it was stopped early or faulted.</summary>
+    public required bool Complete { get; init; }
+
+    /// <summary>Gets how the run ended, in words (<c>completed</c>, <c>stopped early</c>, <c>faulted in stage 'store'</c>).</summary>
+    public required string Outcome { get; init; }
+
+    /// <summary>Gets how many lines this run read.</summary>
+    public required long Read { get; init; }
+
+    /// <summary>Gets how many lines this run stored as new rows.</summary>
+    public required long Stored { get; init; }
+
+    /// <summary>Gets how many lines this run found already stored (re-delivered).</summary>
+    public required long AlreadyStored { get; init; }
+
+    /// <summary>Gets how many lines this run sent to the dead-letter file.</summary>
+    public required long DeadLettered { get; init; }
+
+    /// <summary>Gets the run's wall time.</summary>
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>Gets the requests in the database.</summary>
+    public long TotalRequests { get; private init; }
+
+    /// <summary>Gets the five routes with the most requests, most first (ties by route).</summary>
+    public IReadOnlyList<(string Route, long Requests)> TopRoutes { get; private init; } = [];
+
+    /// <summary>Gets the requests per status class (1 to 5).</summary>
+    public IReadOnlyDictionary<int, long> StatusClasses { get; private init; } = new Dictionary<int, long>();
+
+    /// <summary>Gets the 95th percentile of response sizes in bytes (nearest rank); 0 when the database is empty.</summary>
+    public long P95Bytes { get; private init; }
+
+    /// <summary>Gets the busiest minute (UTC) and its requests; <see langword="null"/> when the database is empty.</summary>
+    public (DateTimeOffset Minute, long Requests)? BusiestMinute { get; private init; }
+
+    /// <summary>Gets the requests from bots.</summary>
+    public long BotRequests { get; private init; }
+
+    /// <summary>Gets the lines per second this run read.</summary>
+    public double LinesPerSecond => Elapsed > TimeSpan.Zero ? Read / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Builds the report: the run's figures as given, the rest queried from the database at <paramref name="storePath"/>.</summary>
+    /// <param name="storePath">The database.</param>
+    /// <param name="run">The run's figures.</param>
+    /// <returns>The report.</returns>
+    /// <exception cref="SqliteException">Thrown when the database cannot be read.</exception>
+    public static TrafficReport Query(string storePath, TrafficReport run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        using var connection = RequestStore.OpenConnection(storePath);
+        using (var schema = connection.CreateCommand())
+        {
+            schema.CommandText = RequestStore.Schema;
+            schema.ExecuteNonQuery();
+        }
+
+        var total = Scalar(connection, "SELECT COALESCE(SUM(requests), 0) FROM minute_stats");
+        var topRoutes = new List<(string, long)>();
+        foreach (var row in Rows(connection, "SELECT route, SUM(requests) AS n FROM minute_stats GROUP BY route ORDER BY n DESC, route LIMIT 5"))
+        {
+            topRoutes.Add((row.GetString(0), row.GetInt64(1)));
+        }
+
+        var classes = new Dictionary<int, long>();
+        foreach (var row in Rows(connection, "SELECT status / 100, SUM(requests) FROM minute_stats GROUP BY status / 100"))
+        {
+            classes[row.GetInt32(0)] = row.GetInt64(1);
+        }
+
+        (DateTimeOffset, long)? busiest = null;
+        foreach (var row in Rows(connection, "SELECT minute, SUM(requests) AS n FROM minute_stats GROUP BY minute ORDER BY n DESC, minute LIMIT 1"))
+        {
+            busiest = (DateTimeOffset.FromUnixTimeSeconds(row.GetInt64(0)), row.GetInt64(1));
+        }
+
+        // Nearest rank: the smallest size with at least 95% of the requests at or below it.
+        var rank = (long)Math.Ceiling(total * 0.95);
+        var p95 = total == 0 ? 0 : Scalar(connection, $"SELECT bytes FROM requests ORDER BY bytes LIMIT 1 OFFSET {rank - 1}");
+        return new TrafficReport
+        {
+            Complete = run.Complete,
+            Outcome = run.Outcome,
+            Read = run.Read,
+            Stored = run.Stored,
+            AlreadyStored = run.AlreadyStored,
+            DeadLettered = run.DeadLettered,
+            Elapsed = run.Elapsed,
+            TotalRequests = total,
+            TopRoutes = topRoutes,
+            StatusClasses = classes,
+            P95Bytes = p95,
+            BusiestMinute = busiest,
+            BotRequests = Scalar(connection, "SELECT COALESCE(SUM(bots), 0) FROM minute_stats"),
+        };
+    }
+
+    /// <summary>Formats the report for a person.</summary>
+    /// <returns>The report's lines.</returns>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine(c, $"Access log report ({Outcome}{(Complete ? string.Empty : ": PARTIAL, the input was not read to the end")})");
+        text.AppendLine(c, $"  this run   read {Read:N0} lines = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{(Read == Stored + AlreadyStored + DeadLettered ? string.Empty : "  (unbalanced: lines lost or still in flight)")}");
+        text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
+        text.AppendLine(c, $"  database   {TotalRequests:N0} requests");
+        if (TotalRequests == 0)
+        {
+            return text.ToString();
+        }
+
+        text.AppendLine("  top routes");
+        foreach (var (route, requests) in TopRoutes)
+        {
+            text.AppendLine(c, $"    {requests,10:N0}  {Share(requests),5}  {route}");
+        }
+
+        text.AppendLine(c, $"  status     {string.Join("  ", StatusClasses.OrderBy(p => p.Key).Select(p => $"{p.Key}xx {Share(p.Value)}"))}");
+        text.AppendLine(c, $"  p95 size   {P95Bytes:N0} bytes");
+        if (BusiestMinute is { } busiest)
+        {
+            text.AppendLine(c, $"  busiest    {busiest.Minute.UtcDateTime:yyyy-MM-dd HH:mm} UTC, {busiest.Requests:N0} requests");
+        }
+
+        text.AppendLine(c, $"  bots       {Share(BotRequests)} of requests ({BotRequests:N0})");
+        return text.ToString();
+    }
+
+    private string Share(long part) => TotalRequests == 0 ? "-" : ((double)part / TotalRequests).ToString("P1", CultureInfo.InvariantCulture);
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, CultureInfo.InvariantCulture);
+    }
+
+    private static IEnumerable<SqliteDataReader> Rows(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return reader;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using Microsoft.Data.Sqlite;
+
+namespace LogAnalytics.Tests;
+
+public sealed class RequestStoreTests
+{
+    private static EnrichedRequest Request(long offset, string path, int status, long bytes, string? userAgent, int second = 0) =>
+        Enricher.Enrich(new AccessLogEntry
+        {
+            Source = "/logs/a.log",
+            Offset = offset,
+            Client = "10.0.0.1",
+            Time = new DateTimeOffset(2026, 3, 14, 12, 0, second, TimeSpan.Zero),
+            Method = "GET",
+            Path = path,
+            Status = status,
+            Bytes = bytes,
+            UserAgent = userAgent,
+        });
+
+    [Fact]
+    public void Write_Batch_StoresRowsAndMinuteAggregates()
+    {
+        using var folder = new TempDirectory();
+        using (var store = RequestStore.Open(folder.File("db.sqlite")))
+        {
+            Assert.Equal(3, store.Write([Request(0, "/api/orders/1", 200, 10, "curl/8"), Request(10, "/api/orders/2?x", 200, 20, "Mozilla/5.0"), Request(20, "/", 404, 5, null, 59)]));
+        }
+
+        Assert.Equal(
+            [("/", 404, 1L, 5L, 0L), ("/api/orders/{id}", 200, 2L, 30L, 1L)],
+            MinuteStats(folder.File("db.sqlite")));
+        Assert.Equal("wal", Scalar(folder.File("db.sqlite"), "PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public void Write_RedeliveredLines_AreStoredOnceAndCountedOnce()
+    {
+        using var folder = new TempDirectory();
+        using var store = RequestStore.Open(folder.File("db.sqlite"));
+        store.Write([Request(0, "/a", 200, 10, "x"), Request(10, "/a", 200, 20, "x")]);
+
+        var inserted = store.Write([Request(10, "/a", 200, 20, "x"), Request(20, "/a", 200, 30, "x")]);
+
+        Assert.Equal(1, inserted);
+        Assert.Equal(3, store.Inserted);
+        Assert.Equal(1, store.AlreadyStored);
+        Assert.Equal(3L, Scalar(folder.File("db.sqlite"), "SELECT COUNT(*) FROM requests"));
+        Assert.Equal([("/a", 200, 3L, 60L, 0L)], MinuteStats(folder.File("db.sqlite")));
+    }
+
+    [Fact]
+    public void Write_BatchThatFails_StoresNothingOfIt()
+    {
+        using var folder = new TempDirectory();
+        using var store = RequestStore.Open(folder.File("db.sqlite"));
+        store.Write([Request(0, "/a", 200, 10, "x")]);
+        using (var connection = RequestStore.OpenConnection(folder.File("db.sqlite")))
+        using (var command = connection.CreateCommand())
+        {
+            // Rejects the second row of the next batch after the first was inserted.
+            command.CommandText = "CREATE TRIGGER reject AFTER INSERT ON requests WHEN NEW.offset = 30 BEGIN SELECT RAISE(ABORT, 'rejected'); END";
+            command.ExecuteNonQuery();
+        }
+
+        Assert.Throws<SqliteException>(() => store.Write([Request(20, "/b", 200, 10, "x"), Request(30, "/b", 200, 10, "x")]));
+
+        Assert.Equal(1L, Scalar(folder.File("db.sqlite"), "SELECT COUNT(*) FROM requests"));
+        Assert.Equal([("/a", 200, 1L, 10L, 0L)], MinuteStats(folder.File("db.sqlite")));
+        Assert.Equal(1, store.Inserted);
+    }
+
+    internal static List<(string Route, int Status, long Requests, long Bytes, long Bots)> MinuteStats(string path)
+    {
+        using var connection = RequestStore.OpenConnection(path);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT route, status, SUM(requests), SUM(bytes), SUM(bots) FROM minute_stats GROUP BY route, status ORDER BY route, status";
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, int, long, long, long)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+        }
+
+        return rows;
+    }
+
+    internal static object? Scalar(string path, string sql)
+    {
+        using var connection = RequestStore.OpenConnection(path);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

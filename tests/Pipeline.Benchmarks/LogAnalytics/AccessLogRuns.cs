@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using LogAnalytics;
+using Pipeline.Handoffs;
+
+namespace Pipeline.Benchmarks.LogAnalytics;
+
+/// <summary>Runs the loop and the sample's pipeline (one handoff kind) on a generated log, each into a fresh database.</summary>
+public static class AccessLogRuns
+{
+    /// <summary>Generates (once) a log of <paramref name="lines"/> lines under <paramref name="folder"/> and returns its path.</summary>
+    public static string EnsureLog(string folder, int lines)
+    {
+        var path = Path.Combine(folder, $"access-{lines}.log");
+        if (!File.Exists(path))
+        {
+            LogGenerator.Write(path, new LogGeneratorOptions { Lines = lines });
+        }
+
+        return path;
+    }
+
+    /// <summary>Runs the plain loop; returns the lines read and the wall time.</summary>
+    public static async Task<(long Read, TimeSpan Elapsed)> LoopAsync(string inputPath, string folder)
+    {
+        var store = FreshStore(folder, "loop");
+        var watch = Stopwatch.StartNew();
+        var (read, stored, malformed) = await AccessLogLoop.RunAsync(inputPath, store, batchSize: 1000).ConfigureAwait(false);
+        watch.Stop();
+        if (read != stored + malformed)
+        {
+            throw new InvalidOperationException($"Loop lost lines: read {read}, stored {stored}, malformed {malformed}");
+        }
+
+        return (read, watch.Elapsed);
+    }
+
+    /// <summary>Runs the sample's host with handoff <paramref name="kind"/>; returns the lines read and the pipeline's wall time.</summary>
+    public static async Task<(long Read, TimeSpan Elapsed)> PipelineAsync(string inputPath, string folder, HandoffKind kind, params string[] extraArgs)
+    {
+        var store = FreshStore(folder, kind.ToString());
+        string[] args =
+        [
+            $"--Input:Path={inputPath}", $"--Store:Path={store}", $"--Pipelines:access-logs:Handoff:Kind={kind}",
+            $"--Pipelines:access-logs:DeadLetter:Path={Path.Combine(folder, $"dead-letters-{kind}.jsonl")}",
+            "--Logging:LogLevel:Default=Error", .. extraArgs,
+        ];
+        var (exitCode, report) = await LogAnalyticsApp.RunAsync(args, TextWriter.Null).ConfigureAwait(false);
+        if (exitCode != 0 || report is null || report.Read != report.Stored + report.DeadLettered)
+        {
+            throw new InvalidOperationException($"Pipeline run failed: exit code {exitCode}, {report}");
+        }
+
+        return (report.Read, report.Elapsed);
+    }
+
+    private static string FreshStore(string folder, string name)
+    {
+        var path = Path.Combine(folder, $"store-{name}.db");
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            File.Delete(file);
+        }
+
+        return path;
+    }
+}

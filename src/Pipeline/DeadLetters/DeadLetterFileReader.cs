@@ -31,11 +31,9 @@ public static class DeadLetterFileReader
     internal static async IAsyncEnumerable<DeadLetterEntry<T>> ReadRangeAsync<T>(string path, long startOffset, long endOffset, JsonTypeInfo<T> itemTypeInfo,
         ILogger logger, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, useAsync: true);
-        await using (stream.ConfigureAwait(false))
+        using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
-            stream.Position = startOffset;
-            var scanner = new LineScanner(stream, startOffset);
+            var scanner = new LineScanner(file, startOffset);
             var lineNumber = 0L;
             var atEnd = false;
             while (scanner.Offset < endOffset)

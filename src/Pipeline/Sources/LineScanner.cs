@@ -1,16 +1,20 @@
 using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
 
 namespace Pipeline;
 
 /// <summary>
-/// Splits a stream into lines by scanning a reused byte buffer for <c>'\n'</c>: no allocation per line, and the caller decodes
-/// only the bytes it needs. Tracks each line's byte offsets in the stream. Not thread-safe.
+/// Splits a file into lines by scanning a reused byte buffer for <c>'\n'</c>: no allocation per line, and the caller decodes
+/// only the bytes it needs. Tracks each line's byte offsets in the file. Not thread-safe.
 /// </summary>
 internal sealed class LineScanner
 {
     private const int DefaultBufferSize = 64 * 1024;
 
-    private readonly Stream _stream;
+    private readonly SafeFileHandle _file;
+
+    /// <summary>The file offset the next read starts at.</summary>
+    private long _readOffset;
 
     /// <summary>The bytes read and not yet taken are <c>_buffer[_start.._end]</c>.</summary>
     private byte[] _buffer;
@@ -24,18 +28,18 @@ internal sealed class LineScanner
     /// <summary>Where in <see cref="_buffer"/> the search for the next <c>'\n'</c> resumes; bytes before it hold none.</summary>
     private int _searched;
 
-    /// <summary>The stream offset of <c>_buffer[_start]</c>.</summary>
+    /// <summary>The file offset of <c>_buffer[_start]</c>.</summary>
     private long _offset;
 
-    /// <summary>Initializes a scanner that reads <paramref name="stream"/> from its current position, which is at <paramref name="offset"/>.</summary>
-    public LineScanner(Stream stream, long offset, int bufferSize = DefaultBufferSize)
+    /// <summary>Initializes a scanner that reads <paramref name="file"/> from <paramref name="offset"/>.</summary>
+    public LineScanner(SafeFileHandle file, long offset, int bufferSize = DefaultBufferSize)
     {
-        _stream = stream;
-        _offset = offset;
+        _file = file;
+        _offset = _readOffset = offset;
         _buffer = new byte[bufferSize];
     }
 
-    /// <summary>Gets the stream offset after the last line taken: where the next line starts.</summary>
+    /// <summary>Gets the file offset after the last line taken: where the next line starts.</summary>
     public long Offset => _offset;
 
     /// <summary>Gets how many bytes were read after the last line taken (a line without its newline, so far).</summary>
@@ -43,7 +47,7 @@ internal sealed class LineScanner
 
     /// <summary>Takes the next complete line, its <c>'\n'</c> (and a <c>'\r'</c> before it) not included.</summary>
     /// <param name="line">The line's bytes; valid until the next call to <see cref="FillAsync"/>.</param>
-    /// <param name="startOffset">The stream offset of the line's first byte.</param>
+    /// <param name="startOffset">The file offset of the line's first byte.</param>
     /// <returns><see langword="false"/> when no complete line is buffered.</returns>
     public bool TryTakeLine(out ReadOnlySpan<byte> line, out long startOffset)
     {
@@ -93,7 +97,7 @@ internal sealed class LineScanner
         return true;
     }
 
-    /// <summary>Reads more bytes from the stream; returns <see langword="false"/> at its end (for now: a followed file may grow).</summary>
+    /// <summary>Reads more bytes from the file; returns <see langword="false"/> at its end (for now: a followed file may grow).</summary>
     public async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
     {
         if (_start > 0)
@@ -112,16 +116,18 @@ internal sealed class LineScanner
             Array.Resize(ref _buffer, _buffer.Length * 2);
         }
 
-        var read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+        // Positional reads: each looks at the file's current length, so a followed file's appended bytes are seen.
+        var read = await RandomAccess.ReadAsync(_file, _buffer.AsMemory(_end), _readOffset, cancellationToken).ConfigureAwait(false);
+        _readOffset += read;
         _end += read;
         Debug.Assert(_start <= _searched && _searched <= _end, "The search point lies in the unread bytes.");
         return read > 0;
     }
 
-    /// <summary>Drops everything buffered and continues at <paramref name="offset"/>, where the stream's position now is (after a truncation).</summary>
+    /// <summary>Drops everything buffered and continues reading at <paramref name="offset"/> (after a truncation).</summary>
     public void Reset(long offset)
     {
         _start = _end = _searched = 0;
-        _offset = offset;
+        _offset = _readOffset = offset;
     }
 }

@@ -6,7 +6,7 @@ namespace Pipeline;
 /// Appends each dead letter to a file as one JSON object per line (<c>timestamp</c> in UTC, <c>pipeline</c>, <c>stage</c>,
 /// <c>reason</c>, <c>error</c> = exception type, <c>message</c>, <c>attempts</c>, <c>item</c>), written before
 /// <see cref="WriteAsync"/> returns. Read the file back with <see cref="DeadLetterFileReader"/> or replay it with
-/// <c>DeadLetterSource</c>.
+/// <see cref="DeadLetterSource{T}"/>.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -6,14 +6,14 @@ internal sealed partial class AcknowledgementTracker
     /// <summary>Serializes sending: the periodic loop and the final flush never call the source concurrently.</summary>
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 
-    /// <summary>Released when the watermark first moves after an acknowledgement, and when <c>_maxCount</c> is reached.</summary>
+    /// <summary>Released when <c>_maxCount</c> items were passed since the last acknowledgement.</summary>
     private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
 
     /// <summary>1 while a release of <see cref="_signal"/> is pending; keeps the semaphore's count at most 1.</summary>
     private int _signalPending;
 
-    /// <summary>How many items the watermark passed since the last acknowledgement was sent.</summary>
-    private long _unacknowledged;
+    /// <summary>The passed count at which to signal; raised by each acknowledgement. A stale (lower) value only signals early.</summary>
+    private long _signalAt = long.MaxValue;
 
     /// <summary>The last position sent to the source; <see cref="NoWatermark"/> before the first. Guarded by <see cref="_sendLock"/>.</summary>
     private long _lastAcknowledged = NoWatermark;
@@ -22,40 +22,42 @@ internal sealed partial class AcknowledgementTracker
     public long LastAcknowledged => Volatile.Read(ref _lastAcknowledged);
 
     /// <summary>
-    /// Sends coalesced acknowledgements until <paramref name="cancellationToken"/> is cancelled: once <c>maxCount</c> items were
-    /// accounted for since the last one, or <c>maxDelay</c> after the watermark first moved, whichever comes first.
+    /// Sends coalesced acknowledgements until <paramref name="cancellationToken"/> is cancelled: when <c>maxCount</c> items were
+    /// accounted for since the last one, and every <c>maxDelay</c> if the watermark moved since.
     /// </summary>
     /// <param name="cancellationToken">Ends the loop (normally, not with an exception); call <see cref="FlushAsync"/> after it for the final acknowledgement.</param>
     /// <returns>A task that completes when the loop ends, or faults with the source's exception.</returns>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        try
+        Volatile.Write(ref _signalAt, Volatile.Read(ref _passedCount) + _maxCount);
+        using var timer = new PeriodicTimer(_maxDelay, _timeProvider);
+        Task? signal = null;
+        Task<bool>? tick = null;
+        while (!cancellationToken.IsCancellationRequested)
         {
-            while (true)
+            signal ??= _signal.WaitAsync(cancellationToken);
+            tick ??= timer.WaitForNextTickAsync(cancellationToken).AsTask();
+            await Task.WhenAny(signal, tick).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
             {
-                await WaitForSignalAsync(cancellationToken).ConfigureAwait(false);
-                if (Volatile.Read(ref _unacknowledged) == 0)
-                {
-                    continue;
-                }
-
-                var deadline = _timeProvider.GetTimestamp() + (long)(_maxDelay.TotalSeconds * _timeProvider.TimestampFrequency);
-                while (Volatile.Read(ref _unacknowledged) < _maxCount)
-                {
-                    var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), deadline);
-                    if (remaining <= TimeSpan.Zero || !await WaitForSignalAsync(remaining, cancellationToken).ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-
-                await SendAsync(cancellationToken).ConfigureAwait(false);
+                break;
             }
+
+            if (signal.IsCompleted)
+            {
+                signal = null;
+                Volatile.Write(ref _signalPending, 0);
+            }
+
+            if (tick.IsCompleted)
+            {
+                tick = null;
+            }
+
+            await SendAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Stopped: the owner sends the final acknowledgement with FlushAsync.
-        }
+
+        // Stopped: the owner sends the final acknowledgement with FlushAsync.
     }
 
     /// <summary>Sends the watermark to the source now if it moved since the last acknowledgement (the final one on stop).</summary>
@@ -75,8 +77,8 @@ internal sealed partial class AcknowledgementTracker
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Reset before reading the watermark: an item passed in between is sent now and counted again, never left unsent.
-            Interlocked.Exchange(ref _unacknowledged, 0);
+            // The count is read before the watermark: items passed in between are sent now and counted again, never left unsent.
+            Volatile.Write(ref _signalAt, Volatile.Read(ref _passedCount) + _maxCount);
             var watermark = Volatile.Read(ref _watermark);
             if (watermark > _lastAcknowledged)
             {
@@ -90,46 +92,13 @@ internal sealed partial class AcknowledgementTracker
         }
     }
 
-    /// <summary>Called by the advancing thread after the watermark passed <paramref name="passed"/> more items.</summary>
-    private void OnAdvanced(long passed)
+    /// <summary>Called by the passing thread once the watermark has passed <paramref name="passedCount"/> items in all.</summary>
+    private void OnPassed(long passedCount)
     {
-        var unacknowledged = Interlocked.Add(ref _unacknowledged, passed);
-        var before = unacknowledged - passed;
-        if (before == 0 || (before < _maxCount && unacknowledged >= _maxCount))
-        {
-            Signal();
-        }
-    }
-
-    private void Signal()
-    {
-        if (Interlocked.CompareExchange(ref _signalPending, 1, 0) == 0)
+        if (passedCount >= Volatile.Read(ref _signalAt) && Volatile.Read(ref _signalPending) == 0
+            && Interlocked.CompareExchange(ref _signalPending, 1, 0) == 0)
         {
             _signal.Release();
         }
-    }
-
-    private async Task WaitForSignalAsync(CancellationToken cancellationToken)
-    {
-        await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _signalPending, 0);
-    }
-
-    /// <summary>Waits for the signal or for <paramref name="timeout"/> on the tracker's clock; returns whether the signal came.</summary>
-    private async Task<bool> WaitForSignalAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var signal = _signal.WaitAsync(linked.Token);
-        var delay = Task.Delay(timeout, _timeProvider, linked.Token);
-        var first = await Task.WhenAny(signal, delay).ConfigureAwait(false);
-        await linked.CancelAsync().ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (first == signal || signal.Status == TaskStatus.RanToCompletion)
-        {
-            Volatile.Write(ref _signalPending, 0);
-            return true;
-        }
-
-        return false;
     }
 }

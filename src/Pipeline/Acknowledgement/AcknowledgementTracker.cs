@@ -15,22 +15,26 @@ namespace Pipeline;
 /// </para>
 /// <para>
 /// Threading: <see cref="TryRegister"/> and <see cref="WaitForRoomAsync"/> are called by one thread at a time (the source's runner);
-/// <see cref="AddReferences"/> and <see cref="Release(long)"/> by any number of threads at once. No lock and no allocation per item:
-/// the items live in a ring of slots, a release is one interlocked decrement, and only the release of the oldest item advances
-/// the watermark, by one thread at a time (a compare-and-swap; a thread that loses it leaves the work to the winner, which looks
-/// again after it lets go).
+/// <see cref="AddReferences"/> and <see cref="Release(long)"/> by any number of threads at once. No lock and no allocation per
+/// item: the items live in a ring of slots; a release is one interlocked decrement, and only the release of the oldest item moves
+/// the watermark. Moving it claims each accounted-for slot with a compare-and-swap (0 references to <c>Passed</c>), so exactly one
+/// thread passes each slot, and the chain of passes is handed from thread to thread without a shared flag. In order, an item costs
+/// three interlocked operations; <see cref="Release(ReadOnlySpan{long})"/> releases a batch with one per item and one pass.
 /// </para>
 /// <para>
 /// The ring bounds how far the source may run ahead of the oldest item in flight: when it is full, <see cref="TryRegister"/>
 /// returns <see langword="false"/> until the watermark moves. Acknowledgements are coalesced by <see cref="RunAsync"/>: sent when
-/// <c>maxCount</c> items were accounted for since the last one, or <c>maxDelay</c> after the watermark first moved, whichever
-/// comes first; <see cref="FlushAsync"/> sends the final one.
+/// <c>maxCount</c> items were accounted for since the last one, and otherwise every <c>maxDelay</c> while the watermark moved;
+/// <see cref="FlushAsync"/> sends the final one.
 /// </para>
 /// </remarks>
 internal sealed partial class AcknowledgementTracker : IDisposable
 {
     /// <summary>The watermark before any item is accounted for.</summary>
     public const long NoWatermark = long.MinValue;
+
+    /// <summary>The references of a slot the watermark has passed, or that holds no item yet.</summary>
+    private const int Passed = int.MinValue;
 
     private readonly Slot[] _slots;
     private readonly long _mask;
@@ -51,8 +55,8 @@ internal sealed partial class AcknowledgementTracker : IDisposable
     /// <summary>The contiguous watermark; <see cref="NoWatermark"/> until the first item is accounted for.</summary>
     private long _watermark = NoWatermark;
 
-    /// <summary>1 while a thread advances the watermark.</summary>
-    private int _advancing;
+    /// <summary>How many items the watermark has passed; written only by the thread that passes them (one at a time, in turn).</summary>
+    private long _passedCount;
 
     /// <summary>Set by the registering thread when the ring is full; completed by the next advance.</summary>
     private TaskCompletionSource? _roomWaiter;
@@ -73,6 +77,12 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         ArgumentNullException.ThrowIfNull(timeProvider);
         _slots = new Slot[BitOperations.RoundUpToPowerOf2((uint)capacity)];
         _mask = _slots.Length - 1;
+        foreach (ref var slot in _slots.AsSpan())
+        {
+            // A slot holds no item until registered: Passed, so that an advance never claims it.
+            slot.References = Passed;
+        }
+
         _acknowledge = acknowledge;
         _maxCount = maxCount;
         _maxDelay = maxDelay;
@@ -150,7 +160,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
     {
         Debug.Assert(ticket > 0 && ticket < Volatile.Read(ref _tail), "The ticket was registered.");
         var references = Interlocked.Add(ref _slots[ticket & _mask].References, count);
-        Debug.Assert(references > count, "References are added only while the item still holds one.");
+        Debug.Assert(references > count || count == 0, "References are added only while the item still holds one.");
     }
 
     /// <summary>Releases one reference of an item; the last one accounts for it, and may move the watermark.</summary>
@@ -161,75 +171,57 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         var references = Interlocked.Decrement(ref _slots[ticket & _mask].References);
         Debug.Assert(references >= 0, "Released more often than referenced.");
 
-        // Only the oldest item moves the watermark; a later one is passed when the oldest is released.
+        // Only the oldest item moves the watermark; a later one is passed when the oldest is released. The decrement is a full
+        // fence, so this read sees a head moved to this ticket before the mover looked at the slot (and then the mover claims it).
         if (references == 0 && ticket == Volatile.Read(ref _head))
         {
-            Advance();
+            PassFrom(ticket);
         }
     }
 
-    /// <summary>Releases one reference of each item of a batch.</summary>
+    /// <summary>Releases one reference of each item of a batch, then moves the watermark once.</summary>
     /// <param name="tickets">The tickets the batch carries.</param>
     public void Release(ReadOnlySpan<long> tickets)
     {
         foreach (var ticket in tickets)
         {
-            Release(ticket);
+            var references = Interlocked.Decrement(ref _slots[ticket & _mask].References);
+            Debug.Assert(references >= 0, "Released more often than referenced.");
         }
+
+        PassFrom(Volatile.Read(ref _head));
     }
 
     private bool HasRoom() => _tail - Volatile.Read(ref _head) < _slots.Length;
 
-    private bool HeadIsAccountedFor()
+    /// <summary>Passes the slots from <paramref name="ticket"/> on while they are accounted for, claiming each.</summary>
+    private void PassFrom(long ticket)
     {
-        var head = Volatile.Read(ref _head);
-        return head < Volatile.Read(ref _tail) && Volatile.Read(ref _slots[head & _mask].References) == 0;
-    }
-
-    private void Advance()
-    {
-        do
-        {
-            if (Interlocked.CompareExchange(ref _advancing, 1, 0) != 0)
-            {
-                // The advancing thread looks at the head again after it lets go, and sees this release.
-                return;
-            }
-
-            AdvanceWhileHeld();
-            Interlocked.Exchange(ref _advancing, 0);
-        }
-        while (HeadIsAccountedFor());
-    }
-
-    private void AdvanceWhileHeld()
-    {
-        var head = _head;
-        var tail = Volatile.Read(ref _tail);
-        var watermark = NoWatermark;
-        while (head < tail)
-        {
-            ref var slot = ref _slots[head & _mask];
-            if (Volatile.Read(ref slot.References) != 0)
-            {
-                break;
-            }
-
-            watermark = slot.Position;
-            head++;
-        }
-
-        var passed = head - _head;
-        if (passed == 0)
+        ref var slot = ref _slots[ticket & _mask];
+        if (Interlocked.CompareExchange(ref slot.References, Passed, 0) != 0)
         {
             return;
         }
 
-        Volatile.Write(ref _watermark, watermark);
+        // This thread alone passes slots now: the next slot can be claimed only after the head names it.
+        var passed = _passedCount;
+        while (true)
+        {
+            Volatile.Write(ref _watermark, slot.Position);
+            Volatile.Write(ref _passedCount, ++passed);
+            ticket++;
+            Volatile.Write(ref _head, ticket);
 
-        // A full fence: a release that read the old head must be seen by the look at the new head that follows.
-        Interlocked.Exchange(ref _head, head);
-        OnAdvanced(passed);
+            // The compare-and-swap is a full fence: the new head is visible before the slot is looked at, so a release that
+            // leaves it at 0 after this look reads the new head and claims the slot itself. A slot not yet registered is Passed.
+            slot = ref _slots[ticket & _mask];
+            if (Interlocked.CompareExchange(ref slot.References, Passed, 0) != 0)
+            {
+                break;
+            }
+        }
+
+        OnPassed(passed);
         if (Volatile.Read(ref _roomWaiter) is { } waiter && Interlocked.CompareExchange(ref _roomWaiter, null, waiter) == waiter)
         {
             waiter.TrySetResult();
@@ -242,7 +234,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         /// <summary>The item's position in the source.</summary>
         public long Position;
 
-        /// <summary>How many references are left; 0 = accounted for.</summary>
+        /// <summary>How many references are left; 0 = accounted for; <see cref="Passed"/> = passed by the watermark, or no item.</summary>
         public int References;
     }
 }

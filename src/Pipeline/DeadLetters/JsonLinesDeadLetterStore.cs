@@ -129,7 +129,7 @@ public sealed class JsonLinesDeadLetterStore : IDeadLetterStore, IAsyncDisposabl
             {
                 await drained.ConfigureAwait(false);
             }
-            catch (IOException)
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
                 // The writers of that group received the exception; closing goes on.
             }

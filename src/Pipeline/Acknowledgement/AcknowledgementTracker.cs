@@ -19,7 +19,8 @@ namespace Pipeline;
 /// item: the items live in a ring of slots; a release is one interlocked decrement, and only the release of the oldest item moves
 /// the watermark. Moving it claims each accounted-for slot with a compare-and-swap (0 references to <c>Passed</c>), so exactly one
 /// thread passes each slot, and the chain of passes is handed from thread to thread without a shared flag. In order, an item costs
-/// three interlocked operations; <see cref="Release(ReadOnlySpan{long})"/> releases a batch with one per item and one pass.
+/// three interlocked operations; <see cref="Release(ReadOnlySpan{long})"/> releases a batch with one decrement per item and moves
+/// the watermark once, after the whole batch.
 /// </para>
 /// <para>
 /// The ring bounds how far the source may run ahead of the oldest item in flight: when it is full, <see cref="TryRegister"/>
@@ -204,7 +205,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         }
 
         // This thread alone passes slots now: the next slot can be claimed only after the head names it.
-        var passed = _passedCount;
+        var passed = Volatile.Read(ref _passedCount);
         while (true)
         {
             Volatile.Write(ref _watermark, slot.Position);

@@ -10,6 +10,7 @@ public sealed partial class DeadLetterSourceTests : IDisposable
 
     public sealed record Order(int Id);
 
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, PropertyNameCaseInsensitive = true)]
     [JsonSerializable(typeof(Order))]
     internal sealed partial class ReplayJson : JsonSerializerContext;
 
@@ -47,6 +48,7 @@ public sealed partial class DeadLetterSourceTests : IDisposable
         var path = _directory.File("orders.dead.jsonl");
         var pipelineOptions = new PipelineOptions();
         pipelineOptions.DeadLetter.Path = path;
+        pipelineOptions.DeadLetter.AddItemType(ReplayJson.Default.Order);
         var pipeline = NewPipeline(HandoffKind.Condition, name: "orders")
             .From("read", ct => Range(1000, ct))
             .Then("to-order", x => new Order(x))
@@ -55,6 +57,9 @@ public sealed partial class DeadLetterSourceTests : IDisposable
 
         var result = await pipeline.RunAsync().WaitAsync(Bound);
         Assert.Equal(3, result["store"].DeadLettered);
+
+        // The pipeline's serialization metadata wrote the items (its naming policy shows in the file).
+        Assert.Contains("\"item\":{\"id\":17}", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
 
         // The bug is fixed: the replay sinks every item.
         var first = await ReplayAsync(new DeadLetterSource<Order>(path, ReplayJson.Default.Order));

@@ -59,7 +59,7 @@ public sealed class DataPipeline
         lifecycle.DeadLetters = _services?.GetService<IDeadLetterStore>();
         if (lifecycle.DeadLetters is null && _configuration?.DeadLetter.Path is { Length: > 0 } path)
         {
-            var store = new JsonLinesDeadLetterStore(path);
+            var store = new JsonLinesDeadLetterStore(_configuration.DeadLetter);
             lifecycle.DeadLetters = store;
             context.Own(store);
         }

@@ -20,7 +20,7 @@ internal static class PipelineConfigurationReader
     private static readonly string[] s_batchKeys = ["Handoff"];
     private static readonly string[] s_resilienceKeys = ["Retry", "Timeout"];
     private static readonly string[] s_retryKeys = ["MaxRetryAttempts", "Delay", "BackoffType"];
-    private static readonly string[] s_deadLetterKeys = ["Path"];
+    private static readonly string[] s_deadLetterKeys = ["Path", "Durability"];
 
     /// <summary>Reads <paramref name="section"/> into <paramref name="options"/>; errors go to <see cref="PipelineOptions.ConfigurationErrors"/>.</summary>
     public static void Read(IConfigurationSection section, PipelineDefinition definition, PipelineOptions options)
@@ -47,9 +47,22 @@ internal static class PipelineConfigurationReader
                     {
                         foreach (var key in child.GetChildren())
                         {
-                            if (Match(key, s_deadLetterKeys, errors) is not null && RequireValue(key, errors) is { } path)
+                            switch (Match(key, s_deadLetterKeys, errors))
                             {
-                                options.DeadLetter.Path = path;
+                                case "Path":
+                                    if (RequireValue(key, errors) is { } path)
+                                    {
+                                        options.DeadLetter.Path = path;
+                                    }
+
+                                    break;
+                                case "Durability":
+                                    if (ReadEnum<DeadLetterDurability>(key, errors) is { } durability)
+                                    {
+                                        options.DeadLetter.Durability = durability;
+                                    }
+
+                                    break;
                             }
                         }
                     }

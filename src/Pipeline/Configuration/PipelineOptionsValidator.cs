@@ -55,6 +55,11 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             errors.Add($"{prefix}:DeadLetter:Path must be a file path, was '{path}'");
         }
 
+        if (!Enum.IsDefined(options.DeadLetter.Durability))
+        {
+            errors.Add($"{prefix}:DeadLetter:Durability must be one of {string.Join(", ", Enum.GetNames<DeadLetterDurability>())}, was '{options.DeadLetter.Durability}'");
+        }
+
         if (!hasDeadLetterStore && string.IsNullOrWhiteSpace(options.DeadLetter.Path))
         {
             foreach (var stage in definition.Stages)

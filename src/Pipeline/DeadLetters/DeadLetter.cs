@@ -37,4 +37,19 @@ public sealed class DeadLetter
 
     /// <summary>Gets when the item was given up.</summary>
     public DateTimeOffset Timestamp { get; }
+
+    /// <summary>Gets how many times the stage tried the item, retries included.</summary>
+    /// <value>The default value is 1. Allowed: 1 or more.</value>
+    /// <exception cref="ArgumentOutOfRangeException">Thrown by the initializer when the value is less than 1.</exception>
+    public int Attempts
+    {
+        get => _attempts;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(Attempts));
+            _attempts = value;
+        }
+    }
+
+    private readonly int _attempts = 1;
 }

@@ -1,96 +1,273 @@
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using System.Diagnostics;
 
 namespace Pipeline;
 
 /// <summary>
-/// Appends each dead letter as one JSON object per line: <c>timestamp</c>, <c>pipeline</c>, <c>stage</c>, <c>reason</c>,
-/// <c>error</c> (type), <c>message</c>, <c>item</c> (the item as JSON, or its text when it cannot be serialized).
+/// Appends each dead letter to a file as one JSON object per line (<c>timestamp</c> in UTC, <c>pipeline</c>, <c>stage</c>,
+/// <c>reason</c>, <c>error</c> = exception type, <c>message</c>, <c>attempts</c>, <c>item</c>), written before
+/// <see cref="WriteAsync"/> returns. Read the file back with <see cref="DeadLetterFileReader"/> or replay it with
+/// <see cref="DeadLetterSource{T}"/>.
 /// </summary>
-internal sealed class JsonLinesDeadLetterStore(string path) : IDeadLetterStore, IAsyncDisposable
+/// <remarks>
+/// <para>
+/// Thread-safe. Concurrent writers are committed together (group commit): the first writer writes every line queued so far in one
+/// write and one flush (and one <c>fsync</c> with <see cref="DeadLetterDurability.Fsync"/>); the others wait for the group that holds
+/// their line. No call returns before its own line is written. A write is not cancelled once called: a half-written dead letter
+/// would be lost unseen.
+/// </para>
+/// <para>
+/// Runs append to the same file. A new file (and its directory) is created readable and writable by its owner only (mode 0600 on
+/// Unix), as dead letters hold users' data. When a crash left a torn last line, the next run starts on a new line, so the reader
+/// skips only the torn fragment.
+/// </para>
+/// </remarks>
+public sealed class JsonLinesDeadLetterStore : IDeadLetterStore, IAsyncDisposable
 {
-    /// <summary>Keeps quotes and non-ASCII text readable in the file; each line is data, never embedded in HTML.</summary>
-    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private StreamWriter? _writer;
+    private readonly string _path;
+    private readonly DeadLetterDurability _durability;
+    private readonly DeadLetterLineFormatter _formatter;
 
+    /// <summary>Guards the fields below.</summary>
+    private readonly object _sync = new();
+
+    /// <summary>Lines waiting for the next group commit.</summary>
+    private List<byte[]> _pending = [];
+
+    /// <summary>Lines being written by the committing writer; swapped with <see cref="_pending"/> each round, so both lists are reused.</summary>
+    private List<byte[]> _committing = [];
+
+    /// <summary>Completes when the lines now in <see cref="_pending"/> are written (or faults with the write's exception).</summary>
+    private TaskCompletionSource _pendingGroup = NewGroup();
+
+    /// <summary>True while one writer commits groups; the others only queue their lines.</summary>
+    private bool _committingNow;
+
+    /// <summary>Set once <see cref="DisposeAsync"/> has been called.</summary>
+    private bool _disposed;
+
+    /// <summary>The open file; <see langword="null"/> until the first write.</summary>
+    private FileStream? _file;
+
+    /// <summary>Initializes a store that appends to <see cref="DeadLetterSettings.Path"/>.</summary>
+    /// <param name="settings">The path, the durability and the serialization settings; read once, here.</param>
+    /// <exception cref="ArgumentNullException">Thrown when <paramref name="settings"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">Thrown when <see cref="DeadLetterSettings.Path"/> is null or blank, or <see cref="DeadLetterSettings.Durability"/> is not defined.</exception>
+    public JsonLinesDeadLetterStore(DeadLetterSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (string.IsNullOrWhiteSpace(settings.Path))
+        {
+            throw new ArgumentException($"DeadLetter:Path must be a file path, was '{settings.Path}'", nameof(settings));
+        }
+
+        if (!Enum.IsDefined(settings.Durability))
+        {
+            throw new ArgumentException(
+                $"DeadLetter:Durability must be one of {string.Join(", ", Enum.GetNames<DeadLetterDurability>())}, was '{settings.Durability}'", nameof(settings));
+        }
+
+        _path = System.IO.Path.GetFullPath(settings.Path);
+        _durability = settings.Durability;
+        _formatter = new DeadLetterLineFormatter(settings.SerializerOptions, settings.ItemTypes);
+    }
+
+    /// <summary>Gets the full path of the file.</summary>
+    public string Path => _path;
+
+    /// <summary>Appends <paramref name="deadLetter"/> as one line; returns once the line is written to the file (and synced, with <see cref="DeadLetterDurability.Fsync"/>).</summary>
+    /// <param name="deadLetter">The dead letter.</param>
+    /// <param name="cancellationToken">Not observed: once called, the dead letter is written.</param>
+    /// <returns>A task that completes when the line is written.</returns>
+    /// <exception cref="ArgumentNullException">Thrown when <paramref name="deadLetter"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ObjectDisposedException">Thrown when the store has been disposed.</exception>
+    /// <exception cref="IOException">Thrown when the file cannot be opened or written; every line of the failed group gets it.</exception>
+    /// <exception cref="UnauthorizedAccessException">Thrown when the file or its directory cannot be opened for writing.</exception>
     public async ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
     {
-        var line = Format(deadLetter);
-        await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        try
+        ArgumentNullException.ThrowIfNull(deadLetter);
+        var line = _formatter.Format(deadLetter);
+        Task written;
+        bool commit;
+        lock (_sync)
         {
-            if (_writer is null)
-            {
-                var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-                if (!string.IsNullOrEmpty(directory))
-                {
-                    Directory.CreateDirectory(directory);
-                }
-
-                _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
-            }
-
-            // Not cancelled: a dead letter half-written would be lost unseen.
-            await _writer.WriteLineAsync(line).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _pending.Add(line);
+            written = _pendingGroup.Task;
+            commit = !_committingNow;
+            _committingNow = true;
         }
-        finally
+
+        if (commit)
         {
-            _writeLock.Release();
+            await CommitGroupsAsync().ConfigureAwait(false);
         }
+
+        await written.ConfigureAwait(false);
     }
 
+    /// <summary>Waits for queued lines to be written, then closes the file.</summary>
+    /// <returns>A task that completes when the file is closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (_writer is not null)
+        Task? drained;
+        lock (_sync)
         {
-            await _writer.DisposeAsync().ConfigureAwait(false);
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            drained = _committingNow ? _pendingGroup.Task : null;
         }
 
-        _writeLock.Dispose();
+        if (drained is not null)
+        {
+            try
+            {
+                await drained.ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // The writers of that group received the exception; closing goes on.
+            }
+        }
+
+        if (_file is not null)
+        {
+            await _file.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
-    internal static string Format(DeadLetter deadLetter)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, s_writerOptions))
-        {
-            json.WriteStartObject();
-            json.WriteString("timestamp", deadLetter.Timestamp);
-            json.WriteString("pipeline", deadLetter.PipelineName);
-            json.WriteString("stage", deadLetter.StageName);
-            json.WriteString("reason", deadLetter.Reason);
-            json.WriteString("error", deadLetter.Exception?.GetType().FullName);
-            json.WriteString("message", deadLetter.Exception?.Message);
-            json.WritePropertyName("item");
-            WriteItem(json, deadLetter.Item);
-            json.WriteEndObject();
-        }
+    private static TaskCompletionSource NewGroup() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    /// <summary>Writes queued groups until none is left; only the writer that set <see cref="_committingNow"/> runs it.</summary>
+    private async Task CommitGroupsAsync()
+    {
+        while (true)
+        {
+            TaskCompletionSource group;
+            lock (_sync)
+            {
+                Debug.Assert(_committingNow, "Only the committing writer commits.");
+                if (_pending.Count == 0)
+                {
+                    _committingNow = false;
+                    return;
+                }
+
+                (_pending, _committing) = (_committing, _pending);
+                group = _pendingGroup;
+                _pendingGroup = NewGroup();
+            }
+
+            try
+            {
+                await WriteLinesAsync(_committing).ConfigureAwait(false);
+                group.SetResult();
+            }
+#pragma warning disable CA1031 // Every writer of the group receives the exception; none is swallowed.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                group.SetException(exception);
+            }
+            finally
+            {
+                _committing.Clear();
+            }
+        }
     }
 
-    private static void WriteItem(Utf8JsonWriter json, object? item)
+    private async Task WriteLinesAsync(List<byte[]> lines)
     {
-        if (item is null)
+        var file = _file ??= Open();
+        var length = 0;
+        foreach (var line in lines)
         {
-            json.WriteNullValue();
-            return;
+            length += line.Length;
         }
 
-        JsonElement element;
-        try
+        if (lines.Count == 1)
         {
-            element = JsonSerializer.SerializeToElement(item, item.GetType());
+            await file.WriteAsync(lines[0]).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is NotSupportedException or JsonException or InvalidOperationException)
+        else
         {
-            json.WriteStringValue(item.ToString());
-            return;
+            // One write per group: the lines land together and no other process sees half a group.
+            var buffer = new byte[length];
+            var offset = 0;
+            foreach (var line in lines)
+            {
+                line.CopyTo(buffer, offset);
+                offset += line.Length;
+            }
+
+            await file.WriteAsync(buffer).ConfigureAwait(false);
         }
 
-        element.WriteTo(json);
+        // The stream is unbuffered, so the bytes are with the operating system now; Flush(true) also syncs them to the device.
+        if (_durability == DeadLetterDurability.Fsync)
+        {
+            file.Flush(flushToDisk: true);
+        }
+    }
+
+    private FileStream Open()
+    {
+        var directory = System.IO.Path.GetDirectoryName(_path);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, OwnerOnly | UnixFileMode.UserExecute);
+            }
+        }
+
+        var startOnNewLine = EndsWithTornLine(_path);
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            BufferSize = 0,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = OwnerOnly;
+        }
+
+        var file = new FileStream(_path, options);
+        if (startOnNewLine)
+        {
+            file.Write("\n"u8);
+        }
+
+        return file;
+    }
+
+    /// <summary>Returns whether the file exists and its last byte is not a newline: a crash tore its last line.</summary>
+    private static bool EndsWithTornLine(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var length = RandomAccess.GetLength(handle);
+        if (length == 0)
+        {
+            return false;
+        }
+
+        Span<byte> last = stackalloc byte[1];
+        return RandomAccess.Read(handle, last, length - 1) == 1 && last[0] != (byte)'\n';
     }
 }

@@ -32,7 +32,8 @@ public class PipelineConfigurationTests
         { "Handoff", "fast", "Pipelines:access-logs:Handoff must be a section with Kind, Capacity, FullMode, was 'fast'" },
         { "Stages:parse:Parallelism:Min", "1", "Pipelines:access-logs:Stages:parse:Parallelism must be a value, not a section" },
         { "Stages:batch:Parallelism", "2", "Pipelines:access-logs:Stages:batch is not a stage of pipeline 'access-logs'; stages: read, parse, store" },
-        { "DeadLetter:Folder", "x", "Pipelines:access-logs:DeadLetter:Folder is not a known setting; allowed: Path" },
+        { "DeadLetter:Folder", "x", "Pipelines:access-logs:DeadLetter:Folder is not a known setting; allowed: Path, Durability" },
+        { "DeadLetter:Durability", "Sync", "Pipelines:access-logs:DeadLetter:Durability must be one of Flush, Fsync, was 'Sync'" },
     };
 
     [Theory(Timeout = 30_000)]
@@ -120,6 +121,7 @@ public class PipelineConfigurationTests
             ["Pipelines:access-logs:Stages:store:Resilience:Retry:BackoffType"] = "Exponential",
             ["Pipelines:access-logs:Stages:store:Resilience:Timeout"] = "00:00:05",
             ["Pipelines:access-logs:DeadLetter:Path"] = Path.Combine(Path.GetTempPath(), $"dead-letters-{Guid.NewGuid():N}", "access-logs.jsonl"),
+            ["Pipelines:access-logs:DeadLetter:Durability"] = "fsync",
         };
         var sink = new RecordingSink<int>();
         using var host = BuildHost(
@@ -139,6 +141,7 @@ public class PipelineConfigurationTests
         Assert.Equal(StageErrorMode.DeadLetter, options.Stages["store"].OnError);
         Assert.Equal(TimeSpan.FromMilliseconds(200), options.Stages["store"].Resilience!.Retry!.Delay);
         Assert.EndsWith("access-logs.jsonl", options.DeadLetter.Path, StringComparison.Ordinal);
+        Assert.Equal(DeadLetterDurability.Fsync, options.DeadLetter.Durability);
     }
 
     [Fact]

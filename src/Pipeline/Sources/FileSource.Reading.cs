@@ -1,0 +1,182 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace Pipeline;
+
+/// <summary>Reads lines, follows appends, rotation and truncation.</summary>
+public sealed partial class FileSource
+{
+    private async IAsyncEnumerable<PositionedItem<FileLine>> ReadLinesAsync([EnumeratorCancellation] CancellationToken stoppingToken)
+    {
+        using var watch = _follow ? new ChangeWatch(this) : null;
+        var file = await OpenAsync(watch, stoppingToken).ConfigureAwait(false);
+        if (file is null)
+        {
+            yield break;
+        }
+
+        var segment = StartSegment(0, file, previousPrefix: null);
+        var scanner = new LineScanner(file, ResolveStart(file));
+        try
+        {
+            while (true)
+            {
+                while (TryTake(scanner, segment.Base, remainder: false, out var item))
+                {
+                    yield return item;
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        yield break;
+                    }
+                }
+
+                // Local reads are short: not cancelled, so a line is never cut by a stop.
+                if (await scanner.FillAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                if (watch is null)
+                {
+                    // Not following: the file is final, its last line too.
+                    if (TryTake(scanner, segment.Base, remainder: true, out var last))
+                    {
+                        yield return last;
+                    }
+
+                    yield break;
+                }
+
+                var changed = watch.Arm();
+                var length = RandomAccess.GetLength(file);
+                var read = scanner.Offset + scanner.PendingLength;
+                if (length < read)
+                {
+                    _logger.FileTruncated( _path, length, read);
+                    var truncatedBase = segment.Base + scanner.Offset;
+                    scanner.Reset(0);
+                    segment = StartSegment(truncatedBase, file, previousPrefix: null);
+                    continue;
+                }
+
+                if (length > read)
+                {
+                    continue;
+                }
+
+                if (OpenIfRotated(file) is { } next)
+                {
+                    // Finish the old file first: what was appended before the rotation, and its last line even without a line break.
+                    while (await scanner.FillAsync(CancellationToken.None).ConfigureAwait(false))
+                    {
+                        while (TryTake(scanner, segment.Base, remainder: false, out var item))
+                        {
+                            yield return item;
+                        }
+                    }
+
+                    if (TryTake(scanner, segment.Base, remainder: true, out var last))
+                    {
+                        yield return last;
+                    }
+
+                    _logger.FileRotated( _path);
+                    var previousPrefix = FileCheckpoint.ReadPrefix(file, FileCheckpoint.MaxPrefixLength);
+                    segment = StartSegment(segment.Base + scanner.Offset, next, previousPrefix);
+                    file.Dispose();
+                    file = next;
+                    scanner = new LineScanner(file, 0);
+                    continue;
+                }
+
+                if (!await watch.WaitAsync(changed, stoppingToken).ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            FreezeSegment(segment);
+            file.Dispose();
+        }
+    }
+
+    /// <summary>Opens the file; when following, waits for it to exist. <see langword="null"/> when stopped first.</summary>
+    private async ValueTask<SafeFileHandle?> OpenAsync(ChangeWatch? watch, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            var changed = watch?.Arm();
+            if (TryOpen() is { } file)
+            {
+                return file;
+            }
+
+            if (watch is null)
+            {
+                throw new FileNotFoundException($"The file source's file {_path} does not exist.", _path);
+            }
+
+            if (!await watch.WaitAsync(changed!, stoppingToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+    }
+
+    private SafeFileHandle? TryOpen()
+    {
+        try
+        {
+            return File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Opens the file the path names now if it is not <paramref name="current"/>: shorter, or starting with other bytes.</summary>
+    private SafeFileHandle? OpenIfRotated(SafeFileHandle current)
+    {
+        if (TryOpen() is not { } candidate)
+        {
+            // Renamed away and not created again yet: the old file may still be written to.
+            return null;
+        }
+
+        var currentLength = RandomAccess.GetLength(current);
+        var candidateLength = RandomAccess.GetLength(candidate);
+        var compared = (int)Math.Min(FileCheckpoint.MaxPrefixLength, Math.Min(currentLength, candidateLength));
+        if (candidateLength < currentLength
+            || !FileCheckpoint.ReadPrefix(current, compared).AsSpan().SequenceEqual(FileCheckpoint.ReadPrefix(candidate, compared)))
+        {
+            return candidate;
+        }
+
+        candidate.Dispose();
+        return null;
+    }
+
+    private static bool TryTake(LineScanner scanner, long @base, bool remainder, out PositionedItem<FileLine> item)
+    {
+        ReadOnlySpan<byte> line;
+        long start;
+        if (!(remainder ? scanner.TryTakeRemainder(out line, out start) : scanner.TryTakeLine(out line, out start)))
+        {
+            item = default;
+            return false;
+        }
+
+        if (start == 0 && line.StartsWith(Encoding.UTF8.Preamble))
+        {
+            line = line[Encoding.UTF8.Preamble.Length..];
+        }
+
+        var end = scanner.Offset;
+        item = new PositionedItem<FileLine>(new FileLine(Encoding.UTF8.GetString(line), start, end), @base + end);
+        return true;
+    }
+}

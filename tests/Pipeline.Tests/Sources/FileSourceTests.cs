@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Xunit.Abstractions;
+using static Pipeline.Tests.TestStages;
+
+namespace Pipeline.Tests.Sources;
+
+public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    private FileSource NewSource(string path, bool follow = false, string? checkpointPath = null)
+        => new(new FileSourceOptions { Path = path, Follow = follow, CheckpointPath = checkpointPath, PollInterval = TimeSpan.FromMilliseconds(50) });
+
+    private static async Task<List<PositionedItem<FileLine>>> ReadAllAsync(FileSource source)
+        => await source.ReadAsync(CancellationToken.None).ToListAsync().AsTask().WaitAsync(Bound);
+
+    private static async Task<PositionedItem<FileLine>> NextAsync(IAsyncEnumerator<PositionedItem<FileLine>> lines)
+    {
+        Assert.True(await lines.MoveNextAsync().AsTask().WaitAsync(Bound));
+        return lines.Current;
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_File_LinesWithOffsetsAndPositions()
+    {
+        var path = _directory.File("in.log");
+        await File.WriteAllBytesAsync(path, [.. Encoding.UTF8.Preamble, .. "zoë\r\n\nnaïve 日本\nlast"u8]);
+
+        var lines = await ReadAllAsync(NewSource(path));
+
+        Assert.Equal(["zoë", "", "naïve 日本", "last"], lines.Select(l => l.Item.Text));
+        Assert.Equal([0L, 9, 10, 24], lines.Select(l => l.Item.StartOffset));
+        Assert.Equal([9L, 10, 24, 28], lines.Select(l => l.Item.EndOffset));
+        Assert.Equal(lines.Select(l => l.Item.EndOffset), lines.Select(l => l.Position));
+        Assert.All(lines, l => Assert.False(l.IsReplay));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_AfterAcknowledgement_RestartResumesAfterIt()
+    {
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "one\ntwo\nthree\nfour\n");
+        var first = NewSource(path);
+        var lines = await ReadAllAsync(first);
+
+        await first.AcknowledgeAsync(lines[1].Position, CancellationToken.None);
+        var resumed = await ReadAllAsync(NewSource(path));
+
+        Assert.Equal(path + ".checkpoint", first.CheckpointPath);
+        Assert.Equal(["three", "four"], resumed.Select(l => l.Item.Text));
+        Assert.Equal(lines[2].Position, resumed[0].Position);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_CheckpointOfAnotherFile_ReadsFromTheStart()
+    {
+        var path = _directory.File("in.log");
+        var checkpoint = _directory.File("state/in.checkpoint");
+        Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
+        await File.WriteAllTextAsync(path, "one\ntwo\nthree\n");
+        var first = NewSource(path, checkpointPath: checkpoint);
+        var lines = await ReadAllAsync(first);
+        await first.AcknowledgeAsync(lines[1].Position, CancellationToken.None);
+
+        await File.WriteAllTextAsync(path, "uno\ndos\ntres\ncuatro\n");
+        var again = await ReadAllAsync(NewSource(path, checkpointPath: checkpoint));
+
+        Assert.Equal(["uno", "dos", "tres", "cuatro"], again.Select(l => l.Item.Text));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task AcknowledgeAsync_CrashBetweenWriteAndRename_LeavesTheOldCheckpoint()
+    {
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "one\ntwo\nthree\nfour\n");
+        var source = NewSource(path);
+        var lines = await ReadAllAsync(source);
+        await source.AcknowledgeAsync(lines[0].Position, CancellationToken.None);
+        var before = await File.ReadAllBytesAsync(source.CheckpointPath);
+        source.BeforeCheckpointRename = _ => throw new IOException("crash");
+
+        await Assert.ThrowsAsync<IOException>(() => source.AcknowledgeAsync(lines[2].Position, CancellationToken.None).AsTask());
+
+        Assert.True(File.Exists(source.CheckpointPath + ".tmp"));
+        Assert.Equal(before, await File.ReadAllBytesAsync(source.CheckpointPath));
+        var resumed = await ReadAllAsync(NewSource(path));
+        Assert.Equal(["two", "three", "four"], resumed.Select(l => l.Item.Text));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_CheckpointUnreadable_ReadsFromTheStart()
+    {
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "one\ntwo\n");
+        await File.WriteAllTextAsync(path + ".checkpoint", "{\"offs");
+
+        var lines = await ReadAllAsync(NewSource(path));
+
+        Assert.Equal(["one", "two"], lines.Select(l => l.Item.Text));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_Follow_PartialLastLineWaitsForItsNewline()
+    {
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "a\nb");
+        using var stop = new CancellationTokenSource();
+        await using var lines = NewSource(path, follow: true).ReadAsync(stop.Token).GetAsyncEnumerator();
+
+        Assert.Equal("a", (await NextAsync(lines)).Item.Text);
+        var next = NextAsync(lines);
+        await File.AppendAllTextAsync(path, "c\nd\n");
+
+        var bc = await next;
+        Assert.Equal("bc", bc.Item.Text);
+        Assert.Equal(2, bc.Item.StartOffset);
+        Assert.Equal("d", (await NextAsync(lines)).Item.Text);
+        await stop.CancelAsync();
+        Assert.False(await lines.MoveNextAsync().AsTask().WaitAsync(Bound));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_FollowRotation_FinishesTheOldFileThenReadsTheNewOne()
+    {
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "old-1\n");
+        using var stop = new CancellationTokenSource();
+        var source = NewSource(path, follow: true);
+        await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
+        var first = await NextAsync(lines);
+
+        var next = NextAsync(lines);
+        await File.AppendAllTextAsync(path, "old-2\nold-3");
+        File.Move(path, path + ".1");
+        await File.WriteAllTextAsync(path, "new-1\n");
+
+        var read = new List<PositionedItem<FileLine>> { first, await next, await NextAsync(lines), await NextAsync(lines) };
+        Assert.Equal(["old-1", "old-2", "old-3", "new-1"], read.Select(l => l.Item.Text));
+        Assert.Equal(0, read[3].Item.StartOffset);
+        Assert.True(read.Zip(read.Skip(1)).All(pair => pair.First.Position < pair.Second.Position), "positions strictly increase");
+
+        // The acknowledgement of a line of the new file checkpoints the new file.
+        await source.AcknowledgeAsync(read[3].Position, CancellationToken.None);
+        await stop.CancelAsync();
+        await File.AppendAllTextAsync(path, "new-2\n");
+        var resumed = await ReadAllAsync(NewSource(path));
+        Assert.Equal(["new-2"], resumed.Select(l => l.Item.Text));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_FollowTruncation_ReadsFromTheStart()
+    {
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "first line\nsecond line\n");
+        using var stop = new CancellationTokenSource();
+        var source = NewSource(path, follow: true);
+        await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
+        await NextAsync(lines);
+        var second = await NextAsync(lines);
+
+        var next = NextAsync(lines);
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.SetLength(0);
+        }
+
+        await File.AppendAllTextAsync(path, "x\n");
+
+        var after = await next;
+        Assert.Equal("x", after.Item.Text);
+        Assert.Equal(0, after.Item.StartOffset);
+        Assert.True(after.Position > second.Position);
+        await stop.CancelAsync();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_FollowFileMissing_WaitsForIt()
+    {
+        var path = _directory.File("later.log");
+        using var stop = new CancellationTokenSource();
+        await using var lines = NewSource(path, follow: true).ReadAsync(stop.Token).GetAsyncEnumerator();
+
+        var next = NextAsync(lines);
+        await File.WriteAllTextAsync(path, "here\n");
+
+        Assert.Equal("here", (await next).Item.Text);
+        await stop.CancelAsync();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_FileMissingNotFollowing_Throws()
+    {
+        var path = _directory.File("missing.log");
+
+        var exception = await Assert.ThrowsAsync<FileNotFoundException>(() => ReadAllAsync(NewSource(path)));
+
+        Assert.Contains(path, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_BadOptions_ThrowsNamingEachKey()
+    {
+        var exception = Assert.Throws<OptionsValidationException>(
+            () => new FileSource(new FileSourceOptions { Path = " ", PollInterval = TimeSpan.Zero }));
+
+        Assert.Contains("FileSource:Path must be the path of a file, was ' '", exception.Failures);
+        Assert.Contains("FileSource:PollInterval must be between 00:00:00.0100000 and 1.00:00:00, was 00:00:00", exception.Failures);
+        var validator = new FileSourceOptionsValidator("Input");
+        var sameFile = validator.Validate(null, new FileSourceOptions { Path = "a.log", CheckpointPath = "a.log" });
+        Assert.Equal(["Input:CheckpointPath must be a file path other than Input:Path, was 'a.log'"], sameFile.Failures);
+    }
+
+    [Fact]
+    public void Options_BoundFromConfiguration_ValidatedNamingTheKey()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Input:Path"] = "access.log",
+            ["Input:Follow"] = "true",
+            ["Input:CheckpointPath"] = "state/access.checkpoint",
+            ["Input:PollInterval"] = "00:00:00.005",
+        }).Build();
+        using var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton<IValidateOptions<FileSourceOptions>>(new FileSourceOptionsValidator("Input"))
+            .AddOptions<FileSourceOptions>().BindConfiguration("Input").Services
+            .BuildServiceProvider();
+
+        var exception = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<FileSourceOptions>>().Value);
+
+        Assert.Equal(["Input:PollInterval must be between 00:00:00.0100000 and 1.00:00:00, was 00:00:00.0050000"], exception.Failures);
+        configuration["Input:PollInterval"] = "00:00:02";
+        var options = new FileSourceOptions();
+        configuration.GetSection("Input").Bind(options);
+        Assert.Equal(("access.log", true, "state/access.checkpoint", TimeSpan.FromSeconds(2)), (options.Path, options.Follow, options.CheckpointPath, options.PollInterval));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task ReadAsync_MillionLines_FasterThanAHundredThousandPerSecond()
+    {
+        var path = _directory.File("big.log");
+        const int Lines = 1_000_000;
+        await using (var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16))
+        {
+            for (var i = 0; i < Lines; i++)
+            {
+                await writer.WriteAsync($"203.0.113.{i % 256} - - [01/Dec/2026:00:00:00 +0000] \"GET /item/{i} HTTP/1.1\" 200 512\n");
+            }
+        }
+
+        var count = 0;
+        long lastPosition = 0;
+        var stopwatch = Stopwatch.StartNew();
+        await foreach (var line in NewSource(path).ReadAsync(CancellationToken.None))
+        {
+            count++;
+            lastPosition = line.Position;
+        }
+
+        stopwatch.Stop();
+        Assert.Equal(Lines, count);
+        Assert.Equal(new FileInfo(path).Length, lastPosition);
+        var perSecond = Lines / stopwatch.Elapsed.TotalSeconds;
+        output.WriteLine($"{Lines:N0} lines in {stopwatch.Elapsed.TotalMilliseconds:N0} ms: {perSecond:N0} lines/s");
+        // A floor for a Debug build on a loaded machine; FileSourceBenchmark measures the Release speed (millions per second).
+        Assert.True(perSecond > 100_000, $"{perSecond:N0} lines/s");
+    }
+}

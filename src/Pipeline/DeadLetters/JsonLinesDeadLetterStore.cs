@@ -16,12 +16,16 @@ internal sealed class JsonLinesDeadLetterStore(string path) : IDeadLetterStore, 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private StreamWriter? _writer;
 
+    /// <summary>Set once disposed: a late write throws instead of reopening the file.</summary>
+    private bool _disposed;
+
     public async ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
     {
         var line = Format(deadLetter);
         await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_writer is null)
             {
                 var directory = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -33,8 +37,9 @@ internal sealed class JsonLinesDeadLetterStore(string path) : IDeadLetterStore, 
                 _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
             }
 
-            // Not cancelled: a dead letter half-written would be lost unseen.
+            // Not cancelled: a dead letter half-written would be lost unseen. Flushed before it counts as dead-lettered.
             await _writer.WriteLineAsync(line).ConfigureAwait(false);
+            await _writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -44,12 +49,16 @@ internal sealed class JsonLinesDeadLetterStore(string path) : IDeadLetterStore, 
 
     public async ValueTask DisposeAsync()
     {
+        // After a write in progress, never during it: closing under a write could tear the file.
+        await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         if (_writer is not null)
         {
             await _writer.DisposeAsync().ConfigureAwait(false);
+            _writer = null;
         }
 
-        _writeLock.Dispose();
+        _disposed = true;
+        _writeLock.Release();
     }
 
     internal static string Format(DeadLetter deadLetter)

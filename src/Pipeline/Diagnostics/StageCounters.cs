@@ -38,19 +38,25 @@ internal sealed class StageCounters
         return input + Interlocked.Read(ref _handoffDropped);
     }
 
-    /// <summary>Items taken in and not yet processed, failed or dropped.</summary>
-    public long InFlight()
+    /// <summary>
+    /// Items not yet finished with: taken in and not yet processed, failed or dropped, plus failed or dropped items whose end
+    /// (dead-lettered, skipped, discarded, abandoned) is not yet counted, such as a dead-letter write still going on.
+    /// </summary>
+    public long Unfinished()
     {
-        long inFlight = 0;
+        long unfinished = 0;
         lock (_workers)
         {
             foreach (var worker in _workers)
             {
-                inFlight += Volatile.Read(ref worker.In) - Volatile.Read(ref worker.Out) - Volatile.Read(ref worker.Failed) - Volatile.Read(ref worker.Dropped);
+                var failedOrDropped = Volatile.Read(ref worker.Failed) + Volatile.Read(ref worker.Dropped);
+                unfinished += Volatile.Read(ref worker.In) - Volatile.Read(ref worker.Out) - failedOrDropped;
+                unfinished += failedOrDropped - Volatile.Read(ref worker.DeadLettered) - Volatile.Read(ref worker.Skipped)
+                    - Volatile.Read(ref worker.Discarded) - Volatile.Read(ref worker.Abandoned);
             }
         }
 
-        return inFlight;
+        return unfinished;
     }
 
     public StageStatistics Snapshot(string name, long waiting)

@@ -90,8 +90,12 @@ public sealed class StageStatistics
     /// <summary>Gets how many items waited in the stage's input handoff when the statistics were taken (0 for a source).</summary>
     public long Waiting { get; }
 
-    /// <summary>Gets how many items the stage had taken and not yet finished with: <c>In - Out - Failed - Dropped</c>.</summary>
-    public long InFlight => In - Out - Failed - Dropped;
+    /// <summary>
+    /// Gets how many items the stage had taken and not yet finished with: taken and not yet handed on or brought to an end
+    /// (dead-lettered, skipped, discarded, abandoned), <c>In - Out - DeadLettered - Skipped - Discarded - Abandoned</c>. An item
+    /// whose dead-letter write is still going on is in flight.
+    /// </summary>
+    public long InFlight => In - Out - DeadLettered - Skipped - Discarded - Abandoned;
 
     /// <summary>Gets whether <c>In = Out + Failed + Dropped</c>; always true once the run has completed.</summary>
     public bool IsBalanced => In == Out + Failed + Dropped;

@@ -33,7 +33,7 @@ public sealed class PipelineResult
         DisposalErrors = disposalErrors;
         IsPipelineWideIdentityApplicable = isOneToOne;
         var consumers = stages.Skip(1).ToArray();
-        Yielded = stages.Count > 0 ? stages[0].Produced : 0;
+        Yielded = stages.Count > 0 ? stages[0].In : 0;
         Sunk = stages.Count > 1 ? stages[^1].Out : 0;
         DeadLettered = stages.Sum(stage => stage.DeadLettered);
         Skipped = stages.Sum(stage => stage.Skipped);
@@ -61,7 +61,7 @@ public sealed class PipelineResult
     /// <summary>Gets the errors thrown while disposing the run's stage objects and dead-letter store; they were logged, and do not fault the run.</summary>
     public IReadOnlyList<Exception> DisposalErrors { get; }
 
-    /// <summary>Gets how many items the source yielded (and handed to the first handoff).</summary>
+    /// <summary>Gets how many items the source yielded (its <see cref="StageStatistics.In"/>; those it could not hand on before the shutdown deadline are among the given-up ones).</summary>
     public long Yielded { get; }
 
     /// <summary>Gets how many items the sink wrote successfully.</summary>
@@ -124,7 +124,7 @@ public sealed class PipelineResult
         var running = !_ended;
         foreach (var stage in Stages)
         {
-            if (running ? stage.InFlight < 0 : !stage.IsBalanced)
+            if (running ? stage.In < stage.Out + stage.Failed + stage.Dropped : !stage.IsBalanced)
             {
                 errors.Add($"{stage.StageName}: in {stage.In} != out {stage.Out} + failed {stage.Failed} + dropped {stage.Dropped}");
             }

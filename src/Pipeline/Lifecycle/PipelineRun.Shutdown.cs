@@ -12,10 +12,13 @@ public sealed partial class PipelineRun
     private static readonly TimeSpan s_maxReserve = TimeSpan.FromSeconds(5);
 
     /// <summary>The shortest time kept back from the drain for aborting and persisting what is left.</summary>
-    private static readonly TimeSpan s_minReserve = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan s_minReserve = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How often the end of a run taken over at its deadline is checked for.</summary>
     private static readonly TimeSpan s_settlePollInterval = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How long past the deadline a result waits for dead-letter writes that were still going on at the deadline.</summary>
+    private static readonly TimeSpan s_storeGracePeriod = TimeSpan.FromMilliseconds(500);
 
     /// <summary>0 until the run has been taken over at its deadline, then 1.</summary>
     private int _takenOver;
@@ -44,14 +47,18 @@ public sealed partial class PipelineRun
 
     /// <summary>
     /// Asks the pipeline to stop and returns its result within <paramref name="timeout"/>: it drains until shortly before the
-    /// deadline (a quarter of <paramref name="timeout"/> is kept back, between 100 ms and 5 s), then aborts (stage code sees its token
+    /// deadline (a quarter of <paramref name="timeout"/> is kept back, between 250 ms and 5 s but at most half), then aborts (stage code sees its token
     /// cancelled, and what is left in handoffs is discarded), and finally takes over: every item not delivered — in a handoff, in a
     /// partial batch, in stage code's hands, or held by a writer blocked on a full handoff — goes to the dead-letter store with reason
     /// <c>ShutdownTimeout</c>, or is counted abandoned (and logged by count per stage) when there is no store.
     /// </summary>
     /// <param name="timeout">The time the run has to end, such as the host's <c>HostOptions.ShutdownTimeout</c>.</param>
     /// <param name="cancellationToken">Cancelled to skip the rest of the drain and take over at once.</param>
-    /// <returns>The run's result; if stage code ignored its token, the result is taken at the deadline with that code's items given up.</returns>
+    /// <returns>
+    /// The run's result; if stage code ignored its token, the result is taken at the deadline with that code's items given up. Only
+    /// when the dead-letter store is still writing at the deadline does the result wait for it, at most 0.5 s more (its token is
+    /// cancelled at the deadline, and an item whose write it gives up is counted abandoned).
+    /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
     public async Task<PipelineResult> StopWithinAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -74,11 +81,11 @@ public sealed partial class PipelineRun
         return await AbortThenTakeOverAsync(timeout - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
     }
 
-    /// <summary>After an abort: waits half of <paramref name="remaining"/> for the run to end, then takes over with the other half.</summary>
+    /// <summary>After an abort: waits a quarter of <paramref name="remaining"/> for the run to end, then takes over with the rest.</summary>
     private async Task<PipelineResult> AbortThenTakeOverAsync(TimeSpan remaining)
     {
         var started = Stopwatch.GetTimestamp();
-        if (await WaitForCompletionAsync(remaining / 2, CancellationToken.None).ConfigureAwait(false))
+        if (await WaitForCompletionAsync(remaining / 4, CancellationToken.None).ConfigureAwait(false))
         {
             return await Completion.ConfigureAwait(false);
         }
@@ -101,15 +108,24 @@ public sealed partial class PipelineRun
         }
 
         var started = Stopwatch.GetTimestamp();
-        foreach (var stage in _stages)
-        {
-            await stage.ClaimAndCloseAsync().ConfigureAwait(false);
-        }
-
         var drains = Task.WhenAll(_stages.Select(stage => stage.DrainAtDeadlineAsync()));
-        await WaitAsync(drains, remaining - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
-        while (!Completion.IsCompleted && !_stages.All(stage => stage.IsSettled) && Stopwatch.GetElapsedTime(started) < remaining)
+        var claims = Task.WhenAll(_stages.Select(stage => stage.ClaimAndCloseAsync()));
+        var limit = remaining;
+        await WaitAsync(Task.WhenAll(drains, claims), limit - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
+        while (!Completion.IsCompleted && !_stages.All(stage => stage.IsSettled))
         {
+            if (Stopwatch.GetElapsedTime(started) >= limit)
+            {
+                if (limit != remaining)
+                {
+                    break;
+                }
+
+                // The deadline has come with dead letters still being written: tell the store, and give it a short moment more.
+                _lifecycle.PassDeadline();
+                limit = remaining + s_storeGracePeriod;
+            }
+
             await Task.Delay(s_settlePollInterval).ConfigureAwait(false);
         }
 

@@ -11,8 +11,8 @@ internal abstract partial class StageRunner
     private readonly List<Func<StageCounter, Task>> _reapers = [];
     private readonly List<Action> _closers = [];
 
-    /// <summary>Whether the stage has nothing unfinished: its task ended, or every item it took is accounted for.</summary>
-    public bool IsSettled => Completion.IsCompleted || Counters.InFlight() == 0;
+    /// <summary>Whether the stage has nothing unfinished: its task ended, or every item it took has reached its end.</summary>
+    public bool IsSettled => Completion.IsCompleted || Counters.Unfinished() == 0;
 
     /// <summary>Returns a new slot for one worker to hold its item in while stage code runs.</summary>
     internal InFlightSlot<T> CreateSlot<T>()
@@ -48,15 +48,17 @@ internal abstract partial class StageRunner
             closers = _closers.ToArray();
         }
 
-        foreach (var slot in slots)
-        {
-            await slot.ClaimAsync(this, counter).ConfigureAwait(false);
-        }
-
+        // Closing first releases writers blocked on full handoffs at once; a worker that finishes before its item is claimed
+        // then finds its output closed and gives the item up itself.
         CompleteOutput();
         foreach (var close in closers)
         {
             close();
+        }
+
+        foreach (var slot in slots)
+        {
+            await slot.ClaimAsync(this, counter).ConfigureAwait(false);
         }
     }
 

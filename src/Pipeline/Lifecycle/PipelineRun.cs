@@ -18,6 +18,9 @@ public sealed partial class PipelineRun
     /// <summary>0 until the run's stage objects are being disposed, then 1: they are disposed once, by whichever end comes first.</summary>
     private int _disposing;
 
+    /// <summary>0 until the result is being built, then 1: only the first end of the run builds it.</summary>
+    private int _finished;
+
     internal PipelineRun(PipelineLifecycle lifecycle, IReadOnlyList<StageRunner> stages, IReadOnlyList<object> ownedStages)
     {
         _lifecycle = lifecycle;
@@ -134,7 +137,7 @@ public sealed partial class PipelineRun
     /// <summary>Builds the result, logs it and completes <see cref="Completion"/>; only the first call counts.</summary>
     private void Finish(bool ended)
     {
-        if (Completion.IsCompleted)
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
             return;
         }
@@ -151,18 +154,15 @@ public sealed partial class PipelineRun
 
         var result = new PipelineResult(
             PipelineName, status, _lifecycle.Fault, _lifecycle.FaultedStage?.Name, GetStatistics(), _stages.All(stage => stage.IsOneToOne), disposalErrors, ended);
-        if (!_completion.TrySetResult(result))
-        {
-            return;
-        }
-
         try
         {
             Report(result);
+            PipelineActivity.Stop(_activity, result);
         }
         finally
         {
-            PipelineActivity.Stop(_activity, result);
+            // Reported first, so that whoever awaits the result finds it logged.
+            _completion.TrySetResult(result);
         }
     }
 

@@ -20,20 +20,35 @@ public class FaultInjectionTests(ITestOutputHelper output)
     public async Task RandomFaultsStopsAndAborts_EveryRun_AccountsForEveryYieldedIdOnce()
     {
         var stopwatch = Stopwatch.StartNew();
+        var slowest = (Seed: -1, Time: TimeSpan.Zero);
+        var only = Environment.GetEnvironmentVariable("PIPELINE_FAULT_SEED");
         for (var seed = 0; seed < Runs; seed++)
         {
-            await RunOnceAsync(seed).WaitAsync(TimeSpan.FromSeconds(20));
+            if (only is not null && only != seed.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                continue;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var scenario = await RunOnceAsync(seed).WaitAsync(TimeSpan.FromSeconds(40));
+            if (Stopwatch.GetElapsedTime(started) > slowest.Time)
+            {
+                slowest = (seed, Stopwatch.GetElapsedTime(started));
+                output.WriteLine($"{scenario} took {slowest.Time}");
+            }
         }
+
+        output.WriteLine($"slowest run: seed {slowest.Seed} in {slowest.Time}");
 
         output.WriteLine($"{Runs} runs of {Items} items in {stopwatch.Elapsed}");
         Assert.True(stopwatch.Elapsed < TimeSpan.FromMinutes(1), $"{Runs} runs took {stopwatch.Elapsed}");
     }
 
-    private static async Task RunOnceAsync(int seed)
+    private static async Task<string> RunOnceAsync(int seed)
     {
         var random = new Random(seed);
         var kind = (HandoffKind)random.Next(3);
-        var capacity = new[] { 1, 4, 16, 64 }[random.Next(4)];
+        var capacity = new[] { 8, 32, 128, 512 }[random.Next(4)];
         var transformMode = (StageErrorMode)random.Next(3);
         var sinkMode = (StageErrorMode)random.Next(3);
         var transformParallelism = new[] { 1, 2, 4 }[random.Next(3)];
@@ -104,7 +119,9 @@ public class FaultInjectionTests(ITestOutputHelper output)
         }
         else
         {
-            result = await run.Completion.WaitAsync(Bound);
+            var ended = await Task.WhenAny(run.Completion, Task.Delay(TimeSpan.FromSeconds(30)));
+            Assert.True(ended == run.Completion, $"{scenario}: the run did not end: {string.Join("; ", run.GetStatistics())}");
+            result = await run.Completion;
         }
 
         var sunkIds = sunk.ToArray();
@@ -119,6 +136,7 @@ public class FaultInjectionTests(ITestOutputHelper output)
         Assert.Equal(0, result.Dropped + result.Abandoned);
         var ends = sunkIds.Concat(deadIds).Concat(skippedIds).Order().ToArray();
         Assert.True(ends.SequenceEqual(Enumerable.Range(0, (int)result.Yielded)), $"{scenario}: ids accounted for differ from ids yielded ({ends.Length} vs {result.Yielded}): {result}");
+        return $"{scenario}: {result.Status}";
     }
 
     private static void Fail(int id, StageErrorMode mode, ConcurrentQueue<int> skipped)

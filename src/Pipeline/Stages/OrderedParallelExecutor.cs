@@ -160,6 +160,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         var output = _output;
         var lane = 0;
         var written = new int[_laneOutputs.Length];
+        var haltToken = _stage.Lifecycle.HaltToken;
         while (true)
         {
             var reader = _laneOutputs[lane].Reader;
@@ -167,7 +168,27 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
             {
                 if (!reader.TryRead(out var message))
                 {
-                    if (await reader.WaitToReadAsync().ConfigureAwait(false))
+                    bool more;
+                    try
+                    {
+                        // Waiting takes no item, so ending the wait on a fault or abort loses nothing; it keeps a lane whose
+                        // worker is stuck from holding up the others, which are then drained.
+                        more = await reader.WaitToReadAsync(haltToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (haltToken.IsCancellationRequested)
+                    {
+                        if (_stage.IsDiscarding)
+                        {
+                            await DrainLanesAsync(written, counter).ConfigureAwait(false);
+                            return;
+                        }
+
+                        // A fault downstream of this stage: it still drains in order what it has.
+                        haltToken = CancellationToken.None;
+                        continue;
+                    }
+
+                    if (more)
                     {
                         continue;
                     }

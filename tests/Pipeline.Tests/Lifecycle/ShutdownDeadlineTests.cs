@@ -70,6 +70,55 @@ public sealed class ShutdownDeadlineTests : IDisposable
         }, started.Task, sunk);
     }
 
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task StopWithinAsync_OrderedWorkerStuckIgnoringItsToken_GivesUpEveryItemNotSunk(HandoffKind kind)
+    {
+        var stuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var letters = new System.Collections.Concurrent.ConcurrentQueue<DeadLetter>();
+        using var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+            .AddSingleton<IDeadLetterStore>(new ListStore(letters))
+            .BuildServiceProvider();
+        var sink = new RecordingSink<int>();
+        var run = NewPipeline(kind, capacity: 8)
+            .From("read", Endless)
+            .Then<int>("work", async (x, _) =>
+            {
+                if (x == 20)
+                {
+                    stuck.TrySetResult();
+                    await _release.Task;
+                }
+
+                return x;
+            }, o =>
+            {
+                o.Parallelism = 3;
+                o.Ordered = true;
+            })
+            .To("sink", sink)
+            .Build(services)
+            .Start();
+        await stuck.Task.WaitAsync(Bound);
+
+        var result = await run.StopWithinAsync(TimeSpan.FromMilliseconds(500)).WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Aborted, result.Status);
+        var deadIds = letters.Select(letter => (int)letter.Item!).ToArray();
+        Assert.Contains(20, deadIds);
+        Assert.True(Enumerable.Range(0, (int)result.Yielded).SequenceEqual(deadIds.Concat(sink.Items).Order()), result.ToString());
+        AssertAccounted(result);
+    }
+
+    private sealed class ListStore(System.Collections.Concurrent.ConcurrentQueue<DeadLetter> letters) : IDeadLetterStore
+    {
+        public ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
+        {
+            letters.Enqueue(deadLetter);
+            return default;
+        }
+    }
+
     /// <summary>
     /// Runs source → transform → sink in a host with a dead-letter file, stops the host once <paramref name="sinkBusy"/> completes,
     /// and checks the deadline, the file and the accounting.

@@ -20,6 +20,9 @@ public sealed partial class PipelineRun
     /// <summary>How long past the deadline a result waits for dead-letter writes that were still going on at the deadline.</summary>
     private static readonly TimeSpan s_storeGracePeriod = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>What the take-over at the deadline is still doing (claims and drains); the run's normal end waits for it too.</summary>
+    private volatile Task _takeOverWork = Task.CompletedTask;
+
     /// <summary>0 until the run has been taken over at its deadline, then 1.</summary>
     private int _takenOver;
 
@@ -110,8 +113,10 @@ public sealed partial class PipelineRun
         var started = Stopwatch.GetTimestamp();
         var drains = Task.WhenAll(_stages.Select(stage => stage.DrainAtDeadlineAsync()));
         var claims = Task.WhenAll(_stages.Select(stage => stage.ClaimAndCloseAsync()));
+        var work = Task.WhenAll(drains, claims);
+        _takeOverWork = work;
         var limit = remaining;
-        await WaitAsync(Task.WhenAll(drains, claims), limit - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
+        await WaitAsync(work, limit - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
         while (!Completion.IsCompleted && !_stages.All(stage => stage.IsSettled))
         {
             if (Stopwatch.GetElapsedTime(started) >= limit)

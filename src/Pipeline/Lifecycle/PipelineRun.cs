@@ -87,6 +87,9 @@ public sealed partial class PipelineRun
                 await stage.Completion.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
+            // Items the deadline's take-over is still giving up belong to this run's result. (A take-over that starts after
+            // every stage ended finds nothing left to give up.)
+            await _takeOverWork.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await DisposeOwnedAsync().ConfigureAwait(false);
             Finish(ended: true);
         }

@@ -11,8 +11,11 @@ internal abstract partial class StageRunner
     private readonly List<Func<StageCounter, Task>> _reapers = [];
     private readonly List<Action> _closers = [];
 
-    /// <summary>Whether the stage has nothing unfinished: its task ended, or every item it took has reached its end.</summary>
-    public bool IsSettled => Completion.IsCompleted || Counters.Unfinished() == 0;
+    /// <summary>
+    /// Whether every item the stage took has reached its end (handed on, or dead-lettered, skipped, discarded or abandoned), even
+    /// if its task has not ended because stage code ignores its token.
+    /// </summary>
+    public bool IsSettled => Counters.Unfinished() == 0;
 
     /// <summary>Returns a new slot for one worker to hold its item in while stage code runs.</summary>
     internal InFlightSlot<T> CreateSlot<T>()

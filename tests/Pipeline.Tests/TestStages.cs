@@ -50,6 +50,9 @@ internal static class TestStages
     /// <summary>Asserts the accounting identity for every stage, and that each stage received what its upstream produced.</summary>
     public static void AssertAccounted(PipelineResult result)
     {
+        Assert.True(result.IsAccounted, $"Not accounted: {string.Join("; ", result.DescribeAccountingErrors())} in {result}");
+        Assert.Equal(0, result.InFlight);
+        Assert.Equal(0, result.InHandoffs);
         foreach (var stage in result.Stages)
         {
             Assert.True(stage.IsBalanced, $"Unbalanced: {stage}");

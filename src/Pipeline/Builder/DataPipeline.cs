@@ -26,7 +26,7 @@ public sealed class DataPipeline
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Pipeline");
         if (services?.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meterFactory)
         {
-            _metrics = new PipelineMetrics(meterFactory, definition.Name);
+            _metrics = PipelineMetrics.GetOrCreate(meterFactory, definition.Name);
         }
     }
 
@@ -44,36 +44,90 @@ public sealed class DataPipeline
     {
         var lifecycle = new PipelineLifecycle(Name, _logger, _timeProvider);
         var context = new StageRunContext(lifecycle, _services);
-        var stages = _definition.Stages;
-        var runners = new StageRunner[stages.Count];
-        object? output = null;
-        for (var index = stages.Count - 1; index >= 0; index--)
+        try
         {
-            var options = ResolvedStageOptions.Resolve(stages[index], _definition.Handoff, _configuration);
-            runners[index] = stages[index].CreateRunner(context, index, options, output);
-            runners[index].Downstream = index + 1 < runners.Length ? runners[index + 1] : null;
-            output = stages[index].GetInputWriter(runners[index]);
-        }
+            var stages = _definition.Stages;
+            var runners = new StageRunner[stages.Count];
+            object? output = null;
+            for (var index = stages.Count - 1; index >= 0; index--)
+            {
+                var options = ResolvedStageOptions.Resolve(stages[index], _definition.Handoff, _configuration);
+                runners[index] = stages[index].CreateRunner(context, index, options, output);
+                runners[index].Downstream = index + 1 < runners.Length ? runners[index + 1] : null;
+                output = stages[index].GetInputWriter(runners[index]);
+            }
 
-        lifecycle.Stages = runners;
-        lifecycle.DeadLetters = _services?.GetService<IDeadLetterStore>();
-        if (lifecycle.DeadLetters is null && _configuration?.DeadLetter.Path is { Length: > 0 } path)
+            lifecycle.Stages = runners;
+            lifecycle.DeadLetters = _services?.GetService<IDeadLetterStore>();
+            if (lifecycle.DeadLetters is null && _configuration?.DeadLetter.Path is { Length: > 0 } path)
+            {
+                var store = new JsonLinesDeadLetterStore(_configuration.DeadLetter);
+                lifecycle.DeadLetters = store;
+                context.Own(store);
+            }
+
+            if (lifecycle.DeadLetters is null && runners.FirstOrDefault(runner => runner.Options.OnError == StageErrorMode.DeadLetter) is { } deadLettering)
+            {
+                throw new InvalidOperationException(
+                    $"Stage '{deadLettering.Name}' sends failed items to the dead-letter store, but pipeline '{Name}' has none: set Pipelines:{Name}:DeadLetter:Path or register an IDeadLetterStore.");
+            }
+
+            _logger.PipelineStarted(Name);
+            var run = new PipelineRun(lifecycle, runners, context.Owned);
+            _metrics?.Track(run);
+            return run;
+        }
+        catch
         {
-            var store = new JsonLinesDeadLetterStore(_configuration.DeadLetter);
-            lifecycle.DeadLetters = store;
-            context.Own(store);
+            // Nothing has started: release the scope and the stage objects built so far.
+            DisposeBuilt(context.Owned);
+            throw;
         }
+    }
 
-        if (lifecycle.DeadLetters is null && runners.FirstOrDefault(runner => runner.Options.OnError == StageErrorMode.DeadLetter) is { } deadLettering)
+    /// <summary>Disposes what a failed start built; an object that can only be disposed asynchronously is disposed in the background.</summary>
+    private void DisposeBuilt(IReadOnlyList<object> owned)
+    {
+        foreach (var item in owned)
         {
-            throw new InvalidOperationException(
-                $"Stage '{deadLettering.Name}' sends failed items to the dead-letter store, but pipeline '{Name}' has none: set Pipelines:{Name}:DeadLetter:Path or register an IDeadLetterStore.");
-        }
+            try
+            {
+                switch (item)
+                {
+                    case IAsyncDisposable asyncDisposable:
+                        var pending = asyncDisposable.DisposeAsync();
+                        if (!pending.IsCompleted)
+                        {
+                            _ = ObserveDisposeAsync(pending, item.GetType().Name);
+                        }
+                        else
+                        {
+                            pending.GetAwaiter().GetResult();
+                        }
 
-        _logger.PipelineStarted(Name);
-        var run = new PipelineRun(lifecycle, runners, context.Owned);
-        _metrics?.Track(run);
-        return run;
+                        break;
+                    case IDisposable disposable:
+                        disposable.Dispose();
+                        break;
+                }
+            }
+            catch (Exception exception)
+            {
+                _logger.DisposeFailed(Name, item.GetType().Name, exception);
+            }
+        }
+    }
+
+    private async Task ObserveDisposeAsync(ValueTask pending, string typeName)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            _logger.DisposeFailed(Name, typeName, exception);
+        }
     }
 
     /// <summary>Runs the pipeline until its source ends, or until <paramref name="stoppingToken"/> asks it to stop and it has drained.</summary>

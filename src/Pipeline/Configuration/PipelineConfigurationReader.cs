@@ -15,8 +15,8 @@ internal static class PipelineConfigurationReader
 {
     private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter"];
     private static readonly string[] s_handoffKeys = ["Kind", "Capacity", "FullMode"];
-    private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience"];
-    private static readonly string[] s_sinkKeys = ["Parallelism", "Handoff", "OnError", "Resilience"];
+    private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
+    private static readonly string[] s_sinkKeys = ["Parallelism", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
     private static readonly string[] s_batchKeys = ["Handoff"];
     private static readonly string[] s_resilienceKeys = ["Retry", "Timeout"];
     private static readonly string[] s_retryKeys = ["MaxRetryAttempts", "Delay", "BackoffType"];
@@ -141,6 +141,15 @@ internal static class PipelineConfigurationReader
                     case "Resilience":
                         stageOptions.Resilience = ReadResilience(child, errors);
                         break;
+                    case "MaxFailures":
+                        stageOptions.MaxFailures = ReadInt(child, 0, int.MaxValue, errors);
+                        break;
+                    case "MaxFailureRatio":
+                        stageOptions.MaxFailureRatio = ReadDouble(child, errors);
+                        break;
+                    case "FailureRatioMinimumItems":
+                        stageOptions.FailureRatioMinimumItems = ReadInt(child, 1, int.MaxValue, errors);
+                        break;
                 }
             }
         }
@@ -263,6 +272,23 @@ internal static class PipelineConfigurationReader
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
         {
             errors.Add($"{section.Path} must be an integer between {min} and {max}, was '{text}'");
+            return null;
+        }
+
+        // The range itself is checked by PipelineOptionsValidator, which also sees values set in code.
+        return value;
+    }
+
+    private static double? ReadDouble(IConfigurationSection section, List<string> errors)
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            errors.Add($"{section.Path} must be a number between 0 and 1, was '{text}'");
             return null;
         }
 

@@ -108,6 +108,7 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             }
         }
 
+        CheckFailureBudget(key, kind, options, errors);
         if (options.Resilience is { } resilience)
         {
             if (kind is StageKind.Source or StageKind.Batch)
@@ -116,6 +117,29 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             }
 
             CheckResilience($"{key}:Resilience", resilience, errors);
+        }
+    }
+
+    private static void CheckFailureBudget(string key, StageKind kind, StageOptions options, List<string> errors)
+    {
+        if (options.MaxFailures is { } maxFailures && maxFailures < 0)
+        {
+            errors.Add($"{key}:MaxFailures must be 0 or more, was {maxFailures}");
+        }
+
+        if (options.MaxFailureRatio is { } ratio && !(ratio >= 0 && ratio <= 1))
+        {
+            errors.Add($"{key}:MaxFailureRatio must be between 0 and 1, was {ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (options.FailureRatioMinimumItems is { } minimum && minimum < 1)
+        {
+            errors.Add($"{key}:FailureRatioMinimumItems must be 1 or more, was {minimum}");
+        }
+
+        if ((options.MaxFailures ?? (object?)options.MaxFailureRatio ?? options.FailureRatioMinimumItems) is not null && kind is StageKind.Source or StageKind.Batch)
+        {
+            errors.Add($"{key}: MaxFailures, MaxFailureRatio and FailureRatioMinimumItems do not apply to a {(kind == StageKind.Source ? "source" : "batching step")}, whose failure faults the pipeline");
         }
     }
 

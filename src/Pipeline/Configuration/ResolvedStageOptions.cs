@@ -10,6 +10,15 @@ internal sealed record ResolvedStageOptions(
     StageErrorMode OnError,
     ResilienceSettings? Resilience)
 {
+    /// <summary>Gets the failure budget's count; <see langword="null"/> = no limit.</summary>
+    public long? MaxFailures { get; init; }
+
+    /// <summary>Gets the failure budget's ratio; <see langword="null"/> = no limit.</summary>
+    public double? MaxFailureRatio { get; init; }
+
+    /// <summary>Gets how many items the stage takes before <see cref="MaxFailureRatio"/> applies.</summary>
+    public int FailureRatioMinimumItems { get; init; } = StageOptions.DefaultFailureRatioMinimumItems;
+
     /// <summary>
     /// Resolves each value from, first to last: the stage's configuration, the pipeline's configuration (handoff only), the
     /// stage's code options, the pipeline's code options (handoff only), the engine defaults.
@@ -31,6 +40,11 @@ internal sealed record ResolvedStageOptions(
             configured?.Ordered ?? code.Ordered ?? true,
             handoff,
             configured?.OnError ?? code.OnError ?? StageErrorMode.Stop,
-            configured?.Resilience ?? code.Resilience);
+            configured?.Resilience ?? code.Resilience)
+        {
+            MaxFailures = configured?.MaxFailures ?? code.MaxFailures,
+            MaxFailureRatio = configured?.MaxFailureRatio ?? code.MaxFailureRatio,
+            FailureRatioMinimumItems = configured?.FailureRatioMinimumItems ?? code.FailureRatioMinimumItems ?? StageOptions.DefaultFailureRatioMinimumItems,
+        };
     }
 }

@@ -32,8 +32,33 @@ public sealed class StageOptions
     /// <value>The default value is <see langword="null"/> (none).</value>
     public ResilienceSettings? Resilience { get; set; }
 
+    /// <summary>The default of <see cref="FailureRatioMinimumItems"/>.</summary>
+    public const int DefaultFailureRatioMinimumItems = 100;
+
+    /// <summary>
+    /// Gets or sets how many items may fail in the stage during one run: the failure past it faults the pipeline with a message
+    /// naming the stage, the count and the limit. Counts every failed item, whatever <see cref="OnError"/> did with it.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (no limit). Allowed: 0 or more.</value>
+    public long? MaxFailures { get; set; }
+
+    /// <summary>
+    /// Gets or sets the largest share of the stage's items (failed ÷ taken in) that may fail during one run, checked once the stage
+    /// has taken <see cref="FailureRatioMinimumItems"/> items: a failure past it faults the pipeline with a message naming the
+    /// stage, the ratio and the limit.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (no limit). Allowed: 0 to 1.</value>
+    public double? MaxFailureRatio { get; set; }
+
+    /// <summary>Gets or sets how many items the stage must have taken in before <see cref="MaxFailureRatio"/> applies.</summary>
+    /// <value>The default value is <see langword="null"/>, which means 100. Allowed: 1 or more.</value>
+    public int? FailureRatioMinimumItems { get; set; }
+
     internal StageOptions Clone() => new()
     {
+        MaxFailures = MaxFailures,
+        MaxFailureRatio = MaxFailureRatio,
+        FailureRatioMinimumItems = FailureRatioMinimumItems,
         Parallelism = Parallelism,
         Ordered = Ordered,
         Handoff = Handoff.Clone(),

@@ -7,7 +7,10 @@ public sealed class DeadLetter
     /// <param name="pipelineName">The pipeline's name.</param>
     /// <param name="stageName">The stage that gave the item up.</param>
     /// <param name="item">The item.</param>
-    /// <param name="reason">Why: <c>Failed</c> (the stage threw) or <c>Discarded</c> (the pipeline faulted or was aborted before the item was processed).</param>
+    /// <param name="reason">
+    /// Why: <c>Failed</c> (the stage threw), <c>Discarded</c> (the pipeline faulted or was aborted before the item was processed) or
+    /// <c>ShutdownTimeout</c> (not delivered by the host's shutdown deadline).
+    /// </param>
     /// <param name="exception">The stage's exception, or the fault that stopped the pipeline; <see langword="null"/> when the run was aborted.</param>
     /// <param name="timestamp">When the item was given up.</param>
     public DeadLetter(string pipelineName, string stageName, object? item, string reason, Exception? exception, DateTimeOffset timestamp)
@@ -29,7 +32,7 @@ public sealed class DeadLetter
     /// <summary>Gets the item.</summary>
     public object? Item { get; }
 
-    /// <summary>Gets why the item was given up: <c>Failed</c> or <c>Discarded</c>.</summary>
+    /// <summary>Gets why the item was given up: <c>Failed</c>, <c>Discarded</c> or <c>ShutdownTimeout</c>.</summary>
     public string Reason { get; }
 
     /// <summary>Gets the exception, if any.</summary>

@@ -9,7 +9,11 @@ public interface IDeadLetterStore
 {
     /// <summary>Stores one dead letter.</summary>
     /// <param name="deadLetter">The item and why it was given up.</param>
-    /// <param name="cancellationToken">Cancelled when the run is aborted.</param>
+    /// <param name="cancellationToken">
+    /// Cancelled at the run's last moment: the host's shutdown deadline (or the end of the grace period after an abort), once the
+    /// engine has given up what stage code still held. Not cancelled by the abort itself, whose discarded items still come here. A
+    /// store may give up a write when it is cancelled; that item is then counted abandoned instead of dead-lettered.
+    /// </param>
     /// <returns>A task that completes when the dead letter is stored.</returns>
     ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken);
 }

@@ -33,4 +33,16 @@ internal sealed class StageCounter
     /// <summary>Failed or dropped input items written to the dead-letter store.</summary>
     [FieldOffset(104)]
     public long DeadLettered;
+
+    /// <summary>Failed input items skipped (<see cref="StageErrorMode.Skip"/>).</summary>
+    [FieldOffset(112)]
+    public long Skipped;
+
+    /// <summary>Failed or dropped input items given up with no dead-letter store to take them (or a store that failed).</summary>
+    [FieldOffset(120)]
+    public long Discarded;
+
+    /// <summary>Input items given up at a shutdown deadline with no dead-letter store to take them.</summary>
+    [FieldOffset(128)]
+    public long Abandoned;
 }

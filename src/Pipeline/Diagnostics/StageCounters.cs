@@ -23,9 +23,45 @@ internal sealed class StageCounters
     /// <summary>Counts one item that the input handoff dropped: it entered the stage and was dropped.</summary>
     public void CountHandoffDrop() => Interlocked.Increment(ref _handoffDropped);
 
-    public StageStatistics Snapshot(string name)
+    /// <summary>Items taken from the stage's input so far (every worker's, plus the handoff's drops).</summary>
+    public long SumIn()
     {
-        long input = 0, output = 0, failed = 0, dropped = 0, produced = 0, deadLettered = 0;
+        long input = 0;
+        lock (_workers)
+        {
+            foreach (var worker in _workers)
+            {
+                input += Volatile.Read(ref worker.In);
+            }
+        }
+
+        return input + Interlocked.Read(ref _handoffDropped);
+    }
+
+    /// <summary>
+    /// Items not yet finished with: taken in and not yet processed, failed or dropped, plus failed or dropped items whose end
+    /// (dead-lettered, skipped, discarded, abandoned) is not yet counted, such as a dead-letter write still going on.
+    /// </summary>
+    public long Unfinished()
+    {
+        long unfinished = 0;
+        lock (_workers)
+        {
+            foreach (var worker in _workers)
+            {
+                var failedOrDropped = Volatile.Read(ref worker.Failed) + Volatile.Read(ref worker.Dropped);
+                unfinished += Volatile.Read(ref worker.In) - Volatile.Read(ref worker.Out) - failedOrDropped;
+                unfinished += failedOrDropped - Volatile.Read(ref worker.DeadLettered) - Volatile.Read(ref worker.Skipped)
+                    - Volatile.Read(ref worker.Discarded) - Volatile.Read(ref worker.Abandoned);
+            }
+        }
+
+        return unfinished;
+    }
+
+    public StageStatistics Snapshot(string name, long waiting)
+    {
+        long input = 0, output = 0, failed = 0, dropped = 0, produced = 0, deadLettered = 0, skipped = 0, discarded = 0, abandoned = 0;
         lock (_workers)
         {
             foreach (var worker in _workers)
@@ -36,10 +72,14 @@ internal sealed class StageCounters
                 dropped += Volatile.Read(ref worker.Dropped);
                 produced += Volatile.Read(ref worker.Produced);
                 deadLettered += Volatile.Read(ref worker.DeadLettered);
+                skipped += Volatile.Read(ref worker.Skipped);
+                discarded += Volatile.Read(ref worker.Discarded);
+                abandoned += Volatile.Read(ref worker.Abandoned);
             }
         }
 
         var handoffDropped = Interlocked.Read(ref _handoffDropped);
-        return new StageStatistics(name, input + handoffDropped, output, failed, dropped + handoffDropped, produced, deadLettered);
+        return new StageStatistics(
+            name, input + handoffDropped, output, failed, dropped + handoffDropped, produced, deadLettered, skipped, discarded + handoffDropped, abandoned, waiting);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,19 +7,28 @@ using Microsoft.Extensions.Options;
 namespace Pipeline;
 
 /// <summary>
-/// Runs one pipeline inside a host: starts it with the host (returning once every stage is ready), drains it when the host stops
-/// (aborting what has not drained by the host's shutdown timeout), and stops the application if the pipeline faults.
+/// Runs one pipeline inside a host: starts it with the host (returning once every stage is ready), begins draining it as soon as
+/// the host begins stopping (<see cref="StoppingAsync"/>, so that several pipelines drain together), returns from
+/// <see cref="StopAsync"/> within the host's <see cref="HostOptions.ShutdownTimeout"/> (aborting early enough to persist what did
+/// not drain, see <see cref="PipelineRun.StopWithinAsync"/>), and stops the application if the pipeline faults.
 /// </summary>
-public sealed class PipelineHostedService : IHostedService
+/// <remarks>
+/// A faulted pipeline sets <see cref="Environment.ExitCode"/> to 1 (unless something already set a non-zero code), so a process
+/// that ends with <c>await host.RunAsync()</c> exits non-zero and systemd, Kubernetes or a CI job sees the failure.
+/// </remarks>
+public sealed class PipelineHostedService : IHostedLifecycleService
 {
-    /// <summary>How long an aborted run may take to end before the host stops waiting for it.</summary>
-    private static readonly TimeSpan s_abortGracePeriod = TimeSpan.FromSeconds(5);
+    /// <summary>The exit code a faulted pipeline sets.</summary>
+    public const int FaultedExitCode = 1;
 
     private readonly PipelineDefinition _definition;
     private readonly IServiceProvider _services;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<PipelineResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PipelineRun? _run;
+
+    /// <summary>When the host began stopping (a <see cref="Stopwatch"/> timestamp); 0 until then.</summary>
+    private long _stoppingSince;
 
     internal PipelineHostedService(PipelineDefinition definition, IServiceProvider services)
     {
@@ -36,8 +46,13 @@ public sealed class PipelineHostedService : IHostedService
     /// <summary>Gets the current run; <see langword="null"/> before <see cref="StartAsync"/>.</summary>
     public PipelineRun? Run => _run;
 
+    /// <summary>Does nothing: the pipeline starts in <see cref="StartAsync"/>.</summary>
+    /// <param name="cancellationToken">Not used.</param>
+    /// <returns>A completed task.</returns>
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Reads and validates the pipeline's configuration, starts the run and waits until every stage is ready.</summary>
-    /// <param name="cancellationToken">Cancelled when the host's start is aborted.</param>
+    /// <param name="cancellationToken">Cancelled when the host's start is aborted; the run is then stopped (and aborted if it has not drained by the host's shutdown timeout).</param>
     /// <returns>A task that completes when the pipeline runs (or has already ended).</returns>
     /// <exception cref="OptionsValidationException">Thrown when <c>Pipelines:{name}</c> is invalid.</exception>
     /// <exception cref="InvalidOperationException">Thrown when a stage class cannot be resolved.</exception>
@@ -54,12 +69,40 @@ public sealed class PipelineHostedService : IHostedService
         var run = pipeline.Start();
         _run = run;
         _ = ObserveAsync(run);
-        await Task.WhenAny(run.Ready, run.Completion).WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAny(run.Ready, run.Completion).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host will not call StopAsync for a service whose start was cancelled: the run must not go on alone.
+            _ = run.StopWithinAsync(ShutdownTimeout, CancellationToken.None);
+            throw;
+        }
     }
 
-    /// <summary>Asks the pipeline to stop and waits for it to drain; aborts it when <paramref name="cancellationToken"/> (the host's shutdown timeout) fires first.</summary>
+    /// <summary>Does nothing: the pipeline is ready once <see cref="StartAsync"/> returns.</summary>
+    /// <param name="cancellationToken">Not used.</param>
+    /// <returns>A completed task.</returns>
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Asks the pipeline to stop as soon as the host begins stopping, before any service's <see cref="StopAsync"/> runs.</summary>
+    /// <param name="cancellationToken">Not used: asking to stop does not wait.</param>
+    /// <returns>A completed task.</returns>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.CompareExchange(ref _stoppingSince, Stopwatch.GetTimestamp(), 0);
+        _run?.RequestStop();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Waits for the pipeline to drain, and returns within the host's <see cref="HostOptions.ShutdownTimeout"/> counted from when
+    /// the host began stopping: shortly before it, the run is aborted and every item not delivered goes to the dead-letter store
+    /// (reason <c>ShutdownTimeout</c>) or is counted abandoned. If <paramref name="cancellationToken"/> fires first, that happens at once.
+    /// </summary>
     /// <param name="cancellationToken">Cancelled when the host's shutdown timeout has passed.</param>
-    /// <returns>A task that completes when the pipeline has ended.</returns>
+    /// <returns>A task that completes when the pipeline has ended or been given up.</returns>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_run is not { } run)
@@ -67,24 +110,28 @@ public sealed class PipelineHostedService : IHostedService
             return;
         }
 
-        var stopping = run.StopAsync(cancellationToken);
-        await Task.WhenAny(stopping, Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken)).ConfigureAwait(false);
-        if (!stopping.IsCompleted)
-        {
-            // The shutdown timeout has passed and the run was aborted; stage code that ignores its token must not hold the host.
-            await Task.WhenAny(stopping, Task.Delay(s_abortGracePeriod, CancellationToken.None)).ConfigureAwait(false);
-            if (!stopping.IsCompleted)
-            {
-                _logger.StopAbandoned(PipelineName, s_abortGracePeriod);
-            }
-        }
+        Interlocked.CompareExchange(ref _stoppingSince, Stopwatch.GetTimestamp(), 0);
+        var remaining = ShutdownTimeout - Stopwatch.GetElapsedTime(Interlocked.Read(ref _stoppingSince));
+        await run.StopWithinAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Does nothing: the pipeline has ended once <see cref="StopAsync"/> returns.</summary>
+    /// <param name="cancellationToken">Not used.</param>
+    /// <returns>A completed task.</returns>
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private TimeSpan ShutdownTimeout => _services.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30);
 
     private async Task ObserveAsync(PipelineRun run)
     {
         var result = await run.Completion.ConfigureAwait(false);
         if (result.Status == PipelineStatus.Faulted)
         {
+            if (Environment.ExitCode == 0)
+            {
+                Environment.ExitCode = FaultedExitCode;
+            }
+
             _logger.PipelineFaulted(result.PipelineName, result.FaultedStage, result.Exception);
             _services.GetService<IHostApplicationLifetime>()?.StopApplication();
         }

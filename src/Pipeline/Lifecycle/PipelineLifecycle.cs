@@ -14,6 +14,7 @@ internal sealed class PipelineLifecycle
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _halt = new();
     private readonly CancellationTokenSource _abort = new();
+    private readonly CancellationTokenSource _deadline = new();
     private readonly object _faultLock = new();
 
     /// <summary>0 until the first stop request, then 1; makes <see cref="RequestStop"/> idempotent.</summary>
@@ -21,6 +22,9 @@ internal sealed class PipelineLifecycle
 
     /// <summary>Set once <see cref="Abort"/> ran.</summary>
     private volatile bool _aborted;
+
+    /// <summary>Set once the run was aborted because a shutdown deadline is near: what is given up from then on is reason <c>ShutdownTimeout</c>.</summary>
+    private volatile bool _pastShutdownTimeout;
 
     public PipelineLifecycle(string pipelineName, ILogger logger, TimeProvider timeProvider)
     {
@@ -46,6 +50,9 @@ internal sealed class PipelineLifecycle
 
     public bool IsAborted => _aborted;
 
+    /// <summary>Whether the run was aborted because it did not drain before a shutdown deadline.</summary>
+    public bool IsPastShutdownTimeout => _pastShutdownTimeout;
+
     /// <summary>Gets or sets whether the source ended its sequence by itself, before any stop was requested.</summary>
     public bool IsSourceExhausted { get; set; }
 
@@ -57,6 +64,12 @@ internal sealed class PipelineLifecycle
 
     /// <summary>Cancelled on abort only; handed to stage code, which a graceful stop lets finish.</summary>
     public CancellationToken AbortToken => _abort.Token;
+
+    /// <summary>
+    /// Cancelled at the run's last moment (the host's shutdown deadline, once the engine has taken over and given up what stage
+    /// code held): handed to the dead-letter store, which may then give up a write; that item is counted abandoned.
+    /// </summary>
+    public CancellationToken DeadlineToken => _deadline.Token;
 
     /// <summary>Where given-up items go; <see langword="null"/> when the pipeline has no dead-letter store.</summary>
     public IDeadLetterStore? DeadLetters { get; set; }
@@ -101,6 +114,21 @@ internal sealed class PipelineLifecycle
 
         RequestStop();
         _halt.Cancel();
+    }
+
+    /// <summary>Aborts because the shutdown deadline is near: from now on every item given up has reason <c>ShutdownTimeout</c>.</summary>
+    public void AbortForShutdownTimeout()
+    {
+        _pastShutdownTimeout = true;
+        Abort();
+    }
+
+    /// <summary>The run's last moment has come: dead-letter writes still going on may give up.</summary>
+    public void PassDeadline()
+    {
+        _pastShutdownTimeout = true;
+        Abort();
+        _deadline.Cancel();
     }
 
     /// <summary>Ends the run now: stage code sees its token cancelled, and every stage discards what is left of its input.</summary>

@@ -26,6 +26,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
         var reader = Input;
         List<T>? batch = null;
         CancellationTokenSource? deadline = null;
+        CancellationTokenRegistration abortRegistration = default;
         try
         {
             while (true)
@@ -43,6 +44,9 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                     {
                         batch = new List<T>(Math.Min(_size, 1024));
                         deadline = new CancellationTokenSource(_maxDelay, Lifecycle.TimeProvider);
+
+                        // An abort ends the wait for the batch's deadline too, so a partial batch is discarded at once.
+                        abortRegistration = Lifecycle.AbortToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
                     }
 
                     batch.Add(envelope.Item);
@@ -51,13 +55,13 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                 if (batch is not null && IsDiscarding)
                 {
                     await DiscardAllAsync(batch, counter).ConfigureAwait(false);
-                    Reset(ref batch, ref deadline);
+                    Reset(ref batch, ref deadline, ref abortRegistration);
                 }
 
                 if (batch is not null && (batch.Count == _size || deadline!.IsCancellationRequested))
                 {
                     await EmitAsync(batch, counter).ConfigureAwait(false);
-                    Reset(ref batch, ref deadline);
+                    Reset(ref batch, ref deadline, ref abortRegistration);
                     continue;
                 }
 
@@ -96,23 +100,32 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                     await EmitAsync(batch, counter).ConfigureAwait(false);
                 }
 
-                Reset(ref batch, ref deadline);
+                Reset(ref batch, ref deadline, ref abortRegistration);
             }
         }
         finally
         {
+            abortRegistration.Dispose();
             deadline?.Dispose();
         }
     }
 
     protected override void CompleteOutput() => _output.TryComplete();
 
+    /// <inheritdoc/>
+    public override bool IsOneToOne => false;
+
     private async ValueTask EmitAsync(List<T> batch, StageCounter counter)
     {
         var envelope = new Envelope<IReadOnlyList<T>>(batch, 0);
-        if (!_output.TryWrite(envelope))
+        if (!_output.TryWrite(envelope) && !await WriteSlowAsync(_output, envelope).ConfigureAwait(false))
         {
-            await _output.WriteAsync(envelope).ConfigureAwait(false);
+            foreach (var item in batch)
+            {
+                await GiveUpAtDeadlineAsync(item, counter).ConfigureAwait(false);
+            }
+
+            return;
         }
 
         counter.Out += batch.Count;
@@ -127,9 +140,11 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
         }
     }
 
-    private static void Reset(ref List<T>? batch, ref CancellationTokenSource? deadline)
+    private static void Reset(ref List<T>? batch, ref CancellationTokenSource? deadline, ref CancellationTokenRegistration abortRegistration)
     {
         batch = null;
+        abortRegistration.Dispose();
+        abortRegistration = default;
         deadline?.Dispose();
         deadline = null;
     }

@@ -39,6 +39,20 @@ internal abstract class ConsumerStageRunner<TIn> : StageRunner
         return Task.WhenAll(workers);
     }
 
+    protected override async Task DrainInputAtDeadlineAsync(StageCounter counter)
+    {
+        var reader = Input;
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                counter.In++;
+                await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
+
     protected override async Task DiscardInputAsync()
     {
         StartDiscarding();

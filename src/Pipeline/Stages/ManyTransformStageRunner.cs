@@ -27,12 +27,16 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
 
     protected override void CompleteOutput() => _output.TryComplete();
 
+    /// <inheritdoc/>
+    public override bool IsOneToOne => false;
+
     private async Task WorkerAsync(StageCounter counter)
     {
         var reader = Input;
         var writer = _output;
         var abortToken = Lifecycle.AbortToken;
         var results = new List<TOut>();
+        var slot = CreateSlot<TIn>();
         do
         {
             while (reader.TryRead(out var envelope))
@@ -45,23 +49,42 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 }
 
                 results.Clear();
+                slot.Begin(envelope.Item);
                 try
                 {
                     await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
                 }
                 catch (Exception exception)
                 {
-                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    if (slot.TryEnd())
+                    {
+                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 
+                if (!slot.TryEnd())
+                {
+                    continue;
+                }
+
+                var delivered = true;
                 foreach (var result in results)
                 {
                     var output = new Envelope<TOut>(result, envelope.Acknowledgement);
-                    if (!writer.TryWrite(output))
+                    if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                     {
-                        await writer.WriteAsync(output).ConfigureAwait(false);
+                        delivered = false;
+                        break;
                     }
+                }
+
+                if (!delivered)
+                {
+                    // The output was closed at the shutdown deadline part-way through: the input is given up whole.
+                    await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
                 }
 
                 counter.Out++;

@@ -8,6 +8,11 @@ namespace Pipeline;
 /// lane per worker; each worker writes an input's outputs to its lane followed by an end marker; a collector reads the lanes in
 /// the same round-robin order, so item <c>i</c>'s outputs leave before item <c>i + 1</c>'s. Allocation-free per item.
 /// </summary>
+/// <remarks>
+/// Once the stage discards (the pipeline faulted at or after it, or was aborted), nothing more is emitted: an input that failed
+/// is never overtaken by later ones. The collector then drains every lane, giving up the inputs whose outputs it holds back.
+/// The collector counts an input as <c>Out</c> when its outputs have left; workers count failures and discards.
+/// </remarks>
 internal sealed class OrderedParallelExecutor<TIn, TOut>
 {
     private readonly StageRunner _stage;
@@ -34,8 +39,9 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         _laneOutputs = new Channel<LaneMessage>[parallelism];
         for (var lane = 0; lane < parallelism; lane++)
         {
-            _laneInputs[lane] = Handoff.Create<Envelope<TIn>>(laneOptions);
+            var laneInput = _laneInputs[lane] = Handoff.Create<Envelope<TIn>>(laneOptions);
             _laneOutputs[lane] = Handoff.Create<LaneMessage>(laneOptions);
+            stage.AddDeadlineDrain(counter => DrainLaneInputAtDeadlineAsync(laneInput.Reader, counter), () => laneInput.Writer.TryComplete());
         }
     }
 
@@ -82,9 +88,10 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                 }
 
                 var writer = _laneInputs[lane].Writer;
-                if (!writer.TryWrite(envelope))
+                if (!writer.TryWrite(envelope) && !await StageRunner.WriteSlowAsync(writer, envelope).ConfigureAwait(false))
                 {
-                    await writer.WriteAsync(envelope).ConfigureAwait(false);
+                    await _stage.GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
                 }
 
                 lane = lane + 1 == _laneInputs.Length ? 0 : lane + 1;
@@ -97,12 +104,14 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
     {
         var abortToken = _stage.Lifecycle.AbortToken;
         var results = new List<TOut>();
+        var slot = _stage.CreateSlot<TIn>();
         try
         {
             do
             {
                 while (reader.TryRead(out var envelope))
                 {
+                    var succeeded = false;
                     if (_stage.IsDiscarding)
                     {
                         await _stage.DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
@@ -110,24 +119,32 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     else
                     {
                         results.Clear();
+                        slot.Begin(envelope.Item);
                         try
                         {
                             await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
-                            foreach (var result in results)
-                            {
-                                await WriteAsync(writer, new LaneMessage(new Envelope<TOut>(result, envelope.Acknowledgement), endOfInput: false)).ConfigureAwait(false);
-                            }
-
-                            counter.Out++;
+                            succeeded = slot.TryEnd();
                         }
                         catch (Exception exception)
                         {
-                            await _stage.HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                            if (slot.TryEnd())
+                            {
+                                await _stage.HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                            }
+                        }
+
+                        if (succeeded)
+                        {
+                            foreach (var result in results)
+                            {
+                                await WriteAsync(writer, new LaneMessage(new Envelope<TOut>(result, envelope.Acknowledgement), default, LaneMessageKind.Output)).ConfigureAwait(false);
+                            }
                         }
                     }
 
-                    // Every dispatched input ends with a marker, processed or not, so the collector stays in step.
-                    await WriteAsync(writer, new LaneMessage(default, endOfInput: true)).ConfigureAwait(false);
+                    // Every dispatched input ends with a marker, processed or not, so the collector stays in step. A succeeded
+                    // input is counted by the collector once its outputs have left (or given up if they are held back).
+                    await WriteAsync(writer, new LaneMessage(default, envelope, succeeded ? LaneMessageKind.Succeeded : LaneMessageKind.Accounted)).ConfigureAwait(false);
                 }
             }
             while (await reader.WaitToReadAsync().ConfigureAwait(false));
@@ -142,6 +159,8 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
     {
         var output = _output;
         var lane = 0;
+        var written = new int[_laneOutputs.Length];
+        var haltToken = _stage.Lifecycle.HaltToken;
         while (true)
         {
             var reader = _laneOutputs[lane].Reader;
@@ -149,7 +168,27 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
             {
                 if (!reader.TryRead(out var message))
                 {
-                    if (await reader.WaitToReadAsync().ConfigureAwait(false))
+                    bool more;
+                    try
+                    {
+                        // Waiting takes no item, so ending the wait on a fault or abort loses nothing; it keeps a lane whose
+                        // worker is stuck from holding up the others, which are then drained.
+                        more = await reader.WaitToReadAsync(haltToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (haltToken.IsCancellationRequested)
+                    {
+                        if (_stage.IsDiscarding)
+                        {
+                            await DrainLanesAsync(written, counter).ConfigureAwait(false);
+                            return;
+                        }
+
+                        // A fault downstream of this stage: it still drains in order what it has.
+                        haltToken = CancellationToken.None;
+                        continue;
+                    }
+
+                    if (more)
                     {
                         continue;
                     }
@@ -158,31 +197,109 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     return;
                 }
 
-                if (message.EndOfInput)
+                if (message.Kind == LaneMessageKind.Output)
                 {
-                    break;
+                    if (_stage.IsDiscarding
+                        || (!output.TryWrite(message.Output) && !await StageRunner.WriteSlowAsync(output, message.Output).ConfigureAwait(false)))
+                    {
+                        await DrainLanesAsync(written, counter).ConfigureAwait(false);
+                        return;
+                    }
+
+                    written[lane]++;
+                    counter.Produced++;
+                    continue;
                 }
 
-                if (!output.TryWrite(message.Output))
+                if (message.Kind == LaneMessageKind.Succeeded)
                 {
-                    await output.WriteAsync(message.Output).ConfigureAwait(false);
+                    counter.Out++;
                 }
 
-                counter.Produced++;
+                written[lane] = 0;
+                break;
             }
 
             lane = lane + 1 == _laneOutputs.Length ? 0 : lane + 1;
         }
     }
 
+    /// <summary>Once the stage discards: reads every lane to its end, emitting nothing more and giving up inputs none of whose outputs left.</summary>
+    private async Task DrainLanesAsync(int[] written, StageCounter counter)
+    {
+        var drains = new Task[_laneOutputs.Length];
+        for (var lane = 0; lane < drains.Length; lane++)
+        {
+            var index = lane;
+            var laneCounter = lane == 0 ? counter : _stage.Counters.CreateWorker();
+            drains[lane] = Task.Run(() => DrainLaneAsync(_laneOutputs[index].Reader, written[index], laneCounter));
+        }
+
+        await Task.WhenAll(drains).ConfigureAwait(false);
+    }
+
+    private async Task DrainLaneAsync(ChannelReader<LaneMessage> reader, int written, StageCounter counter)
+    {
+        do
+        {
+            while (reader.TryRead(out var message))
+            {
+                switch (message.Kind)
+                {
+                    case LaneMessageKind.Output:
+                        break;
+                    case LaneMessageKind.Succeeded when written > 0:
+                        // Some of its outputs left before the stage began discarding: it was processed.
+                        counter.Out++;
+                        written = 0;
+                        break;
+                    case LaneMessageKind.Succeeded:
+                        await _stage.DiscardAsync(message.Input.Item, counter).ConfigureAwait(false);
+                        break;
+                    default:
+                        written = 0;
+                        break;
+                }
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
+
+    private async Task DrainLaneInputAtDeadlineAsync(ChannelReader<Envelope<TIn>> reader, StageCounter counter)
+    {
+        // Dispatched inputs were counted in by the dispatcher; here they are only given up.
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                await _stage.GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
+
     private static ValueTask WriteAsync(ChannelWriter<LaneMessage> writer, LaneMessage message) =>
         writer.TryWrite(message) ? default : writer.WriteAsync(message);
 
+    private enum LaneMessageKind
+    {
+        /// <summary>One output of an input.</summary>
+        Output,
+
+        /// <summary>Ends an input that succeeded; the collector counts it.</summary>
+        Succeeded,
+
+        /// <summary>Ends an input that the worker already accounted for (failed, discarded, or taken over at the deadline).</summary>
+        Accounted,
+    }
+
     /// <summary>One output of an input, or the marker that ends an input's outputs.</summary>
-    private readonly struct LaneMessage(Envelope<TOut> output, bool endOfInput)
+    private readonly struct LaneMessage(Envelope<TOut> output, Envelope<TIn> input, LaneMessageKind kind)
     {
         public Envelope<TOut> Output { get; } = output;
 
-        public bool EndOfInput { get; } = endOfInput;
+        public Envelope<TIn> Input { get; } = input;
+
+        public LaneMessageKind Kind { get; } = kind;
     }
 }

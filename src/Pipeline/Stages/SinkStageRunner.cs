@@ -19,6 +19,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
     private async Task SynchronousWorkerAsync(Action<T> sink, StageCounter counter)
     {
         var reader = Input;
+        var slot = CreateSlot<T>();
         do
         {
             while (reader.TryRead(out var envelope))
@@ -30,17 +31,25 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                     continue;
                 }
 
+                slot.Begin(envelope.Item);
                 try
                 {
                     sink(envelope.Item);
                 }
                 catch (Exception exception)
                 {
-                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    if (slot.TryEnd())
+                    {
+                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 
-                counter.Out++;
+                if (slot.TryEnd())
+                {
+                    counter.Out++;
+                }
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));
@@ -55,6 +64,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
         var reader = Input;
         var sink = _sink;
         var abortToken = Lifecycle.AbortToken;
+        var slot = CreateSlot<T>();
         do
         {
             while (reader.TryRead(out var envelope))
@@ -66,6 +76,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                     continue;
                 }
 
+                slot.Begin(envelope.Item);
                 try
                 {
                     var pending = sink.WriteAsync(envelope.Item, abortToken);
@@ -76,11 +87,18 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
                 catch (Exception exception)
                 {
-                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    if (slot.TryEnd())
+                    {
+                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 
-                counter.Out++;
+                if (slot.TryEnd())
+                {
+                    counter.Out++;
+                }
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));

@@ -53,11 +53,13 @@ internal sealed class SourceStageRunner<T> : StageRunner
                 counter.In++;
 
                 // Once read, an item is delivered: the write is never cancelled, so no item is lost between the source and
-                // its handoff (the downstream stage reads its input to the end, discarding if it must).
+                // its handoff (the downstream stage reads its input to the end, discarding if it must). Only the shutdown
+                // deadline closes the handoff under a blocked write, and then the item is given up, not lost.
                 var envelope = new Envelope<T>(items.Current, 0);
-                if (!writer.TryWrite(envelope))
+                if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope).ConfigureAwait(false))
                 {
-                    await writer.WriteAsync(envelope).ConfigureAwait(false);
+                    await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    break;
                 }
 
                 counter.Out++;
@@ -83,9 +85,10 @@ internal sealed class SourceStageRunner<T> : StageRunner
 
             counter.In++;
             var envelope = new Envelope<T>(enumerator.Current, 0);
-            if (!writer.TryWrite(envelope))
+            if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope).ConfigureAwait(false))
             {
-                await writer.WriteAsync(envelope).ConfigureAwait(false);
+                await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                break;
             }
 
             counter.Out++;

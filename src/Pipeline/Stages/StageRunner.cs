@@ -1,13 +1,15 @@
+using System.Threading.Channels;
 using Pipeline.Primitives;
 
 namespace Pipeline;
 
 /// <summary>
 /// Runs one stage for one run: waits for the stage downstream to be ready, runs the start hook, sets <see cref="Ready"/>,
-/// processes its input until the input completes, runs the stop hook, completes its output and sets <see cref="Completed"/>.
-/// Subclasses supply the processing.
+/// processes its input until the input completes, runs the stop hook, completes its output and sets <see cref="Completed"/>
+/// (on every path). Subclasses supply the processing; the give-up paths for items (<see cref="StageRunner"/>.Accounting.cs) and the
+/// shutdown deadline (<see cref="StageRunner"/>.Deadline.cs) live in partial files.
 /// </summary>
-internal abstract class StageRunner
+internal abstract partial class StageRunner
 {
     /// <summary>Set when the stage must discard (and count as dropped) what is left of its input instead of processing it.</summary>
     private volatile bool _discarding;
@@ -19,6 +21,7 @@ internal abstract class StageRunner
         Index = index;
         Options = options;
         Instance = instance;
+        FailureLog = new ItemFailureLog(lifecycle.Logger, lifecycle.PipelineName, name, lifecycle.TimeProvider);
     }
 
     public string Name { get; }
@@ -44,9 +47,14 @@ internal abstract class StageRunner
     /// <summary>How many items wait in the stage's input handoff; <see langword="null"/> for the source or a handoff that cannot count.</summary>
     public virtual int? InputDepth => null;
 
+    /// <summary>Whether the stage hands on exactly one output per successful input (so item counts carry through the pipeline).</summary>
+    public virtual bool IsOneToOne => true;
+
     internal PipelineLifecycle Lifecycle { get; }
 
     internal bool IsDiscarding => _discarding;
+
+    internal ItemFailureLog FailureLog { get; }
 
     /// <summary>The stage object (for its hooks); <see langword="null"/> for built-in steps.</summary>
     private object? Instance { get; }
@@ -63,57 +71,26 @@ internal abstract class StageRunner
 
     protected abstract void CompleteOutput();
 
-    /// <summary>Handles an exception thrown by stage code for one item, per <see cref="ResolvedStageOptions.OnError"/>.</summary>
-    internal ValueTask HandleItemErrorAsync<TItem>(TItem item, Exception exception, StageCounter counter)
+    private async Task RunAsync()
     {
-        counter.Failed++;
-        if (Lifecycle.IsAbortCancellation(exception))
-        {
-            return DeadLetterAsync(item, "Discarded", exception: null, counter);
-        }
-
-        switch (Options.OnError)
-        {
-            case StageErrorMode.Skip:
-                Lifecycle.Logger.ItemSkipped(Lifecycle.PipelineName, Name, exception);
-                return default;
-            case StageErrorMode.DeadLetter:
-                Lifecycle.Logger.ItemDeadLettered(Lifecycle.PipelineName, Name, exception);
-                return DeadLetterAsync(item, "Failed", exception, counter);
-            default:
-                Lifecycle.ReportFault(this, exception);
-                return DeadLetterAsync(item, "Failed", exception, counter);
-        }
-    }
-
-    /// <summary>Counts an item discarded unprocessed and, when the pipeline has a dead-letter store, writes it there.</summary>
-    internal ValueTask DiscardAsync<TItem>(TItem item, StageCounter counter)
-    {
-        counter.Dropped++;
-        return Lifecycle.DeadLetters is null ? default : DeadLetterAsync(item, "Discarded", Lifecycle.Fault, counter);
-    }
-
-    private async ValueTask DeadLetterAsync<TItem>(TItem item, string reason, Exception? exception, StageCounter counter)
-    {
-        if (Lifecycle.DeadLetters is not { } store)
-        {
-            return;
-        }
-
         try
         {
-            // Not cancelled by an abort: the point of the store is that nothing given up goes unseen.
-            await store.WriteAsync(new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow()), CancellationToken.None)
-                .ConfigureAwait(false);
-            counter.DeadLettered++;
+            await RunStagesAsync().ConfigureAwait(false);
         }
-        catch (Exception storeException)
+        catch (Exception exception)
         {
-            Lifecycle.ReportFault(this, storeException);
+            // Only a fault of the engine itself gets here (discarding failed, a hook's fault could not be reported...).
+            Lifecycle.ReportFault(this, exception);
+        }
+        finally
+        {
+            FailureLog.Flush();
+            CompleteOutput();
+            Completed.Set();
         }
     }
 
-    private async Task RunAsync()
+    private async Task RunStagesAsync()
     {
         var hooks = Instance as IStageLifecycle;
         var started = false;
@@ -168,8 +145,22 @@ internal abstract class StageRunner
                 // Aborted while flushing: the abort is already the run's outcome.
             }
         }
+    }
 
-        CompleteOutput();
-        Completed.Set();
+    /// <summary>
+    /// Writes <paramref name="output"/> downstream; <see langword="false"/> when the output was closed at the shutdown deadline, in
+    /// which case the item was not delivered and the caller gives its input up.
+    /// </summary>
+    internal static async ValueTask<bool> WriteSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output)
+    {
+        try
+        {
+            await writer.WriteAsync(output).ConfigureAwait(false);
+            return true;
+        }
+        catch (ChannelClosedException)
+        {
+            return false;
+        }
     }
 }

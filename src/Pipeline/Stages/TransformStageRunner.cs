@@ -34,6 +34,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
     {
         var reader = Input;
         var writer = _output;
+        var slot = CreateSlot<TIn>();
         do
         {
             while (reader.TryRead(out var envelope))
@@ -45,6 +46,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                     continue;
                 }
 
+                slot.Begin(envelope.Item);
                 TOut result;
                 try
                 {
@@ -52,14 +54,25 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
-                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    if (slot.TryEnd())
+                    {
+                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                if (!slot.TryEnd())
+                {
+                    // Taken over at the shutdown deadline, which accounted for it.
                     continue;
                 }
 
                 var output = new Envelope<TOut>(result, envelope.Acknowledgement);
-                if (!writer.TryWrite(output))
+                if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                 {
-                    await writer.WriteAsync(output).ConfigureAwait(false);
+                    await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
                 }
 
                 counter.Out++;
@@ -75,6 +88,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
         var writer = _output;
         var transform = _transform;
         var abortToken = Lifecycle.AbortToken;
+        var slot = CreateSlot<TIn>();
         do
         {
             while (reader.TryRead(out var envelope))
@@ -86,6 +100,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                     continue;
                 }
 
+                slot.Begin(envelope.Item);
                 TOut result;
                 try
                 {
@@ -94,14 +109,25 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
-                    await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    if (slot.TryEnd())
+                    {
+                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                if (!slot.TryEnd())
+                {
+                    // Taken over at the shutdown deadline, which accounted for it.
                     continue;
                 }
 
                 var output = new Envelope<TOut>(result, envelope.Acknowledgement);
-                if (!writer.TryWrite(output))
+                if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                 {
-                    await writer.WriteAsync(output).ConfigureAwait(false);
+                    await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    continue;
                 }
 
                 counter.Out++;

@@ -20,10 +20,10 @@ public class PipelineConfigurationTests
         { "Handoff:FullMode", "Block", "Pipelines:access-logs:Handoff:FullMode must be one of Wait, DropNewest, DropOldest, DropWrite, was 'Block'" },
         { "Stages:parse:OnError", "Retry", "Pipelines:access-logs:Stages:parse:OnError must be one of Stop, DeadLetter, Skip, was 'Retry'" },
         { "Stages:pasre:Parallelism", "2", "Pipelines:access-logs:Stages:pasre is not a stage of pipeline 'access-logs'; stages: read, parse, store" },
-        { "Stages:parse:Paralelism", "2", "Pipelines:access-logs:Stages:parse:Paralelism is not a known setting; allowed: Parallelism, Ordered, Handoff, OnError, Resilience" },
+        { "Stages:parse:Paralelism", "2", "Pipelines:access-logs:Stages:parse:Paralelism is not a known setting; allowed: Parallelism, Ordered, Handoff, OnError, Resilience, MaxFailures, MaxFailureRatio, FailureRatioMinimumItems" },
         { "Handoff:Size", "2", "Pipelines:access-logs:Handoff:Size is not a known setting; allowed: Kind, Capacity, FullMode" },
         { "Retries", "2", "Pipelines:access-logs:Retries is not a known setting; allowed: Handoff, Stages, DeadLetter" },
-        { "Stages:store:Ordered", "true", "Pipelines:access-logs:Stages:store:Ordered is not a known setting; allowed: Parallelism, Handoff, OnError, Resilience" },
+        { "Stages:store:Ordered", "true", "Pipelines:access-logs:Stages:store:Ordered is not a known setting; allowed: Parallelism, Handoff, OnError, Resilience, MaxFailures, MaxFailureRatio, FailureRatioMinimumItems" },
         { "Stages:read:Parallelism", "2", "Pipelines:access-logs:Stages:read:Parallelism is not a setting of the source stage 'read'; a source takes no stage settings" },
         { "Stages:store:Resilience:Retry:MaxRetryAttempts", "0", "Pipelines:access-logs:Stages:store:Resilience:Retry:MaxRetryAttempts must be between 1 and 100, was 0" },
         { "Stages:store:Resilience:Retry:BackoffType", "Random", "Pipelines:access-logs:Stages:store:Resilience:Retry:BackoffType must be one of Constant, Linear, Exponential, was 'Random'" },
@@ -34,6 +34,11 @@ public class PipelineConfigurationTests
         { "Stages:batch:Parallelism", "2", "Pipelines:access-logs:Stages:batch is not a stage of pipeline 'access-logs'; stages: read, parse, store" },
         { "DeadLetter:Folder", "x", "Pipelines:access-logs:DeadLetter:Folder is not a known setting; allowed: Path, Durability" },
         { "DeadLetter:Durability", "Sync", "Pipelines:access-logs:DeadLetter:Durability must be one of Flush, Fsync, was 'Sync'" },
+        { "Stages:parse:MaxFailures", "-1", "Pipelines:access-logs:Stages:parse:MaxFailures must be 0 or more, was -1" },
+        { "Stages:parse:MaxFailures", "many", "Pipelines:access-logs:Stages:parse:MaxFailures must be an integer between 0 and 2147483647, was 'many'" },
+        { "Stages:store:MaxFailureRatio", "1.5", "Pipelines:access-logs:Stages:store:MaxFailureRatio must be between 0 and 1, was 1.5" },
+        { "Stages:store:MaxFailureRatio", "half", "Pipelines:access-logs:Stages:store:MaxFailureRatio must be a number between 0 and 1, was 'half'" },
+        { "Stages:parse:FailureRatioMinimumItems", "0", "Pipelines:access-logs:Stages:parse:FailureRatioMinimumItems must be 1 or more, was 0" },
     };
 
     [Theory(Timeout = 30_000)]

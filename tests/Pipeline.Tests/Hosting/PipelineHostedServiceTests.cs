@@ -206,6 +206,8 @@ public class PipelineHostedServiceTests
         Assert.Equal("explode", result.FaultedStage);
         Assert.Equal("bad record 42", result.Exception!.Message);
         Assert.Contains(logged, line => line.Contains("fragile faulted in stage explode", StringComparison.Ordinal) && line.Contains("bad record 42", StringComparison.Ordinal));
+        Assert.Equal(PipelineHostedService.FaultedExitCode, Environment.ExitCode);
+        Environment.ExitCode = 0;
         AssertAccounted(result);
     }
 
@@ -218,7 +220,7 @@ public class PipelineHostedServiceTests
         Assert.Throws<ArgumentException>(() => services.AddPipeline("twice", p => p.From("a", ct => Range(1, ct)).To("b", _ => { })));
     }
 
-    private sealed class ListLoggerProvider(ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILoggerProvider
+    internal sealed class ListLoggerProvider(ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILoggerProvider
     {
         public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new ListLogger(lines);
 

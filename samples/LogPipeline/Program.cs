@@ -4,7 +4,8 @@ using Microsoft.Extensions.Hosting;
 
 // Reads access.log line by line, parses each line (two workers, order kept, malformed lines dead-lettered), batches the entries,
 // and aggregates them into a traffic report printed when the file has been processed. Tune it in appsettings.json.
-var builder = Host.CreateApplicationBuilder(args);
+// The content root is the application's folder, so appsettings.json loads whatever the working directory is.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddPipeline("access-logs", pipeline => pipeline
     .From<LogFileSource, string>("read")
     .Then("parse", AccessLogEntry.Parse)

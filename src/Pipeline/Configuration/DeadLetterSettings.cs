@@ -15,6 +15,10 @@ public sealed class DeadLetterSettings
 
     /// <summary>Gets or sets the path of the dead-letter file (JSON lines).</summary>
     /// <value>The default value is <see langword="null"/> (none).</value>
+    /// <remarks>
+    /// In a host (<c>AddPipeline</c>), a relative path is resolved against the host's content root
+    /// (<c>IHostEnvironment.ContentRootPath</c>), like <c>appsettings.json</c>; without a host, against the current directory.
+    /// </remarks>
     public string? Path { get; set; }
 
     /// <summary>Gets or sets how far each dead letter is written before it counts as dead-lettered.</summary>

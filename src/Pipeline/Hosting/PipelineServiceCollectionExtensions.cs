@@ -52,6 +52,14 @@ public static class PipelineServiceCollectionExtensions
                         PipelineConfigurationReader.CheckPipelineNames(configuration.GetSection(PipelineOptions.SectionName), registered, options);
                     }
                 }
+
+                // A relative dead-letter path is the application's, like appsettings.json: resolved against the content root,
+                // not against whatever the working directory happens to be.
+                if (options.DeadLetter.Path is { Length: > 0 } path && !Path.IsPathRooted(path)
+                    && provider.GetService<IHostEnvironment>() is { ContentRootPath: { Length: > 0 } contentRoot })
+                {
+                    options.DeadLetter.Path = Path.Combine(contentRoot, path);
+                }
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PipelineOptions>>(

@@ -37,6 +37,9 @@ public sealed class PipelineBuilder
     /// <summary>Gets the code defaults of every stage's input handoff; configuration overrides them.</summary>
     public HandoffSettings Handoff { get; } = new();
 
+    /// <summary>Gets how the items of an acknowledging source are acknowledged (ignored for a plain source).</summary>
+    public AcknowledgementSettings Acknowledgement { get; } = new();
+
     /// <summary>Gets whether the pipeline has its sink.</summary>
     public bool IsComplete { get; private set; }
 
@@ -57,6 +60,28 @@ public sealed class PipelineBuilder
 
     /// <inheritdoc cref="From{T}(string, ISource{T}, Action{StageOptions})"/>
     public PipelineBuilder<T> From<T>(string name, ISource<T> source)
+        => From<T>(name, source, configure: null);
+
+    /// <summary>
+    /// Starts the pipeline with an acknowledging source: each item's position is tracked through every stage, and the source is
+    /// told the contiguous watermark of what the pipeline has accounted for (see <see cref="IAcknowledgingSource{T}"/>).
+    /// </summary>
+    /// <typeparam name="T">The type of the items the source produces.</typeparam>
+    /// <param name="name">The stage's name, unique in the pipeline.</param>
+    /// <param name="source">The source, such as <see cref="FileSource"/> or <see cref="DeadLetterSource{T}"/>.</param>
+    /// <param name="configure">Sets the stage's code options; configuration overrides them.</param>
+    /// <returns>A builder for the next stage.</returns>
+    /// <exception cref="ArgumentNullException">Thrown when <paramref name="source"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">Thrown when <paramref name="name"/> is empty, contains ':' or is already used.</exception>
+    /// <exception cref="InvalidOperationException">Thrown when the pipeline already has a source.</exception>
+    public PipelineBuilder<T> From<T>(string name, IAcknowledgingSource<T> source, Action<StageOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return AddAcknowledgingSource(name, configure, _ => source);
+    }
+
+    /// <inheritdoc cref="From{T}(string, IAcknowledgingSource{T}, Action{StageOptions})"/>
+    public PipelineBuilder<T> From<T>(string name, IAcknowledgingSource<T> source)
         => From<T>(name, source, configure: null);
 
     /// <summary>Starts the pipeline with a source delegate.</summary>
@@ -123,9 +148,11 @@ public sealed class PipelineBuilder
     /// <returns>The pipeline.</returns>
     /// <exception cref="InvalidOperationException">Thrown when the pipeline has no sink yet.</exception>
     /// <exception cref="OptionsValidationException">Thrown when <paramref name="configuration"/> is invalid; the message names each bad key and its allowed values.</exception>
+    /// <exception cref="ArgumentException">Thrown when a setting of <see cref="Acknowledgement"/> is out of range; the message names it and its allowed values.</exception>
     public DataPipeline Build(IServiceProvider? services = null, PipelineOptions? configuration = null, TimeProvider? timeProvider = null)
     {
         var definition = ToDefinition();
+        definition.Acknowledgement.Validate($"Pipeline '{Name}': Acknowledgement.");
         if (configuration is not null)
         {
             var errors = PipelineOptionsValidator.Collect(definition, configuration, services?.GetService<IDeadLetterStore>() is not null);
@@ -150,7 +177,7 @@ public sealed class PipelineBuilder
             throw new InvalidOperationException($"Pipeline '{Name}' has no sink: end it with To(...).");
         }
 
-        return new PipelineDefinition(Name, Handoff.Clone(), _stages.ToArray());
+        return new PipelineDefinition(Name, Handoff.Clone(), _stages.ToArray()) { Acknowledgement = Acknowledgement.Clone() };
     }
 
     internal void Add(StageDefinition stage, bool completes)
@@ -196,6 +223,13 @@ public sealed class PipelineBuilder
     {
         var options = CreateStageOptions(name, StageKind.Source, configure);
         Add(new SourceDefinition<T>(name, options, factory), completes: false);
+        return new PipelineBuilder<T>(this);
+    }
+
+    private PipelineBuilder<T> AddAcknowledgingSource<T>(string name, Action<StageOptions>? configure, Func<StageRunContext, IAcknowledgingSource<T>> factory)
+    {
+        var options = CreateStageOptions(name, StageKind.Source, configure);
+        Add(new AcknowledgingSourceDefinition<T>(name, options, factory), completes: false);
         return new PipelineBuilder<T>(this);
     }
 

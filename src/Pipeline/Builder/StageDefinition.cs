@@ -27,6 +27,9 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
 
     public PipelineLifecycle Lifecycle { get; } = lifecycle;
 
+    /// <summary>How an acknowledging source's items are acknowledged in this run.</summary>
+    public AcknowledgementSettings Acknowledgement { get; init; } = new();
+
     /// <summary>Stage objects created for this run (not taken from the container), disposed when the run ends.</summary>
     public IReadOnlyList<object> Owned => _owned;
 
@@ -84,6 +87,16 @@ internal sealed class SourceDefinition<T>(string name, StageOptions codeOptions,
 {
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
         new SourceStageRunner<T>(context.Lifecycle, Name, options, factory(context),
+            output as ChannelWriter<Envelope<T>> ?? throw new InvalidOperationException("The source's downstream input has the wrong type."));
+
+    public override object? GetInputWriter(StageRunner runner) => null;
+}
+
+internal sealed class AcknowledgingSourceDefinition<T>(string name, StageOptions codeOptions, Func<StageRunContext, IAcknowledgingSource<T>> factory)
+    : StageDefinition(name, StageKind.Source, codeOptions)
+{
+    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
+        new AcknowledgingSourceStageRunner<T>(context.Lifecycle, Name, options, factory(context), context.Acknowledgement,
             output as ChannelWriter<Envelope<T>> ?? throw new InvalidOperationException("The source's downstream input has the wrong type."));
 
     public override object? GetInputWriter(StageRunner runner) => null;

@@ -117,7 +117,11 @@ public sealed partial class PipelineRun
         _takeOverWork = work;
         var limit = remaining;
         await WaitAsync(work, limit - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
-        while (!Completion.IsCompleted && !_stages.All(stage => stage.IsSettled))
+
+        // Stage code that ignored its token may still be taking items (and counting them) while this looks: the decision that the
+        // run is settled and the result's counts must come from one snapshot, or an item taken in between is in no outcome.
+        IReadOnlyList<StageStatistics>? settled = null;
+        while (!Completion.IsCompleted && (settled = TakeSettledSnapshot()) is null)
         {
             if (Stopwatch.GetElapsedTime(started) >= limit)
             {
@@ -145,11 +149,59 @@ public sealed partial class PipelineRun
             _lifecycle.Logger.RunAbandoned(PipelineName, string.Join(", ", stuck));
         }
 
-        // Dispose what the run owns (the dead-letter store among it) within what is left; stage code still running gets no more items.
+        // The source learns what was accounted for by the deadline, then what the run owns is disposed (the dead-letter store among
+        // it) within what is left; stage code still running gets no more items.
+        await AcknowledgeFinallyAsync(remaining - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
         var disposing = DisposeOwnedAsync();
         await WaitAsync(disposing, remaining - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
         _lifecycle.PassDeadline();
-        Finish(ended: _stages.All(stage => stage.IsSettled));
+        var statistics = settled ?? TakeSettledSnapshot();
+        Finish(ended: statistics is not null, statistics);
+    }
+
+    /// <summary>
+    /// Returns every stage's statistics if they show a settled run (every identity of <see cref="PipelineResult.IsAccounted"/> holds
+    /// for an ended run), or <see langword="null"/>. Each stage's input count is read before its outcomes and a handoff's depth
+    /// before its reader's input count, so a snapshot torn by a worker that is still running breaks an identity and is rejected.
+    /// </summary>
+    private IReadOnlyList<StageStatistics>? TakeSettledSnapshot()
+    {
+        if (!_stages.All(stage => stage.IsSettled))
+        {
+            return null;
+        }
+
+        var statistics = GetStatistics();
+        var probe = new PipelineResult(
+            PipelineName, PipelineStatus.Aborted, exception: null, faultedStage: null, statistics, _stages.All(stage => stage.IsOneToOne), [], ended: true);
+        return probe.IsAccounted ? statistics : null;
+    }
+
+    /// <summary>
+    /// Sends an acknowledging source its final acknowledgement (the watermark of what was accounted for), once, within
+    /// <paramref name="limit"/>; a source that fails to record it faults the run.
+    /// </summary>
+    private async Task AcknowledgeFinallyAsync(TimeSpan limit)
+    {
+        if (_lifecycle.Acknowledgements is not { } ledger)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource();
+        if (limit != Timeout.InfiniteTimeSpan)
+        {
+            timeout.CancelAfter(limit > TimeSpan.Zero ? limit : TimeSpan.Zero);
+        }
+
+        try
+        {
+            await ledger.CompleteAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            _lifecycle.ReportFault(_stages[0], exception);
+        }
     }
 
     /// <summary>Waits for <see cref="Completion"/> at most <paramref name="timeout"/>; <see langword="false"/> on timeout or cancellation.</summary>

@@ -189,7 +189,7 @@ public sealed class LogAnalyticsAppTests
         Assert.Equal((DateTimeOffset.FromUnixTimeSeconds(busiest.Minute), busiest.Count), report.BusiestMinute);
     }
 
-    private static async Task WaitForRowsAsync(string db, long rows, Task running)
+    internal static async Task WaitForRowsAsync(string db, long rows, Task running)
     {
         // The database is written by the running host: poll it until the rows are there, with a hard deadline.
         var deadline = DateTime.UtcNow + s_timeout;
@@ -220,7 +220,7 @@ public sealed class LogAnalyticsAppTests
 
     private static List<T> Column<T>(string db, string sql) => Rows(db, sql).Select(value => (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture)).ToList();
 
-    private static List<string> Rows(string db, string sql)
+    internal static List<string> Rows(string db, string sql)
     {
         using var connection = RequestStore.OpenConnection(db);
         using var command = connection.CreateCommand();

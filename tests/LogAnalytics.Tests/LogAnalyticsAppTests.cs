@@ -56,17 +56,23 @@ public sealed class LogAnalyticsAppTests
     }
 
     [Fact]
-    public async Task RunAsync_SameInputTwice_StoresEachLineOnceAndKeepsTheAggregates()
+    public async Task RunAsync_SameInputAgain_ResumesAtTheCheckpointAndWithoutItStoresEachLineOnce()
     {
         using var folder = new TempDirectory();
         var input = WriteInput(folder, out var offsets, out var malformedOffsets);
         await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
         var before = RequestStoreTests.MinuteStats(folder.File("db.sqlite"));
+        var checkpoint = folder.File("db.sqlite.access.log.checkpoint");
+        Assert.True(File.Exists(checkpoint), "The checkpoint is beside the database.");
 
+        var (resumedExitCode, resumed) = await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
+        File.Delete(checkpoint);
         var (exitCode, report) = await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
 
+        Assert.Equal((0, 0L, 0L), (resumedExitCode, resumed!.Read, resumed.Stored));
         Assert.Equal(0, exitCode);
-        Assert.Equal(0, report!.Stored);
+        Assert.Equal(offsets.Count, report!.Read);
+        Assert.Equal(0, report.Stored);
         Assert.Equal(offsets.Count - malformedOffsets.Count, report.AlreadyStored);
         Assert.Equal(offsets.Count - malformedOffsets.Count, report.TotalRequests);
         Assert.Equal(before, RequestStoreTests.MinuteStats(folder.File("db.sqlite")));

@@ -59,6 +59,28 @@ public sealed class PipelineBuilder
     public PipelineBuilder<T> From<T>(string name, ISource<T> source)
         => From<T>(name, source, configure: null);
 
+    /// <summary>
+    /// Starts the pipeline with an acknowledging source: each item's position is tracked through every stage, and the source is
+    /// told the contiguous watermark of what the pipeline has accounted for (see <see cref="IAcknowledgingSource{T}"/>).
+    /// </summary>
+    /// <typeparam name="T">The type of the items the source produces.</typeparam>
+    /// <param name="name">The stage's name, unique in the pipeline.</param>
+    /// <param name="source">The source, such as <see cref="FileSource"/> or <see cref="DeadLetterSource{T}"/>.</param>
+    /// <param name="configure">Sets the stage's code options; configuration overrides them.</param>
+    /// <returns>A builder for the next stage.</returns>
+    /// <exception cref="ArgumentNullException">Thrown when <paramref name="source"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">Thrown when <paramref name="name"/> is empty, contains ':' or is already used.</exception>
+    /// <exception cref="InvalidOperationException">Thrown when the pipeline already has a source.</exception>
+    public PipelineBuilder<T> From<T>(string name, IAcknowledgingSource<T> source, Action<StageOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return AddAcknowledgingSource(name, configure, _ => source);
+    }
+
+    /// <inheritdoc cref="From{T}(string, IAcknowledgingSource{T}, Action{StageOptions})"/>
+    public PipelineBuilder<T> From<T>(string name, IAcknowledgingSource<T> source)
+        => From<T>(name, source, configure: null);
+
     /// <summary>Starts the pipeline with a source delegate.</summary>
     /// <typeparam name="T">The type of the items the source produces.</typeparam>
     /// <param name="name">The stage's name, unique in the pipeline.</param>
@@ -196,6 +218,13 @@ public sealed class PipelineBuilder
     {
         var options = CreateStageOptions(name, StageKind.Source, configure);
         Add(new SourceDefinition<T>(name, options, factory), completes: false);
+        return new PipelineBuilder<T>(this);
+    }
+
+    private PipelineBuilder<T> AddAcknowledgingSource<T>(string name, Action<StageOptions>? configure, Func<StageRunContext, IAcknowledgingSource<T>> factory)
+    {
+        var options = CreateStageOptions(name, StageKind.Source, configure);
+        Add(new AcknowledgingSourceDefinition<T>(name, options, factory), completes: false);
         return new PipelineBuilder<T>(this);
     }
 

@@ -89,6 +89,28 @@ internal sealed class SourceDefinition<T>(string name, StageOptions codeOptions,
     public override object? GetInputWriter(StageRunner runner) => null;
 }
 
+internal sealed class AcknowledgingSourceDefinition<T>(string name, StageOptions codeOptions, Func<StageRunContext, IAcknowledgingSource<T>> factory)
+    : StageDefinition(name, StageKind.Source, codeOptions)
+{
+    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
+        new SourceStageRunner<T>(context.Lifecycle, Name, options, new PositionStrippingSource<T>(factory(context)),
+            output as ChannelWriter<Envelope<T>> ?? throw new InvalidOperationException("The source's downstream input has the wrong type."));
+
+    public override object? GetInputWriter(StageRunner runner) => null;
+}
+
+/// <summary>Reads an acknowledging source as a plain one (positions are not tracked yet).</summary>
+internal sealed class PositionStrippingSource<T>(IAcknowledgingSource<T> source) : ISource<T>
+{
+    public async IAsyncEnumerable<T> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stoppingToken)
+    {
+        await foreach (var item in source.ReadAsync(stoppingToken).WithCancellation(stoppingToken).ConfigureAwait(false))
+        {
+            yield return item.Item;
+        }
+    }
+}
+
 internal sealed class TransformDefinition<TIn, TOut>(string name, StageOptions codeOptions, Func<StageRunContext, ITransform<TIn, TOut>> factory)
     : ConsumerStageDefinition<TIn>(name, StageKind.Transform, codeOptions)
 {

@@ -117,7 +117,11 @@ public sealed partial class PipelineRun
         _takeOverWork = work;
         var limit = remaining;
         await WaitAsync(work, limit - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
-        while (!Completion.IsCompleted && !_stages.All(stage => stage.IsSettled))
+
+        // Stage code that ignored its token may still be taking items (and counting them) while this looks: the decision that the
+        // run is settled and the result's counts must come from one snapshot, or an item taken in between is in no outcome.
+        IReadOnlyList<StageStatistics>? settled = null;
+        while (!Completion.IsCompleted && (settled = TakeSettledSnapshot()) is null)
         {
             if (Stopwatch.GetElapsedTime(started) >= limit)
             {
@@ -149,7 +153,26 @@ public sealed partial class PipelineRun
         var disposing = DisposeOwnedAsync();
         await WaitAsync(disposing, remaining - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
         _lifecycle.PassDeadline();
-        Finish(ended: _stages.All(stage => stage.IsSettled));
+        var statistics = settled ?? TakeSettledSnapshot();
+        Finish(ended: statistics is not null, statistics);
+    }
+
+    /// <summary>
+    /// Returns every stage's statistics if they show a settled run (every identity of <see cref="PipelineResult.IsAccounted"/> holds
+    /// for an ended run), or <see langword="null"/>. Each stage's input count is read before its outcomes and a handoff's depth
+    /// before its reader's input count, so a snapshot torn by a worker that is still running breaks an identity and is rejected.
+    /// </summary>
+    private IReadOnlyList<StageStatistics>? TakeSettledSnapshot()
+    {
+        if (!_stages.All(stage => stage.IsSettled))
+        {
+            return null;
+        }
+
+        var statistics = GetStatistics();
+        var probe = new PipelineResult(
+            PipelineName, PipelineStatus.Aborted, exception: null, faultedStage: null, statistics, _stages.All(stage => stage.IsOneToOne), [], ended: true);
+        return probe.IsAccounted ? statistics : null;
     }
 
     /// <summary>Waits for <see cref="Completion"/> at most <paramref name="timeout"/>; <see langword="false"/> on timeout or cancellation.</summary>

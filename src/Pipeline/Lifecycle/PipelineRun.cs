@@ -138,7 +138,9 @@ public sealed partial class PipelineRun
     }
 
     /// <summary>Builds the result, logs it and completes <see cref="Completion"/>; only the first call counts.</summary>
-    private void Finish(bool ended)
+    /// <param name="ended">Whether every stage has settled (the result's identities are checked as for an ended run).</param>
+    /// <param name="statistics">The statistics to report; <see langword="null"/> to take them now.</param>
+    private void Finish(bool ended, IReadOnlyList<StageStatistics>? statistics = null)
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
@@ -156,7 +158,7 @@ public sealed partial class PipelineRun
         }
 
         var result = new PipelineResult(
-            PipelineName, status, _lifecycle.Fault, _lifecycle.FaultedStage?.Name, GetStatistics(), _stages.All(stage => stage.IsOneToOne), disposalErrors, ended);
+            PipelineName, status, _lifecycle.Fault, _lifecycle.FaultedStage?.Name, statistics ?? GetStatistics(), _stages.All(stage => stage.IsOneToOne), disposalErrors, ended);
         try
         {
             Report(result);

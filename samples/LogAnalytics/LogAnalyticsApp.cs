@@ -83,9 +83,9 @@ public static class LogAnalyticsApp
     /// <returns><see langword="true"/> when <see cref="ReplayDeadLettersSwitch"/> is among them.</returns>
     public static bool IsReplay(IEnumerable<string> args) => args.Contains(ReplayDeadLettersSwitch, StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Adds the read stage, named <c>read</c>.</summary>
+    /// <summary>Adds the read stage, named <c>read</c>: the engine acknowledges to it what the pipeline has accounted for.</summary>
     private static PipelineBuilder<LogLine> AddReadStage(PipelineBuilder pipeline, IAcknowledgingSource<LogLine> source) =>
-        pipeline.From("read", new UnacknowledgedSource<LogLine>(source));
+        pipeline.From("read", source);
 
     /// <summary>Gets the default input: <c>data/access.log</c> under <paramref name="baseDirectory"/>.</summary>
     /// <param name="baseDirectory">The application's base directory.</param>

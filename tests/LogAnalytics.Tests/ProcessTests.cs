@@ -31,7 +31,7 @@ public sealed class ProcessTests
         Assert.True(File.Exists(folder.File("dead.jsonl")));
     }
 
-    [Fact]
+    [Fact(Skip = FollowAndReplayTests.SkipUntilAcknowledged)]
     public async Task Sample_KilledMidRunAndRestarted_StoresEveryLineExactlyOnce()
     {
         using var folder = new TempDirectory();

@@ -37,6 +37,9 @@ public sealed class PipelineBuilder
     /// <summary>Gets the code defaults of every stage's input handoff; configuration overrides them.</summary>
     public HandoffSettings Handoff { get; } = new();
 
+    /// <summary>Gets how the items of an acknowledging source are acknowledged (ignored for a plain source).</summary>
+    public AcknowledgementSettings Acknowledgement { get; } = new();
+
     /// <summary>Gets whether the pipeline has its sink.</summary>
     public bool IsComplete { get; private set; }
 
@@ -145,9 +148,11 @@ public sealed class PipelineBuilder
     /// <returns>The pipeline.</returns>
     /// <exception cref="InvalidOperationException">Thrown when the pipeline has no sink yet.</exception>
     /// <exception cref="OptionsValidationException">Thrown when <paramref name="configuration"/> is invalid; the message names each bad key and its allowed values.</exception>
+    /// <exception cref="ArgumentException">Thrown when a setting of <see cref="Acknowledgement"/> is out of range; the message names it and its allowed values.</exception>
     public DataPipeline Build(IServiceProvider? services = null, PipelineOptions? configuration = null, TimeProvider? timeProvider = null)
     {
         var definition = ToDefinition();
+        definition.Acknowledgement.Validate($"Pipeline '{Name}': Acknowledgement.");
         if (configuration is not null)
         {
             var errors = PipelineOptionsValidator.Collect(definition, configuration, services?.GetService<IDeadLetterStore>() is not null);
@@ -172,7 +177,7 @@ public sealed class PipelineBuilder
             throw new InvalidOperationException($"Pipeline '{Name}' has no sink: end it with To(...).");
         }
 
-        return new PipelineDefinition(Name, Handoff.Clone(), _stages.ToArray());
+        return new PipelineDefinition(Name, Handoff.Clone(), _stages.ToArray()) { Acknowledgement = Acknowledgement.Clone() };
     }
 
     internal void Add(StageDefinition stage, bool completes)

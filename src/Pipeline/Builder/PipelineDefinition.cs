@@ -9,6 +9,9 @@ internal sealed class PipelineDefinition(string name, HandoffSettings handoff, I
 
     public IReadOnlyList<StageDefinition> Stages { get; } = stages;
 
+    /// <summary>The code settings of an acknowledging source's acknowledgements.</summary>
+    public AcknowledgementSettings Acknowledgement { get; init; } = new();
+
     public StageDefinition? FindStage(string stageName)
     {
         foreach (var stage in Stages)

@@ -27,6 +27,9 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
 
     public PipelineLifecycle Lifecycle { get; } = lifecycle;
 
+    /// <summary>How an acknowledging source's items are acknowledged in this run.</summary>
+    public AcknowledgementSettings Acknowledgement { get; init; } = new();
+
     /// <summary>Stage objects created for this run (not taken from the container), disposed when the run ends.</summary>
     public IReadOnlyList<object> Owned => _owned;
 
@@ -93,22 +96,10 @@ internal sealed class AcknowledgingSourceDefinition<T>(string name, StageOptions
     : StageDefinition(name, StageKind.Source, codeOptions)
 {
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
-        new SourceStageRunner<T>(context.Lifecycle, Name, options, new PositionStrippingSource<T>(factory(context)),
+        new AcknowledgingSourceStageRunner<T>(context.Lifecycle, Name, options, factory(context), context.Acknowledgement,
             output as ChannelWriter<Envelope<T>> ?? throw new InvalidOperationException("The source's downstream input has the wrong type."));
 
     public override object? GetInputWriter(StageRunner runner) => null;
-}
-
-/// <summary>Reads an acknowledging source as a plain one (positions are not tracked yet).</summary>
-internal sealed class PositionStrippingSource<T>(IAcknowledgingSource<T> source) : ISource<T>
-{
-    public async IAsyncEnumerable<T> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stoppingToken)
-    {
-        await foreach (var item in source.ReadAsync(stoppingToken).WithCancellation(stoppingToken).ConfigureAwait(false))
-        {
-            yield return item.Item;
-        }
-    }
 }
 
 internal sealed class TransformDefinition<TIn, TOut>(string name, StageOptions codeOptions, Func<StageRunContext, ITransform<TIn, TOut>> factory)

@@ -45,4 +45,8 @@ internal sealed class StageCounter
     /// <summary>Input items given up at a shutdown deadline with no dead-letter store to take them.</summary>
     [FieldOffset(128)]
     public long Abandoned;
+
+    /// <summary>Items a source yielded marked as replays (<see cref="PositionedItem{T}.IsReplay"/>).</summary>
+    [FieldOffset(136)]
+    public long Replayed;
 }

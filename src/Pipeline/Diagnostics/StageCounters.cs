@@ -61,7 +61,7 @@ internal sealed class StageCounters
 
     public StageStatistics Snapshot(string name, long waiting)
     {
-        long input = 0, output = 0, failed = 0, dropped = 0, produced = 0, deadLettered = 0, skipped = 0, discarded = 0, abandoned = 0;
+        long input = 0, output = 0, failed = 0, dropped = 0, produced = 0, deadLettered = 0, skipped = 0, discarded = 0, abandoned = 0, replayed = 0;
         lock (_workers)
         {
             foreach (var worker in _workers)
@@ -75,11 +75,15 @@ internal sealed class StageCounters
                 skipped += Volatile.Read(ref worker.Skipped);
                 discarded += Volatile.Read(ref worker.Discarded);
                 abandoned += Volatile.Read(ref worker.Abandoned);
+                replayed += Volatile.Read(ref worker.Replayed);
             }
         }
 
         var handoffDropped = Interlocked.Read(ref _handoffDropped);
         return new StageStatistics(
-            name, input + handoffDropped, output, failed, dropped + handoffDropped, produced, deadLettered, skipped, discarded + handoffDropped, abandoned, waiting);
+            name, input + handoffDropped, output, failed, dropped + handoffDropped, produced, deadLettered, skipped, discarded + handoffDropped, abandoned, waiting)
+        {
+            Replayed = replayed,
+        };
     }
 }

@@ -48,6 +48,12 @@ public sealed class StageStatistics
         Waiting = waiting;
     }
 
+    /// <summary>
+    /// Gets how many of the items a source read were replays (<see cref="PositionedItem{T}.IsReplay"/>, such as those of a
+    /// <see cref="DeadLetterSource{T}"/>); included in <see cref="In"/>. Always 0 for other stages and plain sources.
+    /// </summary>
+    public long Replayed { get; init; }
+
     /// <summary>Gets the stage's name.</summary>
     public string StageName { get; }
 

@@ -71,6 +71,9 @@ internal sealed class PipelineLifecycle
     /// </summary>
     public CancellationToken DeadlineToken => _deadline.Token;
 
+    /// <summary>The run's acknowledgements when its source acknowledges; <see langword="null"/> for a plain source. Set before the run starts.</summary>
+    public AcknowledgementLedger? Acknowledgements { get; set; }
+
     /// <summary>Where given-up items go; <see langword="null"/> when the pipeline has no dead-letter store.</summary>
     public IDeadLetterStore? DeadLetters { get; set; }
 

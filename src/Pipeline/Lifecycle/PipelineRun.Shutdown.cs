@@ -149,7 +149,9 @@ public sealed partial class PipelineRun
             _lifecycle.Logger.RunAbandoned(PipelineName, string.Join(", ", stuck));
         }
 
-        // Dispose what the run owns (the dead-letter store among it) within what is left; stage code still running gets no more items.
+        // The source learns what was accounted for by the deadline, then what the run owns is disposed (the dead-letter store among
+        // it) within what is left; stage code still running gets no more items.
+        await AcknowledgeFinallyAsync(remaining - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
         var disposing = DisposeOwnedAsync();
         await WaitAsync(disposing, remaining - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
         _lifecycle.PassDeadline();
@@ -173,6 +175,33 @@ public sealed partial class PipelineRun
         var probe = new PipelineResult(
             PipelineName, PipelineStatus.Aborted, exception: null, faultedStage: null, statistics, _stages.All(stage => stage.IsOneToOne), [], ended: true);
         return probe.IsAccounted ? statistics : null;
+    }
+
+    /// <summary>
+    /// Sends an acknowledging source its final acknowledgement (the watermark of what was accounted for), once, within
+    /// <paramref name="limit"/>; a source that fails to record it faults the run.
+    /// </summary>
+    private async Task AcknowledgeFinallyAsync(TimeSpan limit)
+    {
+        if (_lifecycle.Acknowledgements is not { } ledger)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource();
+        if (limit != Timeout.InfiniteTimeSpan)
+        {
+            timeout.CancelAfter(limit > TimeSpan.Zero ? limit : TimeSpan.Zero);
+        }
+
+        try
+        {
+            await ledger.CompleteAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            _lifecycle.ReportFault(_stages[0], exception);
+        }
     }
 
     /// <summary>Waits for <see cref="Completion"/> at most <paramref name="timeout"/>; <see langword="false"/> on timeout or cancellation.</summary>

@@ -90,6 +90,7 @@ public sealed partial class PipelineRun
             // Items the deadline's take-over is still giving up belong to this run's result. (A take-over that starts after
             // every stage ended finds nothing left to give up.)
             await _takeOverWork.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await AcknowledgeFinallyAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false);
             await DisposeOwnedAsync().ConfigureAwait(false);
             Finish(ended: true);
         }

@@ -25,6 +25,9 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
         var counter = Counters.CreateWorker();
         var reader = Input;
         List<T>? batch = null;
+
+        // The acknowledgements the batch's items carry, in step with them; the emitted batch carries them as one group.
+        var acknowledgements = new List<long>();
         CancellationTokenSource? deadline = null;
         CancellationTokenRegistration abortRegistration = default;
         try
@@ -36,7 +39,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                     counter.In++;
                     if (IsDiscarding)
                     {
-                        await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                        await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                         continue;
                     }
 
@@ -50,18 +53,21 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                     }
 
                     batch.Add(envelope.Item);
+                    acknowledgements.Add(envelope.Acknowledgement);
                 }
 
                 if (batch is not null && IsDiscarding)
                 {
-                    await DiscardAllAsync(batch, counter).ConfigureAwait(false);
+                    await DiscardAllAsync(batch, acknowledgements, counter).ConfigureAwait(false);
                     Reset(ref batch, ref deadline, ref abortRegistration);
+                    acknowledgements.Clear();
                 }
 
                 if (batch is not null && (batch.Count == _size || deadline!.IsCancellationRequested))
                 {
-                    await EmitAsync(batch, counter).ConfigureAwait(false);
+                    await EmitAsync(batch, acknowledgements, counter).ConfigureAwait(false);
                     Reset(ref batch, ref deadline, ref abortRegistration);
+                    acknowledgements.Clear();
                     continue;
                 }
 
@@ -93,14 +99,15 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
             {
                 if (IsDiscarding)
                 {
-                    await DiscardAllAsync(batch, counter).ConfigureAwait(false);
+                    await DiscardAllAsync(batch, acknowledgements, counter).ConfigureAwait(false);
                 }
                 else
                 {
-                    await EmitAsync(batch, counter).ConfigureAwait(false);
+                    await EmitAsync(batch, acknowledgements, counter).ConfigureAwait(false);
                 }
 
                 Reset(ref batch, ref deadline, ref abortRegistration);
+                acknowledgements.Clear();
             }
         }
         finally
@@ -115,16 +122,19 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
     /// <inheritdoc/>
     public override bool IsOneToOne => false;
 
-    private async ValueTask EmitAsync(List<T> batch, StageCounter counter)
+    private async ValueTask EmitAsync(List<T> batch, List<long> acknowledgements, StageCounter counter)
     {
-        var envelope = new Envelope<IReadOnlyList<T>>(batch, 0);
+        var group = Lifecycle.Acknowledgements is { } ledger ? ledger.Group(acknowledgements) : 0;
+        var envelope = new Envelope<IReadOnlyList<T>>(batch, group);
         if (!_output.TryWrite(envelope) && !await WriteSlowAsync(_output, envelope).ConfigureAwait(false))
         {
+            // Each item is given up; the group releases their acknowledgements once.
             foreach (var item in batch)
             {
-                await GiveUpAtDeadlineAsync(item, counter).ConfigureAwait(false);
+                await GiveUpAtDeadlineAsync(item, acknowledgement: 0, counter).ConfigureAwait(false);
             }
 
+            ReleaseAcknowledgement(group);
             return;
         }
 
@@ -132,11 +142,11 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
         counter.Produced++;
     }
 
-    private async ValueTask DiscardAllAsync(List<T> batch, StageCounter counter)
+    private async ValueTask DiscardAllAsync(List<T> batch, List<long> acknowledgements, StageCounter counter)
     {
-        foreach (var item in batch)
+        for (var index = 0; index < batch.Count; index++)
         {
-            await DiscardAsync(item, counter).ConfigureAwait(false);
+            await DiscardAsync(batch[index], acknowledgements[index], counter).ConfigureAwait(false);
         }
     }
 

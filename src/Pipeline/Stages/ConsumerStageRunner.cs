@@ -11,7 +11,11 @@ internal abstract class ConsumerStageRunner<TIn> : StageRunner
         : base(lifecycle, name, index, options, instance)
     {
         var counters = Counters;
-        _input = StageHandoff.Create<TIn>(options.Handoff, _ => counters.CountHandoffDrop());
+        _input = StageHandoff.Create<TIn>(options.Handoff, dropped =>
+        {
+            counters.CountHandoffDrop();
+            ReleaseAcknowledgement(dropped.Acknowledgement);
+        });
     }
 
     /// <summary>The writer that the upstream stage writes to.</summary>
@@ -47,7 +51,7 @@ internal abstract class ConsumerStageRunner<TIn> : StageRunner
             while (reader.TryRead(out var envelope))
             {
                 counter.In++;
-                await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));
@@ -63,7 +67,7 @@ internal abstract class ConsumerStageRunner<TIn> : StageRunner
             while (reader.TryRead(out var envelope))
             {
                 counter.In++;
-                await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));

@@ -3,8 +3,9 @@ namespace Pipeline;
 /// <summary>One item as it travels between stages, with the acknowledgement it carries.</summary>
 /// <typeparam name="T">The type of the item.</typeparam>
 /// <remarks>
-/// A struct, so that wrapping an item costs no allocation. <see cref="Acknowledgement"/> is zero when the source attached none;
-/// it is the place for a source's offset or message id once sources acknowledge what the pipeline has fully accounted for.
+/// A struct, so that wrapping an item costs no allocation. <see cref="Acknowledgement"/> is zero for a plain source; for an
+/// <see cref="IAcknowledgingSource{T}"/> it names what the item holds a reference of in the run's <see cref="AcknowledgementLedger"/>
+/// (a source item's ticket, or a batch's group), released exactly once where the item ends.
 /// </remarks>
 internal readonly struct Envelope<T>
 {
@@ -17,6 +18,6 @@ internal readonly struct Envelope<T>
     /// <summary>The item.</summary>
     public T Item { get; }
 
-    /// <summary>The source's acknowledgement token; 0 = none.</summary>
+    /// <summary>The acknowledgement the item carries: a ticket (positive), a group (negative), or 0 for none.</summary>
     public long Acknowledgement { get; }
 }

@@ -18,10 +18,14 @@ internal sealed class InFlightSlot<T> : IInFlightSlot
 
     private T _item = default!;
 
-    /// <summary>Marks <paramref name="item"/> as held by stage code.</summary>
-    public void Begin(T item)
+    /// <summary>The acknowledgement <see cref="_item"/> carries (0: none).</summary>
+    private long _acknowledgement;
+
+    /// <summary>Marks <paramref name="item"/>, carrying <paramref name="acknowledgement"/>, as held by stage code.</summary>
+    public void Begin(T item, long acknowledgement)
     {
         _item = item;
+        _acknowledgement = acknowledgement;
         Volatile.Write(ref _state, Busy);
     }
 
@@ -39,21 +43,23 @@ internal sealed class InFlightSlot<T> : IInFlightSlot
     }
 
     /// <summary>Takes the item if stage code holds it.</summary>
-    public bool TryClaim(out T item)
+    public bool TryClaim(out T item, out long acknowledgement)
     {
         if (Interlocked.CompareExchange(ref _state, Claimed, Busy) == Busy)
         {
             item = _item;
+            acknowledgement = _acknowledgement;
             return true;
         }
 
         item = default!;
+        acknowledgement = 0;
         return false;
     }
 
     /// <inheritdoc/>
     public ValueTask ClaimAsync(StageRunner stage, StageCounter counter) =>
-        TryClaim(out var item) ? stage.GiveUpAtDeadlineAsync(item, counter) : default;
+        TryClaim(out var item, out var acknowledgement) ? stage.GiveUpAtDeadlineAsync(item, acknowledgement, counter) : default;
 }
 
 /// <summary>An <see cref="InFlightSlot{T}"/> seen without its item type.</summary>

@@ -44,12 +44,12 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
                 results.Clear();
-                slot.Begin(envelope.Item);
+                slot.Begin(envelope.Item, envelope.Acknowledgement);
                 try
                 {
                     await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
@@ -58,7 +58,7 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 {
                     if (slot.TryEnd())
                     {
-                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                        await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
                     }
 
                     continue;
@@ -69,26 +69,36 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                     continue;
                 }
 
-                var delivered = true;
+                // Each output carries a reference of the input's acknowledgement; the input keeps its own until it ends here.
+                var acknowledgement = envelope.Acknowledgement;
+                AddAcknowledgementReferences(acknowledgement, results.Count);
+                var delivered = 0;
                 foreach (var result in results)
                 {
-                    var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                    var output = new Envelope<TOut>(result, acknowledgement);
                     if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                     {
-                        delivered = false;
                         break;
                     }
+
+                    delivered++;
                 }
 
-                if (!delivered)
+                if (delivered < results.Count)
                 {
                     // The output was closed at the shutdown deadline part-way through: the input is given up whole.
-                    await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    for (var undelivered = delivered; undelivered < results.Count; undelivered++)
+                    {
+                        ReleaseAcknowledgement(acknowledgement);
+                    }
+
+                    await GiveUpAtDeadlineAsync(envelope.Item, acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
                 counter.Out++;
                 counter.Produced += results.Count;
+                ReleaseAcknowledgement(acknowledgement);
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));

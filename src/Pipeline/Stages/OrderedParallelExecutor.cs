@@ -83,14 +83,14 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                 counter.In++;
                 if (_stage.IsDiscarding)
                 {
-                    await _stage.DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await _stage.DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
                 var writer = _laneInputs[lane].Writer;
                 if (!writer.TryWrite(envelope) && !await StageRunner.WriteSlowAsync(writer, envelope).ConfigureAwait(false))
                 {
-                    await _stage.GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await _stage.GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -114,12 +114,12 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     var succeeded = false;
                     if (_stage.IsDiscarding)
                     {
-                        await _stage.DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                        await _stage.DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     }
                     else
                     {
                         results.Clear();
-                        slot.Begin(envelope.Item);
+                        slot.Begin(envelope.Item, envelope.Acknowledgement);
                         try
                         {
                             await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
@@ -129,12 +129,14 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                         {
                             if (slot.TryEnd())
                             {
-                                await _stage.HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                                await _stage.HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
                             }
                         }
 
                         if (succeeded)
                         {
+                            // Each output carries a reference of the input's acknowledgement; the input keeps its own until its marker.
+                            _stage.AddAcknowledgementReferences(envelope.Acknowledgement, results.Count);
                             foreach (var result in results)
                             {
                                 await WriteAsync(writer, new LaneMessage(new Envelope<TOut>(result, envelope.Acknowledgement), default, LaneMessageKind.Output)).ConfigureAwait(false);
@@ -202,6 +204,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     if (_stage.IsDiscarding
                         || (!output.TryWrite(message.Output) && !await StageRunner.WriteSlowAsync(output, message.Output).ConfigureAwait(false)))
                     {
+                        _stage.ReleaseAcknowledgement(message.Output.Acknowledgement);
                         await DrainLanesAsync(written, counter).ConfigureAwait(false);
                         return;
                     }
@@ -214,6 +217,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                 if (message.Kind == LaneMessageKind.Succeeded)
                 {
                     counter.Out++;
+                    _stage.ReleaseAcknowledgement(message.Input.Acknowledgement);
                 }
 
                 written[lane] = 0;
@@ -247,14 +251,17 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                 switch (message.Kind)
                 {
                     case LaneMessageKind.Output:
+                        // Not handed on: the reference it carried ends here.
+                        _stage.ReleaseAcknowledgement(message.Output.Acknowledgement);
                         break;
                     case LaneMessageKind.Succeeded when written > 0:
                         // Some of its outputs left before the stage began discarding: it was processed.
                         counter.Out++;
+                        _stage.ReleaseAcknowledgement(message.Input.Acknowledgement);
                         written = 0;
                         break;
                     case LaneMessageKind.Succeeded:
-                        await _stage.DiscardAsync(message.Input.Item, counter).ConfigureAwait(false);
+                        await _stage.DiscardAsync(message.Input.Item, message.Input.Acknowledgement, counter).ConfigureAwait(false);
                         break;
                     default:
                         written = 0;
@@ -272,7 +279,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         {
             while (reader.TryRead(out var envelope))
             {
-                await _stage.GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                await _stage.GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));

@@ -27,11 +27,11 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
-                slot.Begin(envelope.Item);
+                slot.Begin(envelope.Item, envelope.Acknowledgement);
                 try
                 {
                     sink(envelope.Item);
@@ -40,7 +40,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 {
                     if (slot.TryEnd())
                     {
-                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                        await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
                     }
 
                     continue;
@@ -49,6 +49,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 if (slot.TryEnd())
                 {
                     counter.Out++;
+                    ReleaseAcknowledgement(envelope.Acknowledgement);
                 }
             }
         }
@@ -72,11 +73,11 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
-                slot.Begin(envelope.Item);
+                slot.Begin(envelope.Item, envelope.Acknowledgement);
                 try
                 {
                     var pending = sink.WriteAsync(envelope.Item, abortToken);
@@ -89,7 +90,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 {
                     if (slot.TryEnd())
                     {
-                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                        await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
                     }
 
                     continue;
@@ -98,6 +99,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 if (slot.TryEnd())
                 {
                     counter.Out++;
+                    ReleaseAcknowledgement(envelope.Acknowledgement);
                 }
             }
         }

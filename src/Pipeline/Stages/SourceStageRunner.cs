@@ -58,7 +58,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
                 var envelope = new Envelope<T>(items.Current, 0);
                 if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope).ConfigureAwait(false))
                 {
-                    await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     break;
                 }
 
@@ -87,7 +87,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
             var envelope = new Envelope<T>(enumerator.Current, 0);
             if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope).ConfigureAwait(false))
             {
-                await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                 break;
             }
 

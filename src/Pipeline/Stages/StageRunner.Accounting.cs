@@ -34,12 +34,12 @@ internal abstract partial class StageRunner
     private long _failures;
 
     /// <summary>Handles an exception thrown by stage code for one item, per <see cref="ResolvedStageOptions.OnError"/>.</summary>
-    internal ValueTask HandleItemErrorAsync<TItem>(TItem item, Exception exception, StageCounter counter)
+    internal ValueTask HandleItemErrorAsync<TItem>(TItem item, long acknowledgement, Exception exception, StageCounter counter)
     {
         counter.Failed++;
         if (Lifecycle.IsAbortCancellation(exception))
         {
-            return GiveUpAsync(item, Lifecycle.IsPastShutdownTimeout ? ShutdownTimeoutReason : DiscardedReason, exception: null, counter);
+            return GiveUpAsync(item, acknowledgement, Lifecycle.IsPastShutdownTimeout ? ShutdownTimeoutReason : DiscardedReason, exception: null, counter);
         }
 
         CheckFailureBudget(Interlocked.Increment(ref _failures));
@@ -47,35 +47,62 @@ internal abstract partial class StageRunner
         {
             case StageErrorMode.Skip:
                 FailureLog.Report("skipped", exception);
-                Account(counter, ItemEnd.Skipped);
+                Account(counter, ItemEnd.Skipped, acknowledgement);
                 return default;
             case StageErrorMode.DeadLetter:
                 FailureLog.Report("dead-lettered", exception);
-                return GiveUpAsync(item, FailedReason, exception, counter);
+                return GiveUpAsync(item, acknowledgement, FailedReason, exception, counter);
             default:
                 Lifecycle.ReportFault(this, exception);
-                return GiveUpAsync(item, FailedReason, exception, counter);
+                return GiveUpAsync(item, acknowledgement, FailedReason, exception, counter);
         }
     }
 
     /// <summary>Counts an item discarded unprocessed and gives it up: to the dead-letter store if there is one.</summary>
-    internal ValueTask DiscardAsync<TItem>(TItem item, StageCounter counter)
+    internal ValueTask DiscardAsync<TItem>(TItem item, long acknowledgement, StageCounter counter)
     {
         counter.Dropped++;
         return Lifecycle.IsPastShutdownTimeout
-            ? GiveUpAsync(item, ShutdownTimeoutReason, exception: null, counter)
-            : GiveUpAsync(item, DiscardedReason, Lifecycle.Fault, counter);
+            ? GiveUpAsync(item, acknowledgement, ShutdownTimeoutReason, exception: null, counter)
+            : GiveUpAsync(item, acknowledgement, DiscardedReason, Lifecycle.Fault, counter);
     }
 
     /// <summary>Counts an item taken over at the shutdown deadline (from a handoff or from stage code's hands) as dropped, and gives it up.</summary>
-    internal ValueTask GiveUpAtDeadlineAsync<TItem>(TItem item, StageCounter counter)
+    internal ValueTask GiveUpAtDeadlineAsync<TItem>(TItem item, long acknowledgement, StageCounter counter)
     {
         counter.Dropped++;
-        return GiveUpAsync(item, ShutdownTimeoutReason, exception: null, counter);
+        return GiveUpAsync(item, acknowledgement, ShutdownTimeoutReason, exception: null, counter);
     }
 
-    /// <summary>The one place where an item that is not handed on ends (the place to acknowledge it once sources acknowledge).</summary>
-    internal static void Account(StageCounter counter, ItemEnd end)
+    /// <summary>
+    /// The one place where an item that is not handed on ends: counts its end and releases the acknowledgement it carries, so that
+    /// the source's watermark may pass it.
+    /// </summary>
+    internal void Account(StageCounter counter, ItemEnd end, long acknowledgement)
+    {
+        CountEnd(counter, end);
+        ReleaseAcknowledgement(acknowledgement);
+    }
+
+    /// <summary>Releases one reference of the acknowledgement an item carries (0: none), where the item ends or was sunk.</summary>
+    internal void ReleaseAcknowledgement(long acknowledgement)
+    {
+        if (acknowledgement != 0)
+        {
+            Lifecycle.Acknowledgements!.Release(acknowledgement);
+        }
+    }
+
+    /// <summary>Adds <paramref name="count"/> references to the acknowledgement an item carries, before handing out that many outputs.</summary>
+    internal void AddAcknowledgementReferences(long acknowledgement, int count)
+    {
+        if (acknowledgement != 0 && count > 0)
+        {
+            Lifecycle.Acknowledgements!.AddReferences(acknowledgement, count);
+        }
+    }
+
+    private static void CountEnd(StageCounter counter, ItemEnd end)
     {
         switch (end)
         {
@@ -95,12 +122,12 @@ internal abstract partial class StageRunner
     }
 
     /// <summary>Writes the item to the dead-letter store, if there is one, and counts where it ended.</summary>
-    private async ValueTask GiveUpAsync<TItem>(TItem item, string reason, Exception? exception, StageCounter counter)
+    private async ValueTask GiveUpAsync<TItem>(TItem item, long acknowledgement, string reason, Exception? exception, StageCounter counter)
     {
         var atDeadline = reason == ShutdownTimeoutReason;
         if (Lifecycle.DeadLetters is not { } store)
         {
-            Account(counter, atDeadline ? ItemEnd.Abandoned : ItemEnd.Discarded);
+            Account(counter, atDeadline ? ItemEnd.Abandoned : ItemEnd.Discarded, acknowledgement);
             return;
         }
 
@@ -108,16 +135,16 @@ internal abstract partial class StageRunner
         {
             await store.WriteAsync(new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow()), Lifecycle.DeadlineToken)
                 .ConfigureAwait(false);
-            Account(counter, ItemEnd.DeadLettered);
+            Account(counter, ItemEnd.DeadLettered, acknowledgement);
         }
         catch (OperationCanceledException) when (Lifecycle.DeadlineToken.IsCancellationRequested)
         {
             // The run's last moment passed while the store wrote: as promised to the store, the item is counted abandoned.
-            Account(counter, ItemEnd.Abandoned);
+            Account(counter, ItemEnd.Abandoned, acknowledgement);
         }
         catch (Exception storeException)
         {
-            Account(counter, atDeadline ? ItemEnd.Abandoned : ItemEnd.Discarded);
+            Account(counter, atDeadline ? ItemEnd.Abandoned : ItemEnd.Discarded, acknowledgement);
             Lifecycle.ReportFault(this, storeException);
         }
     }

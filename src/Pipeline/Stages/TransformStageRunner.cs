@@ -42,11 +42,11 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
-                slot.Begin(envelope.Item);
+                slot.Begin(envelope.Item, envelope.Acknowledgement);
                 TOut result;
                 try
                 {
@@ -56,7 +56,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 {
                     if (slot.TryEnd())
                     {
-                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                        await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
                     }
 
                     continue;
@@ -71,7 +71,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 var output = new Envelope<TOut>(result, envelope.Acknowledgement);
                 if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                 {
-                    await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -96,11 +96,11 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 
-                slot.Begin(envelope.Item);
+                slot.Begin(envelope.Item, envelope.Acknowledgement);
                 TOut result;
                 try
                 {
@@ -111,7 +111,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 {
                     if (slot.TryEnd())
                     {
-                        await HandleItemErrorAsync(envelope.Item, exception, counter).ConfigureAwait(false);
+                        await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
                     }
 
                     continue;
@@ -126,7 +126,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 var output = new Envelope<TOut>(result, envelope.Acknowledgement);
                 if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                 {
-                    await GiveUpAtDeadlineAsync(envelope.Item, counter).ConfigureAwait(false);
+                    await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
 

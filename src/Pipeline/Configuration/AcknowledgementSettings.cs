@@ -1,0 +1,57 @@
+namespace Pipeline;
+
+/// <summary>
+/// How the engine acknowledges the items of an <see cref="IAcknowledgingSource{T}"/>: coalesced by count and time, and how far the
+/// source may run ahead of its oldest item in flight. Ignored for a plain <see cref="ISource{T}"/>.
+/// </summary>
+/// <remarks>Set on <see cref="PipelineBuilder.Acknowledgement"/> before <c>Build</c>; read once per run, when it starts.</remarks>
+public sealed class AcknowledgementSettings
+{
+    /// <summary>The default of <see cref="MaxCount"/>.</summary>
+    public const int DefaultMaxCount = 1_000;
+
+    /// <summary>The default of <see cref="MaxPending"/>.</summary>
+    public const int DefaultMaxPending = 65_536;
+
+    /// <summary>The largest allowed <see cref="MaxPending"/>.</summary>
+    public const int MaxMaxPending = 1 << 30;
+
+    /// <summary>The default of <see cref="MaxDelay"/>: one second.</summary>
+    public static readonly TimeSpan DefaultMaxDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets after how many newly accounted-for items the source is acknowledged.</summary>
+    /// <value>The default value is 1,000. Allowed: 1 or more.</value>
+    public int MaxCount { get; set; } = DefaultMaxCount;
+
+    /// <summary>Gets or sets how long at most after the watermark moved the source is acknowledged.</summary>
+    /// <value>The default value is one second. Allowed: more than zero.</value>
+    public TimeSpan MaxDelay { get; set; } = DefaultMaxDelay;
+
+    /// <summary>
+    /// Gets or sets how many items the source may have yielded that the watermark has not passed (in flight, or finished behind an
+    /// item in flight); the source waits when it is reached. Rounded up to a power of two.
+    /// </summary>
+    /// <value>The default value is 65,536. Allowed: 2 to 1,073,741,824.</value>
+    public int MaxPending { get; set; } = DefaultMaxPending;
+
+    internal AcknowledgementSettings Clone() => new() { MaxCount = MaxCount, MaxDelay = MaxDelay, MaxPending = MaxPending };
+
+    /// <summary>Throws <see cref="ArgumentException"/> when a setting is out of range, naming it, its value and the allowed values.</summary>
+    internal void Validate(string prefix)
+    {
+        if (MaxCount < 1)
+        {
+            throw new ArgumentException($"{prefix}MaxCount must be 1 or more, was {MaxCount}.");
+        }
+
+        if (MaxDelay <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{prefix}MaxDelay must be more than zero, was {MaxDelay}.");
+        }
+
+        if (MaxPending is < 2 or > MaxMaxPending)
+        {
+            throw new ArgumentException($"{prefix}MaxPending must be 2 to {MaxMaxPending}, was {MaxPending}.");
+        }
+    }
+}

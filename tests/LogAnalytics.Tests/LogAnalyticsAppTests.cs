@@ -74,7 +74,7 @@ public sealed class LogAnalyticsAppTests
         Assert.Equal(before, RequestStoreTests.MinuteStats(folder.File("db.sqlite")));
     }
 
-    [Fact(Skip = FollowAndReplayTests.SkipUntilAcknowledged)]
+    [Fact]
     public async Task RunAsync_SameInputAgain_ResumesAtTheCheckpointAndWithoutItStoresEachLineOnce()
     {
         using var folder = new TempDirectory();

@@ -31,7 +31,7 @@ public sealed class ProcessTests
         Assert.True(File.Exists(folder.File("dead.jsonl")));
     }
 
-    [Fact(Skip = FollowAndReplayTests.SkipUntilAcknowledged)]
+    [Fact]
     public async Task Sample_KilledMidRunAndRestarted_StoresEveryLineExactlyOnce()
     {
         using var folder = new TempDirectory();

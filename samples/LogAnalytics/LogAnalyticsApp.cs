@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -25,33 +27,65 @@ public static class LogAnalyticsApp
     /// <summary>How often a progress line is printed while the pipeline runs.</summary>
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>The command-line switch that replays the dead-letter file through the pipeline instead of reading the input.</summary>
+    public const string ReplayDeadLettersSwitch = "--replay-dead-letters";
+
     /// <summary>Builds the host: settings, the store stage and the pipeline.</summary>
-    /// <param name="args">Command-line arguments; configuration keys as <c>--Key=value</c>.</param>
+    /// <param name="args">Command-line arguments; configuration keys as <c>--Key=value</c>, and <see cref="ReplayDeadLettersSwitch"/>.</param>
     /// <returns>The builder, ready to <c>Build()</c>.</returns>
     /// <exception cref="InvalidOperationException">Thrown when a sample setting is invalid; the message names the key.</exception>
     public static HostApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        ArgumentNullException.ThrowIfNull(args);
+        var replay = IsReplay(args);
+        var configurationArgs = args.Where(arg => !string.Equals(arg, ReplayDeadLettersSwitch, StringComparison.OrdinalIgnoreCase)).ToArray();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = configurationArgs, ContentRootPath = AppContext.BaseDirectory });
         var baseDirectory = builder.Environment.ContentRootPath;
         var settings = LogAnalyticsSettings.Read(builder.Configuration, baseDirectory);
 
         // The dead-letter file is relative to the base directory too, not to wherever the command was run.
-        var deadLetterKey = $"{PipelineOptions.SectionName}:{PipelineName}:DeadLetter:Path";
-        if (builder.Configuration[deadLetterKey] is { Length: > 0 } deadLetterPath)
+        var deadLetterKey = DeadLetterPathKey;
+        string? deadLetterPath = null;
+        if (builder.Configuration[deadLetterKey] is { Length: > 0 } configuredDeadLetterPath)
         {
-            builder.Configuration[deadLetterKey] = Path.GetFullPath(deadLetterPath, baseDirectory);
+            deadLetterPath = Path.GetFullPath(configuredDeadLetterPath, baseDirectory);
+            builder.Configuration[deadLetterKey] = deadLetterPath;
         }
 
-        var inputPath = settings.InputPath ?? DefaultInputPath(baseDirectory);
+        IAcknowledgingSource<LogLine> source;
+        if (replay)
+        {
+            // Items that fail again are appended to the same file, after the lines this replay reads: the next replay takes them.
+            source = new DeadLetterSource<LogLine>(
+                deadLetterPath ?? throw new InvalidOperationException($"{ReplayDeadLettersSwitch} needs {deadLetterKey}: the dead-letter file to replay"),
+                (JsonTypeInfo<LogLine>)JsonSerializerOptions.Default.GetTypeInfo(typeof(LogLine)));
+        }
+        else
+        {
+            source = new AccessLogSource(new FileSource(settings.ToFileSourceOptions(settings.InputPath ?? DefaultInputPath(baseDirectory))));
+        }
+
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<StoreSink>();
-        builder.Services.AddPipeline(PipelineName, pipeline => LineSource.AddTo(pipeline, inputPath, settings.Follow)
+        builder.Services.AddPipeline(PipelineName, pipeline => AddReadStage(pipeline, source)
             .Then("parse", AccessLogParser.Parse)
             .Then("enrich", Enricher.Enrich)
             .Batch("batch", settings.BatchSize, TimeSpan.FromSeconds(1))
             .To<StoreSink>("store"));
         return builder;
     }
+
+    /// <summary>The configuration key of the dead-letter file: <c>Pipelines:access-logs:DeadLetter:Path</c>.</summary>
+    public static string DeadLetterPathKey => $"{PipelineOptions.SectionName}:{PipelineName}:DeadLetter:Path";
+
+    /// <summary>Gets whether <paramref name="args"/> ask for a replay of the dead-letter file.</summary>
+    /// <param name="args">Command-line arguments.</param>
+    /// <returns><see langword="true"/> when <see cref="ReplayDeadLettersSwitch"/> is among them.</returns>
+    public static bool IsReplay(IEnumerable<string> args) => args.Contains(ReplayDeadLettersSwitch, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Adds the read stage, named <c>read</c>: the engine acknowledges to it what the pipeline has accounted for.</summary>
+    private static PipelineBuilder<LogLine> AddReadStage(PipelineBuilder pipeline, IAcknowledgingSource<LogLine> source) =>
+        pipeline.From("read", source);
 
     /// <summary>Gets the default input: <c>data/access.log</c> under <paramref name="baseDirectory"/>.</summary>
     /// <param name="baseDirectory">The application's base directory.</param>
@@ -79,7 +113,19 @@ public static class LogAnalyticsApp
         }
 
         var settings = LogAnalyticsSettings.Read(builder.Configuration, builder.Environment.ContentRootPath);
-        if (settings.InputPath is null)
+        var replay = IsReplay(args);
+        if (replay)
+        {
+            var deadLetterPath = builder.Configuration[DeadLetterPathKey]!;
+            if (!File.Exists(deadLetterPath))
+            {
+                await Console.Error.WriteLineAsync($"{ReplayDeadLettersSwitch}: no dead-letter file at '{deadLetterPath}' ({DeadLetterPathKey})").ConfigureAwait(false);
+                return (StartFailedExitCode, null);
+            }
+
+            await output.WriteLineAsync($"Replaying the dead letters in {deadLetterPath}").ConfigureAwait(false);
+        }
+        else if (settings.InputPath is null)
         {
             var defaultPath = DefaultInputPath(builder.Environment.ContentRootPath);
             if (!File.Exists(defaultPath))
@@ -123,6 +169,7 @@ public static class LogAnalyticsApp
         var run = new TrafficReport
         {
             Complete = result.Status == PipelineStatus.Completed,
+            Replay = replay,
             Outcome = result.Status switch
             {
                 PipelineStatus.Completed => "completed",

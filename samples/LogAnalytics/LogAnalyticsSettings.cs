@@ -1,11 +1,14 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Pipeline;
 
 namespace LogAnalytics;
 
 /// <summary>
-/// The sample's own settings: <c>Input:Path</c>, <c>Input:Follow</c>, <c>Store:Path</c>, <c>Store:BatchSize</c> and <c>Role</c>.
-/// Relative paths are relative to the application's base directory (where <c>appsettings.json</c> is), whatever the working directory.
+/// The sample's own settings: <c>Input:Path</c>, <c>Input:Follow</c>, <c>Input:CheckpointPath</c>, <c>Input:PollInterval</c>,
+/// <c>Store:Path</c>, <c>Store:BatchSize</c> and <c>Role</c>. Relative paths are relative to the application's base directory (where
+/// <c>appsettings.json</c> is), whatever the working directory. The <c>Input</c> keys become the <see cref="FileSourceOptions"/> of
+/// the read stage (see <see cref="ToFileSourceOptions"/>).
 /// </summary>
 public sealed class LogAnalyticsSettings
 {
@@ -19,6 +22,14 @@ public sealed class LogAnalyticsSettings
 
     /// <summary>Gets whether to keep reading lines appended to the input until stopped (<c>Input:Follow</c>, default false).</summary>
     public bool Follow { get; init; }
+
+    /// <summary>Gets the checkpoint file of the read stage (<c>Input:CheckpointPath</c>), or <see langword="null"/> for the default:
+    /// beside the database, <c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c> (see <see cref="ResolveCheckpointPath"/>).</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Gets how often a followed input is looked at when no change notification arrives (<c>Input:PollInterval</c>,
+    /// 10 ms to 1 day, default 1 second).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets the SQLite database (<c>Store:Path</c>, default <c>data/access-logs.db</c>).</summary>
     public required string StorePath { get; init; }
@@ -70,13 +81,42 @@ public sealed class LogAnalyticsSettings
             throw new InvalidOperationException("Input:Follow=true needs Input:Path: the generated default log never grows");
         }
 
+        var pollText = configuration["Input:PollInterval"];
+        var pollInterval = TimeSpan.FromSeconds(1);
+        if (!string.IsNullOrEmpty(pollText)
+            && (!TimeSpan.TryParse(pollText, CultureInfo.InvariantCulture, out pollInterval)
+                || pollInterval < FileSourceOptions.MinPollInterval || pollInterval > FileSourceOptions.MaxPollInterval))
+        {
+            throw new InvalidOperationException($"Input:PollInterval must be a time span from 00:00:00.010 to 1.00:00:00, was '{pollText}'");
+        }
+
         return new LogAnalyticsSettings
         {
             InputPath = string.IsNullOrEmpty(input) ? null : Path.GetFullPath(input, baseDirectory),
             Follow = follow,
+            CheckpointPath = configuration["Input:CheckpointPath"] is { Length: > 0 } checkpoint ? Path.GetFullPath(checkpoint, baseDirectory) : null,
+            PollInterval = pollInterval,
             StorePath = Path.GetFullPath(configuration["Store:Path"] is { Length: > 0 } store ? store : Path.Combine(DataFolder, "access-logs.db"), baseDirectory),
             BatchSize = batchSize,
             Role = role.ToLowerInvariant(),
         };
     }
+
+    /// <summary>Returns the checkpoint file for <paramref name="inputPath"/>: <see cref="CheckpointPath"/> when set, else
+    /// <c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>. Beside the database, not the input: the checkpoint says which lines
+    /// this database holds, so a new database (another <c>Store:Path</c>) reads the input from its start.</summary>
+    /// <param name="inputPath">The full path of the input.</param>
+    /// <returns>The full path of the checkpoint file.</returns>
+    public string ResolveCheckpointPath(string inputPath) => CheckpointPath ?? StorePath + "." + Path.GetFileName(inputPath) + ".checkpoint";
+
+    /// <summary>Returns the options of the read stage's <see cref="FileSource"/> over <paramref name="inputPath"/>.</summary>
+    /// <param name="inputPath">The full path of the input: <see cref="InputPath"/> or the generated default log.</param>
+    /// <returns>Path, follow mode, checkpoint and poll interval.</returns>
+    public FileSourceOptions ToFileSourceOptions(string inputPath) => new()
+    {
+        Path = inputPath,
+        Follow = Follow,
+        CheckpointPath = ResolveCheckpointPath(inputPath),
+        PollInterval = PollInterval,
+    };
 }

@@ -13,6 +13,9 @@ public sealed class TrafficReport
     /// <summary>Gets how the run ended, in words (<c>completed</c>, <c>stopped early</c>, <c>faulted in stage 'store'</c>).</summary>
     public required string Outcome { get; init; }
 
+    /// <summary>Gets whether this run replayed the dead-letter file (<c>--replay-dead-letters</c>) rather than reading the input.</summary>
+    public bool Replay { get; init; }
+
     /// <summary>Gets how many lines this run read.</summary>
     public required long Read { get; init; }
 
@@ -90,6 +93,7 @@ public sealed class TrafficReport
         {
             Complete = run.Complete,
             Outcome = run.Outcome,
+            Replay = run.Replay,
             Read = run.Read,
             Stored = run.Stored,
             AlreadyStored = run.AlreadyStored,
@@ -110,7 +114,7 @@ public sealed class TrafficReport
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"Access log report ({Outcome}{(Complete ? string.Empty : ": PARTIAL, the input was not read to the end")})");
+        text.AppendLine(c, $"Access log report ({(Replay ? "replay of the dead letters, " : string.Empty)}{Outcome}{(Complete ? string.Empty : $": PARTIAL, the {(Replay ? "dead-letter file" : "input")} was not read to the end")})");
         text.AppendLine(c, $"  this run   read {Read:N0} lines = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{(Read == Stored + AlreadyStored + DeadLettered ? string.Empty : "  (unbalanced: lines lost or still in flight)")}");
         text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
         text.AppendLine(c, $"  database   {TotalRequests:N0} requests");

@@ -56,17 +56,42 @@ public sealed class LogAnalyticsAppTests
     }
 
     [Fact]
-    public async Task RunAsync_SameInputTwice_StoresEachLineOnceAndKeepsTheAggregates()
+    public async Task RunAsync_SameInputWithoutCheckpoint_StoresEachLineOnceAndKeepsTheAggregates()
     {
         using var folder = new TempDirectory();
         var input = WriteInput(folder, out var offsets, out var malformedOffsets);
         await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
         var before = RequestStoreTests.MinuteStats(folder.File("db.sqlite"));
+        File.Delete(folder.File("db.sqlite.access.log.checkpoint"));
 
         var (exitCode, report) = await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
 
         Assert.Equal(0, exitCode);
-        Assert.Equal(0, report!.Stored);
+        Assert.Equal(offsets.Count, report!.Read);
+        Assert.Equal(0, report.Stored);
+        Assert.Equal(offsets.Count - malformedOffsets.Count, report.AlreadyStored);
+        Assert.Equal(offsets.Count - malformedOffsets.Count, report.TotalRequests);
+        Assert.Equal(before, RequestStoreTests.MinuteStats(folder.File("db.sqlite")));
+    }
+
+    [Fact]
+    public async Task RunAsync_SameInputAgain_ResumesAtTheCheckpointAndWithoutItStoresEachLineOnce()
+    {
+        using var folder = new TempDirectory();
+        var input = WriteInput(folder, out var offsets, out var malformedOffsets);
+        await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
+        var before = RequestStoreTests.MinuteStats(folder.File("db.sqlite"));
+        var checkpoint = folder.File("db.sqlite.access.log.checkpoint");
+        Assert.True(File.Exists(checkpoint), "The checkpoint is beside the database.");
+
+        var (resumedExitCode, resumed) = await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
+        File.Delete(checkpoint);
+        var (exitCode, report) = await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
+
+        Assert.Equal((0, 0L, 0L), (resumedExitCode, resumed!.Read, resumed.Stored));
+        Assert.Equal(0, exitCode);
+        Assert.Equal(offsets.Count, report!.Read);
+        Assert.Equal(0, report.Stored);
         Assert.Equal(offsets.Count - malformedOffsets.Count, report.AlreadyStored);
         Assert.Equal(offsets.Count - malformedOffsets.Count, report.TotalRequests);
         Assert.Equal(before, RequestStoreTests.MinuteStats(folder.File("db.sqlite")));
@@ -189,7 +214,7 @@ public sealed class LogAnalyticsAppTests
         Assert.Equal((DateTimeOffset.FromUnixTimeSeconds(busiest.Minute), busiest.Count), report.BusiestMinute);
     }
 
-    private static async Task WaitForRowsAsync(string db, long rows, Task running)
+    internal static async Task WaitForRowsAsync(string db, long rows, Task running)
     {
         // The database is written by the running host: poll it until the rows are there, with a hard deadline.
         var deadline = DateTime.UtcNow + s_timeout;
@@ -220,7 +245,7 @@ public sealed class LogAnalyticsAppTests
 
     private static List<T> Column<T>(string db, string sql) => Rows(db, sql).Select(value => (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture)).ToList();
 
-    private static List<string> Rows(string db, string sql)
+    internal static List<string> Rows(string db, string sql)
     {
         using var connection = RequestStore.OpenConnection(db);
         using var command = connection.CreateCommand();

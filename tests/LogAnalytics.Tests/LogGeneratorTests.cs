@@ -38,7 +38,7 @@ public sealed class LogGeneratorTests
         var failed = new List<long>();
         long lines = 0, common = 0, ipv6 = 0, bots = 0;
         var routes = new Dictionary<string, int>();
-        await foreach (var line in new LineSource(log.Path, false, TimeSpan.Zero).ReadAsync(CancellationToken.None))
+        await foreach (var line in AccessLogSource.ReadAllAsync(log.Path))
         {
             lines++;
             try

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace LogAnalytics.Tests;
 
@@ -35,17 +38,18 @@ public sealed class ProcessTests
         var log = LogGenerator.Write(folder.File("access.log"), new LogGeneratorOptions { Lines = 100_000, CommonShare = 0.2, MalformedShare = 0.005 });
         var args = LogAnalyticsAppTests.Args(folder, log.Path);
         var db = folder.File("db.sqlite");
+        var checkpoint = folder.File("db.sqlite.access.log.checkpoint");
 
         using (var first = Process.Start(StartInfo(folder.Path, args))!)
         {
             _ = first.StandardOutput.ReadToEndAsync();
             _ = first.StandardError.ReadToEndAsync();
 
-            // Kill it (SIGKILL) once some batches are committed and before it is done.
+            // Kill it (SIGKILL) once some batches are committed and acknowledged (the checkpoint exists), and before it is done.
             var deadline = DateTime.UtcNow + s_timeout;
-            while (LogAnalyticsAppTests.CountRows(db) < 500 && !first.HasExited)
+            while ((LogAnalyticsAppTests.CountRows(db) < 500 || !File.Exists(checkpoint)) && !first.HasExited)
             {
-                Assert.True(DateTime.UtcNow < deadline, "No rows stored in time.");
+                Assert.True(DateTime.UtcNow < deadline, "No rows stored and checkpointed in time.");
                 await Task.Delay(10);
             }
 
@@ -55,15 +59,31 @@ public sealed class ProcessTests
         }
 
         var storedBeforeRestart = LogAnalyticsAppTests.CountRows(db);
-        Assert.InRange(storedBeforeRestart, 500, log.Lines - log.MalformedOffsets.Count - 1);
+        var expectedRows = log.Lines - log.MalformedOffsets.Count;
+        Assert.InRange(storedBeforeRestart, 500, expectedRows - 1);
 
         var (exitCode, output) = await RunSampleAsync(folder.Path, args);
 
         Assert.True(exitCode == 0, output);
-        Assert.Equal(log.Lines - log.MalformedOffsets.Count, LogAnalyticsAppTests.CountRows(db));
-        Assert.Contains($"stored {log.Lines - log.MalformedOffsets.Count - storedBeforeRestart:N0} new + {storedBeforeRestart:N0} already stored", output, StringComparison.Ordinal);
+        Assert.Equal(expectedRows, LogAnalyticsAppTests.CountRows(db));
+        var accounting = Regex.Match(output, @"read ([\d,]+) lines = stored ([\d,]+) new \+ ([\d,]+) already stored \+ dead-lettered ([\d,]+)");
+        Assert.True(accounting.Success, output);
+        var (read, stored, alreadyStored) = (Number(accounting, 1), Number(accounting, 2), Number(accounting, 3));
+
+        // Every line not stored before the kill is stored now; the restart resumed at the checkpoint: it read only the lines after
+        // it, so what it found already stored is at most what the first run stored past its last checkpoint.
+        Assert.Equal(expectedRows - storedBeforeRestart, stored);
+        Assert.True(read < log.Lines, $"The restart read {read:N0} of {log.Lines:N0} lines: it started over.");
+        Assert.True(alreadyStored < storedBeforeRestart, $"The restart re-delivered {alreadyStored:N0} of the {storedBeforeRestart:N0} stored lines.");
+
+        // Every malformed line is in the dead-letter file (a re-delivered one may be there twice), and nothing else.
+        var deadOffsets = File.ReadAllLines(folder.File("dead.jsonl"))
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("item").GetProperty("Offset").GetInt64()).ToHashSet();
+        Assert.Equal(log.MalformedOffsets.Order(), deadOffsets.Order());
         LogAnalyticsAppTests.AssertAggregatesMatchRequests(db);
     }
+
+    private static long Number(Match match, int group) => long.Parse(match.Groups[group].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
     private static ProcessStartInfo StartInfo(string workingDirectory, string[] args)
     {

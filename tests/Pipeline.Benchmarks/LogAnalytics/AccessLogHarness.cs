@@ -38,8 +38,7 @@ public static class AccessLogHarness
         var cpu = Cpu();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         long lines = 0;
-        var source = new global::LogAnalytics.LineSource(input, follow: false, TimeSpan.Zero);
-        await foreach (var line in source.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+        await foreach (var line in global::LogAnalytics.AccessLogSource.ReadAllAsync(input).ConfigureAwait(false))
         {
             lines++;
         }
@@ -49,7 +48,7 @@ public static class AccessLogHarness
         cpu = Cpu();
         watch.Restart();
         long parsed = 0;
-        await foreach (var line in source.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+        await foreach (var line in global::LogAnalytics.AccessLogSource.ReadAllAsync(input).ConfigureAwait(false))
         {
             try
             {

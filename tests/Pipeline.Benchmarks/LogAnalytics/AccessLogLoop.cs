@@ -15,8 +15,7 @@ public static class AccessLogLoop
         long read = 0, malformed = 0;
         using var store = RequestStore.Open(storePath);
         var batch = new List<EnrichedRequest>(batchSize);
-        var source = new LineSource(inputPath, follow: false, TimeSpan.Zero);
-        await foreach (var line in source.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+        await foreach (var line in AccessLogSource.ReadAllAsync(inputPath).ConfigureAwait(false))
         {
             read++;
             AccessLogEntry entry;

@@ -61,6 +61,12 @@ public static class AccessLogRuns
             File.Delete(file);
         }
 
+        // The read stage's checkpoint sits beside the database: without this, the run would resume at the end of the input.
+        foreach (var checkpoint in Directory.EnumerateFiles(folder, $"store-{name}.db.*.checkpoint"))
+        {
+            File.Delete(checkpoint);
+        }
+
         return path;
     }
 }

@@ -48,33 +48,76 @@ public sealed partial class ConditionChannel<T>
             return default;
         }
 
-        return WriteAsyncSlow(item, _notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
+        return WriteAsyncSlow(item, ParkWriterLocked(item), cancellationToken);
     }
 
-    /// <summary>Waits for room, then retries under the lock; the lock is never held across an await.</summary>
+    /// <summary>
+    /// Waits, with <paramref name="item"/> parked in <paramref name="record"/>, until a reader moved it into the ring or
+    /// the handoff is completed; the lock is never held across an await. Whether the item was delivered is decided
+    /// under the lock, so a cancelled write either delivered its item (and completes) or did not (and throws).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteAsyncSlow(T item, ValueTask<bool> wait, CancellationToken cancellationToken)
+    private async ValueTask WriteAsyncSlow(T item, BlockedWriter record, CancellationToken cancellationToken)
     {
         while (true)
         {
-            await wait.ConfigureAwait(false);
-            EnterLock();
-            Exception? doneWriting = _doneWriting;
-            if (doneWriting is not null)
+            try
             {
+                await _notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                EnterLock();
+                bool delivered = ReclaimWriterLocked(record);
                 _lock.Release();
-                throw HandoffCompletion.CreateClosedException(doneWriting);
+                if (delivered)
+                {
+                    return;
+                }
+
+                throw;
             }
 
-            if (TryEnqueueLocked(item, out T? dropped, out bool hasDropped))
+            EnterLock();
+            if (TryFinishBlockedWriteLocked(item, ref record))
             {
-                _lock.Release();
-                ReportDropped(hasDropped, dropped);
                 return;
             }
-
-            wait = _notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// With the lock held, after a blocked writer was notified: finishes the write (releasing the lock) when its item
+    /// was delivered, the ring has room, or the handoff is completed (then throws); otherwise parks the item again, at
+    /// the back, keeping the lock for the caller's next wait.
+    /// </summary>
+    /// <exception cref="ChannelClosedException">Thrown, with the lock released, when the handoff was completed before the item was delivered.</exception>
+    private bool TryFinishBlockedWriteLocked(T item, ref BlockedWriter record)
+    {
+        if (ReclaimWriterLocked(record))
+        {
+            _lock.Release();
+            return true;
+        }
+
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is not null)
+        {
+            _lock.Release();
+            throw HandoffCompletion.CreateClosedException(doneWriting);
+        }
+
+        if (!_items.IsFull)
+        {
+            TryEnqueueLocked(item, out _, out _);
+            _lock.Release();
+            return true;
+        }
+
+        // Notified for a writer that had stopped waiting: rejoin at the back, so the oldest parked item stays the
+        // oldest waiter's.
+        record = ParkWriterLocked(item);
+        return false;
     }
 
     private ValueTask<bool> WaitToWriteAsyncCore(CancellationToken cancellationToken)
@@ -107,7 +150,7 @@ public sealed partial class ConditionChannel<T>
             return answer;
         }
 
-        return WaitToWriteAsyncSlow(_notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
+        return WaitToWriteAsyncSlow(_writable.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -122,7 +165,7 @@ public sealed partial class ConditionChannel<T>
                 return await answer.ConfigureAwait(false);
             }
 
-            wait = _notFull.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+            wait = _writable.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
         }
     }
 
@@ -141,8 +184,8 @@ public sealed partial class ConditionChannel<T>
         {
             if (woken)
             {
-                // This waiter took a notification that a writer may need; its caller may not write at all.
-                _notFull.Notify();
+                // This waiter took a notification that another may need; its caller may not write at all.
+                _writable.Notify();
             }
 
             _lock.Release();

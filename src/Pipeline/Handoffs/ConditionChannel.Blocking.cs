@@ -39,27 +39,55 @@ public sealed partial class ConditionChannel<T>
     private bool WriteBlocking(T item, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
+        EnterLock();
+        Exception? doneWriting = _doneWriting;
+        if (doneWriting is not null)
+        {
+            _lock.Release();
+            throw HandoffCompletion.CreateClosedException(doneWriting);
+        }
+
+        if (TryEnqueueLocked(item, out T? dropped, out bool hasDropped))
+        {
+            _lock.Release();
+            ReportDropped(hasDropped, dropped);
+            return true;
+        }
+
+        // The ring is full (Wait mode): park the item for the reader that frees a slot, and wait until it is moved.
+        BlockedWriter record = ParkWriterLocked(item);
         while (true)
         {
+            bool notified;
+            try
+            {
+                notified = _notFull.ReleaseAndWait(HandoffArguments.Remaining(started, timeout), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                EnterLock();
+                bool delivered = ReclaimWriterLocked(record);
+                _lock.Release();
+                if (delivered)
+                {
+                    return true;
+                }
+
+                throw;
+            }
+
             EnterLock();
-            Exception? doneWriting = _doneWriting;
-            if (doneWriting is not null)
+            if (!notified)
             {
+                // Timed out: the write happened only if a reader moved the item before this point.
+                bool delivered = ReclaimWriterLocked(record);
                 _lock.Release();
-                throw HandoffCompletion.CreateClosedException(doneWriting);
+                return delivered;
             }
 
-            if (TryEnqueueLocked(item, out T? dropped, out bool hasDropped))
+            if (TryFinishBlockedWriteLocked(item, ref record))
             {
-                _lock.Release();
-                ReportDropped(hasDropped, dropped);
                 return true;
-            }
-
-            // Releases the lock; a notification means there was room, which a running writer may take first.
-            if (!_notFull.ReleaseAndWait(HandoffArguments.Remaining(started, timeout), cancellationToken))
-            {
-                return false;
             }
         }
     }

@@ -14,6 +14,7 @@ public sealed partial class ConditionChannel<T>
         _doneWriting = error ?? HandoffCompletion.DoneWritingSentinel;
         _notEmpty.NotifyAll();
         _notFull.NotifyAll();
+        _writable.NotifyAll();
         bool drained = _items.Count == 0;
         _lock.Release();
         SignalIfDrained(drained);

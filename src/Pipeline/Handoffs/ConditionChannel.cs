@@ -22,6 +22,15 @@ namespace Pipeline.Handoffs;
 /// and asynchronous waiters resume on the thread pool, never on the notifying thread.
 /// </para>
 /// <para>
+/// A writer that finds the ring full (<see cref="BoundedChannelFullMode.Wait"/>) in <c>WriteAsync</c> or <c>Write</c>
+/// parks its item; the reader that frees a slot moves the oldest parked item into the ring, under the lock, and wakes
+/// its writer, whose write is then already done. So the ring refills without waiting for a writer to be scheduled,
+/// and at small capacities a reader finds the next item at once instead of waiting for the writer's wake-up. Whether
+/// a parked item was delivered is decided under the lock exactly once, and a parked item is never visible to readers
+/// (nor counted) until it is in the ring. <c>WaitToWriteAsync</c> answers <see langword="true"/> only when the ring
+/// has room after every parked item has been moved.
+/// </para>
+/// <para>
 /// Cancellation is exact: a write that throws <see cref="OperationCanceledException"/> did not deliver its item, and a
 /// read that throws took none. Completing the handoff wakes every waiting reader and writer, blocking or asynchronous.
 /// A dropped item (drop modes of <see cref="BoundedChannelFullMode"/>) is counted in <see cref="Dropped"/> and passed to
@@ -39,8 +48,14 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     /// <summary>Notified when an item is written or the handoff is completed; readers wait on it.</summary>
     private readonly Condition _notEmpty;
 
-    /// <summary>Notified when an item is taken (in <see cref="BoundedChannelFullMode.Wait"/> mode) or the handoff is completed; writers wait on it.</summary>
+    /// <summary>
+    /// Notified when a reader moved a blocked writer's item into the ring (see <see cref="TryMoveBlockedWriterLocked"/>)
+    /// or the handoff is completed; writers whose item is parked in a <see cref="BlockedWriter"/> wait on it.
+    /// </summary>
     private readonly Condition _notFull;
+
+    /// <summary>Notified when an item is taken and no writer is blocked (in <see cref="BoundedChannelFullMode.Wait"/> mode), or the handoff is completed; <c>WaitToWriteAsync</c> waits on it.</summary>
+    private readonly Condition _writable;
 
     /// <summary>The buffered items.</summary>
     private readonly RingBuffer<T> _items;
@@ -73,6 +88,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         _itemDropped = itemDropped;
         _notEmpty = new Condition(_lock);
         _notFull = new Condition(_lock);
+        _writable = new Condition(_lock);
         Reader = new ConditionChannelReader(this);
         Writer = new ConditionChannelWriter(this);
     }
@@ -157,7 +173,11 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         return true;
     }
 
-    /// <summary>Takes the oldest item if there is one and notifies one writer; <paramref name="drained"/> tells that this emptied a completed handoff.</summary>
+    /// <summary>
+    /// Takes the oldest item if there is one, then moves the oldest blocked writer's item into the freed slot or, with
+    /// no writer blocked, notifies one <c>WaitToWriteAsync</c> waiter; <paramref name="drained"/> tells that this
+    /// emptied a completed handoff.
+    /// </summary>
     private bool TryDequeueLocked([MaybeNullWhen(false)] out T item, out bool drained)
     {
         AssertInvariants();
@@ -169,9 +189,9 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         }
 
         item = _items.Dequeue();
-        if (_fullMode == BoundedChannelFullMode.Wait)
+        if (_fullMode == BoundedChannelFullMode.Wait && !TryMoveBlockedWriterLocked())
         {
-            _notFull.Notify();
+            _writable.Notify();
         }
 
         drained = _items.Count == 0 && _doneWriting is not null;

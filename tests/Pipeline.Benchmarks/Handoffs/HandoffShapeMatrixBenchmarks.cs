@@ -28,8 +28,17 @@ public class HandoffShapeMatrixBenchmarks
     [Params("1x1", "1x4", "4x1", "2x2", "4x4", "8x8")]
     public string Shape { get; set; } = "1x1";
 
+    /// <summary>
+    /// Gets the capacities to measure: 1, 4, 64 and 1024, or the comma-separated list in the
+    /// <c>PIPELINE_BENCH_CAPACITIES</c> environment variable (for example <c>1,4</c>) to measure a part of the matrix.
+    /// </summary>
+    public static IEnumerable<int> Capacities =>
+        Environment.GetEnvironmentVariable("PIPELINE_BENCH_CAPACITIES") is { Length: > 0 } list
+            ? list.Split(',').Select(value => int.Parse(value, CultureInfo.InvariantCulture))
+            : [1, 4, 64, 1024];
+
     /// <summary>Gets or sets the capacity of the handoff.</summary>
-    [Params(1, 4, 64, 1024)]
+    [ParamsSource(nameof(Capacities))]
     public int Capacity { get; set; } = 1024;
 
     [GlobalSetup]

@@ -32,14 +32,19 @@ public sealed class PipelineResult
         Stages = stages;
         DisposalErrors = disposalErrors;
         IsPipelineWideIdentityApplicable = isOneToOne;
-        var consumers = stages.Skip(1).ToArray();
         Yielded = stages.Count > 0 ? stages[0].In : 0;
         Sunk = stages.Count > 1 ? stages[^1].Out : 0;
         DeadLettered = stages.Sum(stage => stage.DeadLettered);
         Skipped = stages.Sum(stage => stage.Skipped);
         Dropped = stages.Sum(stage => stage.Discarded);
         Abandoned = stages.Sum(stage => stage.Abandoned);
-        InHandoffs = consumers.Sum(stage => stage.Waiting);
+        long inHandoffs = 0;
+        for (var index = 1; index < stages.Count; index++)
+        {
+            inHandoffs += stages[index - 1].Produced - stages[index].In;
+        }
+
+        InHandoffs = inHandoffs;
         InFlight = stages.Sum(stage => stage.InFlight);
     }
 
@@ -79,7 +84,11 @@ public sealed class PipelineResult
     /// <summary>Gets how many items, over all stages, were given up at the shutdown deadline with no dead-letter store to take them.</summary>
     public long Abandoned { get; }
 
-    /// <summary>Gets how many items waited in handoffs when the result was taken (0 once every stage has completed).</summary>
+    /// <summary>
+    /// Gets how many items were between stages when the result was taken: handed on by one stage (its <c>Produced</c>) and not yet
+    /// taken by the next (its <c>In</c>), whether waiting in a handoff or held by a write still waiting for room. 0 once every stage
+    /// has completed.
+    /// </summary>
     public long InHandoffs { get; }
 
     /// <summary>Gets how many items stages had taken and not finished with when the result was taken (0 once every stage has completed).</summary>

@@ -152,9 +152,9 @@ public sealed partial class PipelineRun
         // The source learns what was accounted for by the deadline, then what the run owns is disposed (the dead-letter store among
         // it) within what is left; stage code still running gets no more items.
         await AcknowledgeFinallyAsync(remaining - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
+        _lifecycle.PassDeadline();
         var disposing = DisposeOwnedAsync();
         await WaitAsync(disposing, remaining - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
-        _lifecycle.PassDeadline();
         var statistics = settled ?? TakeSettledSnapshot();
         Finish(ended: statistics is not null, statistics);
     }

@@ -126,8 +126,13 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
     {
         var group = Lifecycle.Acknowledgements is { } ledger ? ledger.Group(acknowledgements) : 0;
         var envelope = new Envelope<IReadOnlyList<T>>(batch, group);
+        counter.Out += batch.Count;
+        counter.Produced++;
         if (!_output.TryWrite(envelope) && !await WriteSlowAsync(_output, envelope).ConfigureAwait(false))
         {
+            counter.Out -= batch.Count;
+            counter.Produced--;
+
             // Each item is given up; the group releases their acknowledgements once.
             foreach (var item in batch)
             {
@@ -135,11 +140,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
             }
 
             ReleaseAcknowledgement(group);
-            return;
         }
-
-        counter.Out += batch.Count;
-        counter.Produced++;
     }
 
     private async ValueTask DiscardAllAsync(List<T> batch, List<long> acknowledgements, StageCounter counter)

@@ -43,31 +43,34 @@ internal abstract class ConsumerStageRunner<TIn> : StageRunner
         return Task.WhenAll(workers);
     }
 
-    protected override async Task DrainInputAtDeadlineAsync(StageCounter counter)
-    {
-        var reader = Input;
-        do
-        {
-            while (reader.TryRead(out var envelope))
-            {
-                counter.In++;
-                await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
-            }
-        }
-        while (await reader.WaitToReadAsync().ConfigureAwait(false));
-    }
+    protected override Task DrainInputAtDeadlineAsync(StageCounter counter) => GiveUpInputAsync(atDeadline: true, counter);
 
-    protected override async Task DiscardInputAsync()
+    protected override Task DiscardInputAsync()
     {
         StartDiscarding();
-        var counter = Counters.CreateWorker();
+        return GiveUpInputAsync(atDeadline: false, Counters.CreateWorker());
+    }
+
+    /// <summary>Reads the input to its end, giving every item up in groups of what is waiting (see <see cref="StageRunner.GiveUpManyAsync"/>).</summary>
+    private async Task GiveUpInputAsync(bool atDeadline, StageCounter counter)
+    {
         var reader = Input;
+        var group = new List<Envelope<TIn>>();
         do
         {
             while (reader.TryRead(out var envelope))
             {
                 counter.In++;
-                await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                group.Add(envelope);
+                if (group.Count == GiveUpGroupSize)
+                {
+                    await GiveUpManyAsync(group, atDeadline, counter).ConfigureAwait(false);
+                }
+            }
+
+            if (group.Count > 0)
+            {
+                await GiveUpManyAsync(group, atDeadline, counter).ConfigureAwait(false);
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));

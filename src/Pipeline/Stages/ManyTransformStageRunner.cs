@@ -76,8 +76,10 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 foreach (var result in results)
                 {
                     var output = new Envelope<TOut>(result, acknowledgement);
+                    counter.Produced++;
                     if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                     {
+                        counter.Produced--;
                         break;
                     }
 
@@ -97,7 +99,6 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 }
 
                 counter.Out++;
-                counter.Produced += results.Count;
                 ReleaseAcknowledgement(acknowledgement);
             }
         }

@@ -136,17 +136,25 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                         if (succeeded)
                         {
                             // Each output carries a reference of the input's acknowledgement; the input keeps its own until its marker.
+                            // The last output carries its input, which the collector counts out with it.
                             _stage.AddAcknowledgementReferences(envelope.Acknowledgement, results.Count);
-                            foreach (var result in results)
+                            for (var index = 0; index < results.Count; index++)
                             {
-                                await WriteAsync(writer, new LaneMessage(new Envelope<TOut>(result, envelope.Acknowledgement), default, LaneMessageKind.Output)).ConfigureAwait(false);
+                                var last = index == results.Count - 1;
+                                var output = new Envelope<TOut>(results[index], envelope.Acknowledgement);
+                                await WriteAsync(writer, last ? new LaneMessage(output, envelope, LaneMessageKind.LastOutput) : new LaneMessage(output, default, LaneMessageKind.Output))
+                                    .ConfigureAwait(false);
                             }
                         }
                     }
 
-                    // Every dispatched input ends with a marker, processed or not, so the collector stays in step. A succeeded
-                    // input is counted by the collector once its outputs have left (or given up if they are held back).
-                    await WriteAsync(writer, new LaneMessage(default, envelope, succeeded ? LaneMessageKind.Succeeded : LaneMessageKind.Accounted)).ConfigureAwait(false);
+                    // Every dispatched input ends its lane entry, processed or not, so the collector stays in step: with its last
+                    // output, or with a marker. A succeeded input is counted by the collector once its outputs have left (or given up
+                    // if they are held back).
+                    if (!succeeded || results.Count == 0)
+                    {
+                        await WriteAsync(writer, new LaneMessage(default, envelope, succeeded ? LaneMessageKind.Succeeded : LaneMessageKind.Accounted)).ConfigureAwait(false);
+                    }
                 }
             }
             while (await reader.WaitToReadAsync().ConfigureAwait(false));
@@ -199,19 +207,37 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     return;
                 }
 
-                if (message.Kind == LaneMessageKind.Output)
+                if (message.Kind is LaneMessageKind.Output or LaneMessageKind.LastOutput)
                 {
+                    // Counted before the write, undone if it fails (see StageRunner.WriteSlowAsync); the last output's input with it.
+                    var last = message.Kind == LaneMessageKind.LastOutput;
+                    counter.Produced++;
+                    counter.Out += last ? 1 : 0;
                     if (_stage.IsDiscarding
                         || (!output.TryWrite(message.Output) && !await StageRunner.WriteSlowAsync(output, message.Output).ConfigureAwait(false)))
                     {
+                        counter.Produced--;
+                        counter.Out -= last ? 1 : 0;
                         _stage.ReleaseAcknowledgement(message.Output.Acknowledgement);
+                        if (last)
+                        {
+                            await EndHeldBackInputAsync(message.Input, written[lane], counter).ConfigureAwait(false);
+                            written[lane] = 0;
+                        }
+
                         await DrainLanesAsync(written, counter).ConfigureAwait(false);
                         return;
                     }
 
-                    written[lane]++;
-                    counter.Produced++;
-                    continue;
+                    if (!last)
+                    {
+                        written[lane]++;
+                        continue;
+                    }
+
+                    _stage.ReleaseAcknowledgement(message.Input.Acknowledgement);
+                    written[lane] = 0;
+                    break;
                 }
 
                 if (message.Kind == LaneMessageKind.Succeeded)
@@ -254,14 +280,14 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                         // Not handed on: the reference it carried ends here.
                         _stage.ReleaseAcknowledgement(message.Output.Acknowledgement);
                         break;
-                    case LaneMessageKind.Succeeded when written > 0:
-                        // Some of its outputs left before the stage began discarding: it was processed.
-                        counter.Out++;
-                        _stage.ReleaseAcknowledgement(message.Input.Acknowledgement);
+                    case LaneMessageKind.LastOutput:
+                        _stage.ReleaseAcknowledgement(message.Output.Acknowledgement);
+                        await EndHeldBackInputAsync(message.Input, written, counter).ConfigureAwait(false);
                         written = 0;
                         break;
                     case LaneMessageKind.Succeeded:
-                        await _stage.DiscardAsync(message.Input.Item, message.Input.Acknowledgement, counter).ConfigureAwait(false);
+                        await EndHeldBackInputAsync(message.Input, written, counter).ConfigureAwait(false);
+                        written = 0;
                         break;
                     default:
                         written = 0;
@@ -272,14 +298,40 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         while (await reader.WaitToReadAsync().ConfigureAwait(false));
     }
 
+    /// <summary>
+    /// Ends a succeeded input whose outputs (all, or the rest of them) are held back: processed if <paramref name="written"/> of its
+    /// outputs already left before the stage began discarding, otherwise discarded.
+    /// </summary>
+    private ValueTask EndHeldBackInputAsync(Envelope<TIn> input, int written, StageCounter counter)
+    {
+        if (written == 0)
+        {
+            return _stage.DiscardAsync(input.Item, input.Acknowledgement, counter);
+        }
+
+        counter.Out++;
+        _stage.ReleaseAcknowledgement(input.Acknowledgement);
+        return default;
+    }
+
     private async Task DrainLaneInputAtDeadlineAsync(ChannelReader<Envelope<TIn>> reader, StageCounter counter)
     {
-        // Dispatched inputs were counted in by the dispatcher; here they are only given up.
+        // Dispatched inputs were counted in by the dispatcher; here they are only given up, in groups of what is waiting.
+        var group = new List<Envelope<TIn>>();
         do
         {
             while (reader.TryRead(out var envelope))
             {
-                await _stage.GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                group.Add(envelope);
+                if (group.Count == StageRunner.GiveUpGroupSize)
+                {
+                    await _stage.GiveUpManyAsync(group, atDeadline: true, counter).ConfigureAwait(false);
+                }
+            }
+
+            if (group.Count > 0)
+            {
+                await _stage.GiveUpManyAsync(group, atDeadline: true, counter).ConfigureAwait(false);
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));
@@ -290,17 +342,20 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
 
     private enum LaneMessageKind
     {
-        /// <summary>One output of an input.</summary>
+        /// <summary>One output of an input, not its last.</summary>
         Output,
 
-        /// <summary>Ends an input that succeeded; the collector counts it.</summary>
+        /// <summary>The last output of an input that succeeded, with that input; the collector counts both.</summary>
+        LastOutput,
+
+        /// <summary>Ends an input that succeeded with no output; the collector counts it.</summary>
         Succeeded,
 
         /// <summary>Ends an input that the worker already accounted for (failed, discarded, or taken over at the deadline).</summary>
         Accounted,
     }
 
-    /// <summary>One output of an input, or the marker that ends an input's outputs.</summary>
+    /// <summary>One output of an input (the last with its input), or the marker that ends an input with no output left to send.</summary>
     private readonly struct LaneMessage(Envelope<TOut> output, Envelope<TIn> input, LaneMessageKind kind)
     {
         public Envelope<TOut> Output { get; } = output;

@@ -30,6 +30,9 @@ internal abstract partial class StageRunner
     /// <summary>The dead-letter reason of an item not delivered by the host's shutdown deadline.</summary>
     public const string ShutdownTimeoutReason = "ShutdownTimeout";
 
+    /// <summary>The most items handed to the dead-letter store at once when a stage gives up what is waiting in a handoff.</summary>
+    internal const int GiveUpGroupSize = 256;
+
     /// <summary>Items of this stage that failed in this run, for the failure budget.</summary>
     private long _failures;
 
@@ -121,30 +124,85 @@ internal abstract partial class StageRunner
         }
     }
 
-    /// <summary>Writes the item to the dead-letter store, if there is one, and counts where it ended.</summary>
-    private async ValueTask GiveUpAsync<TItem>(TItem item, long acknowledgement, string reason, Exception? exception, StageCounter counter)
+    /// <summary>
+    /// Gives up every item in <paramref name="items"/> as <see cref="DiscardAsync"/> (<paramref name="atDeadline"/> false) or
+    /// <see cref="GiveUpAtDeadlineAsync"/> (true) would one by one, but hands them to the dead-letter store all at once, so that a
+    /// store that commits in groups (one flush or fsync for every line waiting) persists them together instead of one commit each.
+    /// Clears <paramref name="items"/>.
+    /// </summary>
+    internal async ValueTask GiveUpManyAsync<TItem>(List<Envelope<TItem>> items, bool atDeadline, StageCounter counter)
     {
-        var atDeadline = reason == ShutdownTimeoutReason;
+        counter.Dropped += items.Count;
+        var reason = atDeadline || Lifecycle.IsPastShutdownTimeout ? ShutdownTimeoutReason : DiscardedReason;
+        var exception = reason == DiscardedReason ? Lifecycle.Fault : null;
         if (Lifecycle.DeadLetters is not { } store)
         {
-            Account(counter, atDeadline ? ItemEnd.Abandoned : ItemEnd.Discarded, acknowledgement);
+            foreach (var envelope in items)
+            {
+                Account(counter, reason == ShutdownTimeoutReason ? ItemEnd.Abandoned : ItemEnd.Discarded, envelope.Acknowledgement);
+            }
+
+            items.Clear();
             return;
         }
 
+        var writes = new Task[items.Count];
+        for (var index = 0; index < writes.Length; index++)
+        {
+            writes[index] = StartWrite(store, items[index].Item, reason, exception);
+        }
+
+        for (var index = 0; index < writes.Length; index++)
+        {
+            await EndWriteAsync(writes[index], items[index].Acknowledgement, reason, counter).ConfigureAwait(false);
+        }
+
+        items.Clear();
+    }
+
+    /// <summary>Writes the item to the dead-letter store, if there is one, and counts where it ended.</summary>
+    private ValueTask GiveUpAsync<TItem>(TItem item, long acknowledgement, string reason, Exception? exception, StageCounter counter)
+    {
+        if (Lifecycle.DeadLetters is not { } store)
+        {
+            Account(counter, reason == ShutdownTimeoutReason ? ItemEnd.Abandoned : ItemEnd.Discarded, acknowledgement);
+            return default;
+        }
+
+        return EndWriteAsync(StartWrite(store, item, reason, exception), acknowledgement, reason, counter);
+    }
+
+    /// <summary>Starts writing one dead letter; a store that throws at once gives a faulted task.</summary>
+    private Task StartWrite<TItem>(IDeadLetterStore store, TItem item, string reason, Exception? exception)
+    {
         try
         {
-            await store.WriteAsync(new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow()), Lifecycle.DeadlineToken)
-                .ConfigureAwait(false);
+            return store.WriteAsync(new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow()), Lifecycle.DeadlineToken)
+                .AsTask();
+        }
+        catch (Exception storeException)
+        {
+            return Task.FromException(storeException);
+        }
+    }
+
+    /// <summary>Waits for one dead-letter write and counts where its item ended.</summary>
+    private async ValueTask EndWriteAsync(Task write, long acknowledgement, string reason, StageCounter counter)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
             Account(counter, ItemEnd.DeadLettered, acknowledgement);
         }
-        catch (OperationCanceledException) when (Lifecycle.DeadlineToken.IsCancellationRequested)
+        catch (Exception cancelled) when (cancelled is OperationCanceledException or ObjectDisposedException && Lifecycle.DeadlineToken.IsCancellationRequested)
         {
-            // The run's last moment passed while the store wrote: as promised to the store, the item is counted abandoned.
+            // The run's last moment passed while the store wrote (or after the run's end closed it): as promised to the store, the
+            // item is counted abandoned.
             Account(counter, ItemEnd.Abandoned, acknowledgement);
         }
         catch (Exception storeException)
         {
-            Account(counter, atDeadline ? ItemEnd.Abandoned : ItemEnd.Discarded, acknowledgement);
+            Account(counter, reason == ShutdownTimeoutReason ? ItemEnd.Abandoned : ItemEnd.Discarded, acknowledgement);
             Lifecycle.ReportFault(this, storeException);
         }
     }

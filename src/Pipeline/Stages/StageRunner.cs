@@ -151,6 +151,12 @@ internal abstract partial class StageRunner
     /// Writes <paramref name="output"/> downstream; <see langword="false"/> when the output was closed at the shutdown deadline, in
     /// which case the item was not delivered and the caller gives its input up.
     /// </summary>
+    /// <remarks>
+    /// Callers count the output (<c>Out</c>, <c>Produced</c>) before they write and undo the count if the write fails: from the count
+    /// on, the item is in the handoff (<c>Produced</c> upstream minus <c>In</c> downstream), even while a write waits for room. A
+    /// reader that frees room may move a waiting writer's item in and take it long before the writer's continuation runs (a busy
+    /// thread pool), so counting after the write would show that item twice: in the writer's hands and in the reader's.
+    /// </remarks>
     internal static async ValueTask<bool> WriteSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output)
     {
         try

@@ -69,14 +69,16 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                // Counted before the write, undone if it fails (see WriteSlowAsync).
+                counter.Out++;
+                counter.Produced++;
                 if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                 {
+                    counter.Out--;
+                    counter.Produced--;
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
-
-                counter.Out++;
-                counter.Produced++;
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));
@@ -124,14 +126,16 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                // Counted before the write, undone if it fails (see WriteSlowAsync).
+                counter.Out++;
+                counter.Produced++;
                 if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
                 {
+                    counter.Out--;
+                    counter.Produced--;
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
-
-                counter.Out++;
-                counter.Produced++;
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));

@@ -53,6 +53,31 @@ public sealed class ShutdownDeadlineTests : IDisposable
 
     [Theory(Timeout = 60_000)]
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task StopAsync_SinkStuckWithFsyncAndFullWideHandoffs_StillDeadLettersEveryItemNotSunkWithinTheDeadline(HandoffKind kind)
+    {
+        // About 1,500 items wait at the deadline, each to be synced to disk: they are handed to the store in groups, one fsync each.
+        var stuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sunk = new List<int>();
+        var result = await RunAndStopAsync(kind, TimeSpan.FromSeconds(1), async item =>
+        {
+            if (item == 10)
+            {
+                stuck.TrySetResult();
+                await _release.Task;
+            }
+
+            lock (sunk)
+            {
+                sunk.Add(item);
+            }
+        }, stuck.Task, sunk, durability: "Fsync", capacity: 512, parallelism: 4);
+
+        Assert.Equal(10, result.Sunk);
+        Assert.True(result.DeadLettered > 500, result.ToString());
+    }
+
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task StopAsync_SlowSink_ReturnsWithinTheDeadlineAndDeadLettersEveryItemNotSunk(HandoffKind kind)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -123,24 +148,30 @@ public sealed class ShutdownDeadlineTests : IDisposable
     /// Runs source → transform → sink in a host with a dead-letter file, stops the host once <paramref name="sinkBusy"/> completes,
     /// and checks the deadline, the file and the accounting.
     /// </summary>
-    private async Task<PipelineResult> RunAndStopAsync(HandoffKind kind, TimeSpan shutdownTimeout, Func<int, Task> sink, Task sinkBusy, List<int> sunk)
+    private async Task<PipelineResult> RunAndStopAsync(
+        HandoffKind kind, TimeSpan shutdownTimeout, Func<int, Task> sink, Task sinkBusy, List<int> sunk, string durability = "Flush", int capacity = 8, int parallelism = 1)
     {
         var path = Path.Combine(_directory, "dead.jsonl");
         using var host = BuildHost(
             services => services.AddPipeline("deadline", p => p
                 .From("read", Endless)
-                .Then("parse", x => x)
+                .Then("parse", x => x, o =>
+                {
+                    o.Parallelism = parallelism;
+                    o.Ordered = parallelism > 1;
+                })
                 .To("store", (int item, CancellationToken _) => new ValueTask(sink(item)))),
             new Dictionary<string, string?>
             {
                 ["Pipelines:deadline:Handoff:Kind"] = kind.ToString(),
-                ["Pipelines:deadline:Handoff:Capacity"] = "8",
+                ["Pipelines:deadline:Handoff:Capacity"] = capacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Pipelines:deadline:DeadLetter:Path"] = path,
+                ["Pipelines:deadline:DeadLetter:Durability"] = durability,
             },
             shutdownTimeout);
         await host.StartAsync().WaitAsync(Bound);
         await sinkBusy.WaitAsync(Bound);
-        await WaitUntilAsync(() => ServiceOf(host).Run!.GetStatistics()[0].In >= 20, "the handoffs to fill");
+        await WaitUntilAsync(() => ServiceOf(host).Run!.GetStatistics()[0].In >= Math.Min(2 * capacity, 1000), "the handoffs to fill");
 
         var stopwatch = Stopwatch.StartNew();
         await host.StopAsync().WaitAsync(Bound);

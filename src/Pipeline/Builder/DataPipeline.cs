@@ -43,7 +43,7 @@ public sealed class DataPipeline
     public PipelineRun Start()
     {
         var lifecycle = new PipelineLifecycle(Name, _logger, _timeProvider);
-        var context = new StageRunContext(lifecycle, _services) { Acknowledgement = _definition.Acknowledgement };
+        var context = new StageRunContext(lifecycle, _services) { Acknowledgement = _configuration?.Acknowledgement ?? _definition.Acknowledgement };
         try
         {
             var stages = _definition.Stages;

@@ -18,7 +18,7 @@ namespace Pipeline;
 /// PipelineResult result = await pipeline.RunAsync(stoppingToken);
 /// </code>
 /// </example>
-public sealed class PipelineBuilder
+public sealed partial class PipelineBuilder
 {
     private readonly List<StageDefinition> _stages = [];
 
@@ -147,7 +147,7 @@ public sealed class PipelineBuilder
     /// <param name="timeProvider">The time of batching steps; <see cref="TimeProvider.System"/> by default (or the one registered in <paramref name="services"/>).</param>
     /// <returns>The pipeline.</returns>
     /// <exception cref="InvalidOperationException">Thrown when the pipeline has no sink yet.</exception>
-    /// <exception cref="OptionsValidationException">Thrown when <paramref name="configuration"/> is invalid; the message names each bad key and its allowed values.</exception>
+    /// <exception cref="OptionsValidationException">Thrown when <paramref name="configuration"/> is invalid, or a file source's options (code and configuration together) are; the message names each bad key and its allowed values.</exception>
     /// <exception cref="ArgumentException">Thrown when a setting of <see cref="Acknowledgement"/> is out of range; the message names it and its allowed values.</exception>
     public DataPipeline Build(IServiceProvider? services = null, PipelineOptions? configuration = null, TimeProvider? timeProvider = null)
     {
@@ -156,6 +156,15 @@ public sealed class PipelineBuilder
         if (configuration is not null)
         {
             var errors = PipelineOptionsValidator.Collect(definition, configuration, services?.GetService<IDeadLetterStore>() is not null);
+            if (errors.Count > 0)
+            {
+                throw new OptionsValidationException(Name, typeof(PipelineOptions), errors);
+            }
+        }
+        else
+        {
+            var errors = new List<string>();
+            PipelineOptionsValidator.CheckFileSources(definition, options: null, errors);
             if (errors.Count > 0)
             {
                 throw new OptionsValidationException(Name, typeof(PipelineOptions), errors);
@@ -226,7 +235,7 @@ public sealed class PipelineBuilder
         return new PipelineBuilder<T>(this);
     }
 
-    private PipelineBuilder<T> AddAcknowledgingSource<T>(string name, Action<StageOptions>? configure, Func<StageRunContext, IAcknowledgingSource<T>> factory)
+    internal PipelineBuilder<T> AddAcknowledgingSource<T>(string name, Action<StageOptions>? configure, Func<StageRunContext, IAcknowledgingSource<T>> factory)
     {
         var options = CreateStageOptions(name, StageKind.Source, configure);
         Add(new AcknowledgingSourceDefinition<T>(name, options, factory), completes: false);

@@ -12,6 +12,9 @@ internal abstract class StageDefinition(string name, StageKind kind, StageOption
 
     public StageOptions CodeOptions { get; } = codeOptions;
 
+    /// <summary>The configuration keys a source stage takes under <c>Pipelines:{name}:Stages:{stage}</c>; none for most sources.</summary>
+    public virtual IReadOnlyList<string> ConfigurationKeys => [];
+
     /// <summary>Creates the runner; <paramref name="output"/> is the downstream stage's input writer (<see langword="null"/> for the sink).</summary>
     public abstract StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output);
 
@@ -26,6 +29,9 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
     private AsyncServiceScope? _scope;
 
     public PipelineLifecycle Lifecycle { get; } = lifecycle;
+
+    /// <summary>The services the pipeline was built with, if any.</summary>
+    public IServiceProvider? Services => services;
 
     /// <summary>How an acknowledging source's items are acknowledged in this run.</summary>
     public AcknowledgementSettings Acknowledgement { get; init; } = new();

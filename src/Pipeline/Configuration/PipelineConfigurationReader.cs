@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Configuration;
 using Pipeline.Handoffs;
@@ -11,9 +10,10 @@ namespace Pipeline;
 /// malformed number and unknown enum value becomes an error naming the full key, the bad value and the allowed values
 /// (the reflection binder would ignore unknown keys or throw a message without the key).
 /// </summary>
-internal static class PipelineConfigurationReader
+internal static partial class PipelineConfigurationReader
 {
-    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter"];
+    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement"];
+    private static readonly string[] s_acknowledgementKeys = ["MaxCount", "MaxDelay", "MaxPending"];
     private static readonly string[] s_handoffKeys = ["Kind", "Capacity", "FullMode"];
     private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
     private static readonly string[] s_sinkKeys = ["Parallelism", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
@@ -41,6 +41,9 @@ internal static class PipelineConfigurationReader
                     break;
                 case "Stages":
                     ReadStages(child, definition, options, errors);
+                    break;
+                case "Acknowledgement":
+                    ReadAcknowledgement(child, definition, options, errors);
                     break;
                 case "DeadLetter":
                     if (RequireSection(child, s_deadLetterKeys, errors))
@@ -106,7 +109,7 @@ internal static class PipelineConfigurationReader
                 StageKind.Transform => s_transformKeys,
                 StageKind.Sink => s_sinkKeys,
                 StageKind.Batch => s_batchKeys,
-                _ => [],
+                _ => stage.ConfigurationKeys.ToArray(),
             };
             if (stageSection.Value is not null && stageSection.Value.Length > 0)
             {
@@ -150,7 +153,45 @@ internal static class PipelineConfigurationReader
                     case "FailureRatioMinimumItems":
                         stageOptions.FailureRatioMinimumItems = ReadInt(child, 1, int.MaxValue, errors);
                         break;
+                    case "Path":
+                        (stageOptions.FileSource ??= new()).Path = RequireValue(child, errors);
+                        break;
+                    case "Follow":
+                        (stageOptions.FileSource ??= new()).Follow = ReadBool(child, errors);
+                        break;
+                    case "CheckpointPath":
+                        (stageOptions.FileSource ??= new()).CheckpointPath = RequireValue(child, errors);
+                        break;
+                    case "PollInterval":
+                        (stageOptions.FileSource ??= new()).PollInterval = ReadTimeSpan(child, errors);
+                        break;
                 }
+            }
+        }
+    }
+
+    /// <summary>Reads <c>Acknowledgement</c> over the code's settings; the ranges are checked by <see cref="PipelineOptionsValidator"/>.</summary>
+    private static void ReadAcknowledgement(IConfigurationSection section, PipelineDefinition definition, PipelineOptions options, List<string> errors)
+    {
+        if (!RequireSection(section, s_acknowledgementKeys, errors))
+        {
+            return;
+        }
+
+        var settings = options.Acknowledgement ??= definition.Acknowledgement.Clone();
+        foreach (var child in section.GetChildren())
+        {
+            switch (Match(child, s_acknowledgementKeys, errors))
+            {
+                case "MaxCount":
+                    settings.MaxCount = ReadInt(child, 1, int.MaxValue, errors) ?? settings.MaxCount;
+                    break;
+                case "MaxDelay":
+                    settings.MaxDelay = ReadTimeSpan(child, errors) ?? settings.MaxDelay;
+                    break;
+                case "MaxPending":
+                    settings.MaxPending = ReadInt(child, 2, AcknowledgementSettings.MaxMaxPending, errors) ?? settings.MaxPending;
+                    break;
             }
         }
     }
@@ -236,116 +277,6 @@ internal static class PipelineConfigurationReader
         }
 
         errors.Add($"{section.Path} is not a known setting; allowed: {string.Join(", ", allowed)}");
-        return null;
-    }
-
-    private static bool RequireSection(IConfigurationSection section, string[] allowed, List<string> errors)
-    {
-        // An empty string is how JSON's {} or null arrives; it holds no settings and is fine.
-        if (string.IsNullOrEmpty(section.Value))
-        {
-            return true;
-        }
-
-        errors.Add($"{section.Path} must be a section with {string.Join(", ", allowed)}, was '{section.Value}'");
-        return false;
-    }
-
-    private static string? RequireValue(IConfigurationSection section, List<string> errors)
-    {
-        if (section.Value is not null)
-        {
-            return section.Value;
-        }
-
-        errors.Add($"{section.Path} must be a value, not a section");
-        return null;
-    }
-
-    private static int? ReadInt(IConfigurationSection section, int min, int max, List<string> errors)
-    {
-        if (RequireValue(section, errors) is not { } text)
-        {
-            return null;
-        }
-
-        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-        {
-            errors.Add($"{section.Path} must be an integer between {min} and {max}, was '{text}'");
-            return null;
-        }
-
-        // The range itself is checked by PipelineOptionsValidator, which also sees values set in code.
-        return value;
-    }
-
-    private static double? ReadDouble(IConfigurationSection section, List<string> errors)
-    {
-        if (RequireValue(section, errors) is not { } text)
-        {
-            return null;
-        }
-
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-        {
-            errors.Add($"{section.Path} must be a number between 0 and 1, was '{text}'");
-            return null;
-        }
-
-        // The range itself is checked by PipelineOptionsValidator, which also sees values set in code.
-        return value;
-    }
-
-    private static bool? ReadBool(IConfigurationSection section, List<string> errors)
-    {
-        if (RequireValue(section, errors) is not { } text)
-        {
-            return null;
-        }
-
-        if (!bool.TryParse(text, out var value))
-        {
-            errors.Add($"{section.Path} must be true or false, was '{text}'");
-            return null;
-        }
-
-        return value;
-    }
-
-    private static TimeSpan? ReadTimeSpan(IConfigurationSection section, List<string> errors)
-    {
-        if (RequireValue(section, errors) is not { } text)
-        {
-            return null;
-        }
-
-        if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
-        {
-            errors.Add($"{section.Path} must be a time span such as 00:00:05, was '{text}'");
-            return null;
-        }
-
-        return value;
-    }
-
-    private static TEnum? ReadEnum<TEnum>(IConfigurationSection section, List<string> errors)
-        where TEnum : struct, Enum
-    {
-        if (RequireValue(section, errors) is not { } text)
-        {
-            return null;
-        }
-
-        // Names only: Enum.TryParse would also accept any number, defined or not.
-        foreach (var name in Enum.GetNames<TEnum>())
-        {
-            if (string.Equals(name, text.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                return Enum.Parse<TEnum>(name);
-            }
-        }
-
-        errors.Add($"{section.Path} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}, was '{text}'");
         return null;
     }
 }

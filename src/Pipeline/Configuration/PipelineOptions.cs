@@ -18,6 +18,12 @@ public sealed class PipelineOptions
     /// <summary>Gets the dead-letter settings.</summary>
     public DeadLetterSettings DeadLetter { get; } = new();
 
+    /// <summary>
+    /// Gets the acknowledgement settings read from <c>Pipelines:{name}:Acknowledgement</c> (<c>MaxCount</c>, <c>MaxDelay</c>,
+    /// <c>MaxPending</c>) laid over the code's <see cref="PipelineBuilder.Acknowledgement"/>; <see langword="null"/> when configuration sets none.
+    /// </summary>
+    internal AcknowledgementSettings? Acknowledgement { get; set; }
+
     /// <summary>Gets the errors found while reading the configuration; reported by validation at start.</summary>
     internal List<string> ConfigurationErrors { get; } = [];
 }

@@ -50,6 +50,19 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             CheckStage(key, stage.Kind, stageOptions, errors);
         }
 
+        CheckFileSources(definition, options, errors);
+        if (options.Acknowledgement is { } acknowledgement)
+        {
+            try
+            {
+                acknowledgement.Validate($"{prefix}:Acknowledgement:");
+            }
+            catch (ArgumentException exception)
+            {
+                errors.Add(exception.Message);
+            }
+        }
+
         if (options.DeadLetter.Path is { } path && string.IsNullOrWhiteSpace(path))
         {
             errors.Add($"{prefix}:DeadLetter:Path must be a file path, was '{path}'");
@@ -73,6 +86,22 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         }
 
         return errors;
+    }
+
+    /// <summary>Checks the options of every file source stage: its code options with <paramref name="options"/>' configured ones laid over them.</summary>
+    public static void CheckFileSources(PipelineDefinition definition, PipelineOptions? options, List<string> errors)
+    {
+        foreach (var stage in definition.Stages.OfType<FileSourceDefinition>())
+        {
+            StageOptions? configured = null;
+            options?.Stages.TryGetValue(stage.Name, out configured);
+            var merged = FileSourceOverrides.Apply(stage.Code, configured?.FileSource);
+            var result = new FileSourceOptionsValidator($"{PipelineOptions.SectionName}:{definition.Name}:Stages:{stage.Name}").Validate(null, merged);
+            if (result.Failed)
+            {
+                errors.AddRange(result.Failures);
+            }
+        }
     }
 
     /// <summary>Checks one stage's options; <paramref name="key"/> is the configuration key (or the stage's name in code).</summary>

@@ -19,6 +19,9 @@ internal sealed record ResolvedStageOptions(
     /// <summary>Gets how many items the stage takes before <see cref="MaxFailureRatio"/> applies.</summary>
     public int FailureRatioMinimumItems { get; init; } = StageOptions.DefaultFailureRatioMinimumItems;
 
+    /// <summary>Gets a file source stage's configured settings, laid over its code options when the run starts.</summary>
+    public FileSourceOverrides? FileSource { get; init; }
+
     /// <summary>
     /// Resolves each value from, first to last: the stage's configuration, the pipeline's configuration (handoff only), the
     /// stage's code options, the pipeline's code options (handoff only), the engine defaults.
@@ -45,6 +48,7 @@ internal sealed record ResolvedStageOptions(
             MaxFailures = configured?.MaxFailures ?? code.MaxFailures,
             MaxFailureRatio = configured?.MaxFailureRatio ?? code.MaxFailureRatio,
             FailureRatioMinimumItems = configured?.FailureRatioMinimumItems ?? code.FailureRatioMinimumItems ?? StageOptions.DefaultFailureRatioMinimumItems,
+            FileSource = configured?.FileSource,
         };
     }
 }

@@ -64,5 +64,9 @@ public sealed class StageOptions
         Handoff = Handoff.Clone(),
         OnError = OnError,
         Resilience = Resilience,
+        FileSource = FileSource,
     };
+
+    /// <summary>The settings of a file source stage read from configuration; <see langword="null"/> for other stages.</summary>
+    internal FileSourceOverrides? FileSource { get; set; }
 }

@@ -60,6 +60,18 @@ public static class PipelineServiceCollectionExtensions
                 {
                     options.DeadLetter.Path = Path.Combine(contentRoot, path);
                 }
+
+                // So are a file source's configured paths.
+                if (provider.GetService<IHostEnvironment>() is { ContentRootPath: { Length: > 0 } root })
+                {
+                    foreach (var fileSource in options.Stages.Values.Select(stage => stage.FileSource).OfType<FileSourceOverrides>())
+                    {
+                        fileSource.Path = fileSource.Path is { Length: > 0 } input && !Path.IsPathRooted(input) ? Path.Combine(root, input) : fileSource.Path;
+                        fileSource.CheckpointPath = fileSource.CheckpointPath is { Length: > 0 } checkpoint && !Path.IsPathRooted(checkpoint)
+                            ? Path.Combine(root, checkpoint)
+                            : fileSource.CheckpointPath;
+                    }
+                }
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PipelineOptions>>(

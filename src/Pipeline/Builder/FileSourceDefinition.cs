@@ -1,0 +1,32 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Pipeline;
+
+/// <summary>
+/// A <see cref="FileSource"/> stage declared with <see cref="PipelineBuilder.FromFile(string, Action{FileSourceOptions}?, Action{StageOptions}?)"/>:
+/// its options are the code's with <c>Pipelines:{name}:Stages:{stage}</c> (<see cref="FileSourceOverrides.Keys"/>) laid over them,
+/// and a new source is created for each run.
+/// </summary>
+internal sealed class FileSourceDefinition(string name, StageOptions codeOptions, FileSourceOptions code)
+    : StageDefinition(name, StageKind.Source, codeOptions)
+{
+    /// <summary>The file source's options as set in code.</summary>
+    public FileSourceOptions Code { get; } = code;
+
+    public override IReadOnlyList<string> ConfigurationKeys => FileSourceOverrides.Keys;
+
+    public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
+    {
+        var settings = FileSourceOverrides.Apply(Code, options.FileSource);
+        var source = new FileSource(
+            settings,
+            context.Services?.GetService<ILoggerFactory>()?.CreateLogger<FileSource>(),
+            context.Lifecycle.TimeProvider);
+        return new AcknowledgingSourceStageRunner<FileLine>(context.Lifecycle, Name, options, source, context.Acknowledgement,
+            output as ChannelWriter<Envelope<FileLine>> ?? throw new InvalidOperationException("The source's downstream input has the wrong type."));
+    }
+
+    public override object? GetInputWriter(StageRunner runner) => null;
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Pipeline;
+
+/// <summary>Reading single values: each malformed one becomes an error naming its full key, the bad value and what is allowed.</summary>
+internal static partial class PipelineConfigurationReader
+{
+    private static bool RequireSection(IConfigurationSection section, string[] allowed, List<string> errors)
+    {
+        // An empty string is how JSON's {} or null arrives; it holds no settings and is fine.
+        if (string.IsNullOrEmpty(section.Value))
+        {
+            return true;
+        }
+
+        errors.Add($"{section.Path} must be a section with {string.Join(", ", allowed)}, was '{section.Value}'");
+        return false;
+    }
+
+    private static string? RequireValue(IConfigurationSection section, List<string> errors)
+    {
+        if (section.Value is not null)
+        {
+            return section.Value;
+        }
+
+        errors.Add($"{section.Path} must be a value, not a section");
+        return null;
+    }
+
+    private static int? ReadInt(IConfigurationSection section, int min, int max, List<string> errors)
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            errors.Add($"{section.Path} must be an integer between {min} and {max}, was '{text}'");
+            return null;
+        }
+
+        // The range itself is checked by PipelineOptionsValidator, which also sees values set in code.
+        return value;
+    }
+
+    private static double? ReadDouble(IConfigurationSection section, List<string> errors)
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            errors.Add($"{section.Path} must be a number between 0 and 1, was '{text}'");
+            return null;
+        }
+
+        // The range itself is checked by PipelineOptionsValidator, which also sees values set in code.
+        return value;
+    }
+
+    private static bool? ReadBool(IConfigurationSection section, List<string> errors)
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (!bool.TryParse(text, out var value))
+        {
+            errors.Add($"{section.Path} must be true or false, was '{text}'");
+            return null;
+        }
+
+        return value;
+    }
+
+    private static TimeSpan? ReadTimeSpan(IConfigurationSection section, List<string> errors)
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
+        {
+            errors.Add($"{section.Path} must be a time span such as 00:00:05, was '{text}'");
+            return null;
+        }
+
+        return value;
+    }
+
+    private static TEnum? ReadEnum<TEnum>(IConfigurationSection section, List<string> errors)
+        where TEnum : struct, Enum
+    {
+        if (RequireValue(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        // Names only: Enum.TryParse would also accept any number, defined or not.
+        foreach (var name in Enum.GetNames<TEnum>())
+        {
+            if (string.Equals(name, text.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return Enum.Parse<TEnum>(name);
+            }
+        }
+
+        errors.Add($"{section.Path} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}, was '{text}'");
+        return null;
+    }
+}

@@ -9,8 +9,9 @@ namespace Pipeline;
 /// the same round-robin order, so item <c>i</c>'s outputs leave before item <c>i + 1</c>'s. Allocation-free per item.
 /// </summary>
 /// <remarks>
-/// Once the stage discards (the pipeline faulted at or after it, or was aborted), nothing more is emitted: an input that failed
-/// is never overtaken by later ones. The collector then drains every lane, giving up the inputs whose outputs it holds back.
+/// Once the stage discards (the pipeline faulted at or after it, or was aborted), an input that failed is never overtaken by later
+/// ones: after a fault of this stage's own, the outputs of inputs that precede the first failed or discarded one in order still
+/// leave; otherwise nothing more is emitted. The collector then drains every lane, giving up the inputs whose outputs it holds back.
 /// The collector counts an input as <c>Out</c> when its outputs have left; workers count failures and discards.
 /// </remarks>
 internal sealed class OrderedParallelExecutor<TIn, TOut>
@@ -187,14 +188,15 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     }
                     catch (OperationCanceledException) when (haltToken.IsCancellationRequested)
                     {
-                        if (_stage.IsDiscarding)
+                        if (StopsEmitting())
                         {
                             await DrainLanesAsync(written, counter).ConfigureAwait(false);
                             return;
                         }
 
-                        // A fault downstream of this stage: it still drains in order what it has.
-                        haltToken = CancellationToken.None;
+                        // A fault upstream of this stage: it still drains in order what it has. A fault of this stage's own:
+                        // what precedes the failed input still leaves, in order, unless the run is aborted.
+                        haltToken = _stage.IsDiscarding ? _stage.Lifecycle.AbortToken : CancellationToken.None;
                         continue;
                     }
 
@@ -213,7 +215,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     var last = message.Kind == LaneMessageKind.LastOutput;
                     counter.Produced++;
                     counter.Out += last ? 1 : 0;
-                    if (_stage.IsDiscarding
+                    if (StopsEmitting()
                         || (!output.TryWrite(message.Output) && !await StageRunner.WriteSlowAsync(output, message.Output).ConfigureAwait(false)))
                     {
                         counter.Produced--;
@@ -245,6 +247,14 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     counter.Out++;
                     _stage.ReleaseAcknowledgement(message.Input.Acknowledgement);
                 }
+                else if (_stage.IsDiscarding)
+                {
+                    // The first input in order that failed or was discarded since the stage began discarding: nothing after it
+                    // may leave before it, so nothing more leaves.
+                    written[lane] = 0;
+                    await DrainLanesAsync(written, counter).ConfigureAwait(false);
+                    return;
+                }
 
                 written[lane] = 0;
                 break;
@@ -252,6 +262,17 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
 
             lane = lane + 1 == _laneOutputs.Length ? 0 : lane + 1;
         }
+    }
+
+    /// <summary>
+    /// Whether outputs may no longer leave: the stage discards, unless the fault is this stage's own and the run is not aborted
+    /// (then the outputs of inputs that precede the failed one in order still leave; the first failed or discarded input in order
+    /// ends the emitting).
+    /// </summary>
+    private bool StopsEmitting()
+    {
+        var lifecycle = _stage.Lifecycle;
+        return _stage.IsDiscarding && (!ReferenceEquals(lifecycle.FaultedStage, _stage) || lifecycle.IsAborted);
     }
 
     /// <summary>Once the stage discards: reads every lane to its end, emitting nothing more and giving up inputs none of whose outputs left.</summary>

@@ -152,6 +152,44 @@ public class AcknowledgementEngineTests
         Assert.Single(source.Acknowledged);
     }
 
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task ShutdownDeadline_SinkStuck_SendsFinalAcknowledgementOfWhatWasGivenUp(HandoffKind kind)
+    {
+        var source = new PositionSource(count: int.MaxValue);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Acknowledging(kind);
+        builder.Acknowledgement.MaxCount = int.MaxValue;
+        builder.Acknowledgement.MaxDelay = TimeSpan.FromHours(1);
+        var run = builder
+            .From("read", source)
+            .Then("work", x => x)
+            .To("sink", async (int x, CancellationToken _) =>
+            {
+                if (x == 40)
+                {
+                    // Deaf to its token: only the deadline's take-over ends this item.
+                    stuck.TrySetResult();
+                    await release.Task;
+                }
+            })
+            .Build()
+            .Start();
+        await stuck.Task.WaitAsync(Bound);
+        Assert.Empty(source.Acknowledged);
+
+        var result = await run.StopWithinAsync(TimeSpan.FromMilliseconds(500)).WaitAsync(Bound);
+        release.TrySetResult();
+
+        // Every item yielded was sunk or given up (abandoned, no store here), so the final acknowledgement covers them all.
+        Assert.Equal(PipelineStatus.Aborted, result.Status);
+        Assert.True(result.Abandoned >= 1, result.ToString());
+        Assert.True(result.IsAccounted, result.ToString());
+        Assert.Equal(result.Yielded, source.Highest);
+        Assert.Single(source.Acknowledged);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task ReplayedItems_AreCountedOnTheSourceStage()
     {

@@ -85,6 +85,56 @@ public class FaultTruthTests
         AssertAccounted(result);
     }
 
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task OrderedParallelStage_LaterItemFaultsFirst_StillEmitsTheItemsBeforeIt(HandoffKind kind)
+    {
+        var sink = new RecordingSink<int>();
+        PipelineRun? run = null;
+        var faulted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bothStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = 0;
+        var pipeline = NewPipeline(kind)
+            .From("src", Enumerable.Range(1, 9))
+            .Then<int>("work", async (x, ct) =>
+            {
+                if (x == 3)
+                {
+                    await bothStarted.Task;
+                    throw new InvalidOperationException("item 3");
+                }
+
+                if (x < 3)
+                {
+                    // Items 1 and 2 are under way when item 3 fails, and finish only after its fault has stopped the pipeline.
+                    if (Interlocked.Increment(ref started) == 2)
+                    {
+                        bothStarted.TrySetResult();
+                    }
+
+                    await faulted.Task;
+                }
+
+                return x;
+            }, o =>
+            {
+                o.Parallelism = 3;
+                o.Ordered = true;
+                o.OnError = StageErrorMode.Stop;
+            })
+            .To("sink", sink)
+            .Build();
+
+        run = pipeline.Start();
+        await WaitUntilAsync(() => run.IsStopRequested, "item 3's fault to stop the pipeline");
+        faulted.TrySetResult();
+        var result = await run.Completion.WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Faulted, result.Status);
+        Assert.True(sink.Items.SequenceEqual([1, 2]), $"sunk [{string.Join(", ", sink.Items)}]: {result}");
+        AssertAccounted(result);
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task Start_StageFactoryThrowsPartWay_DisposesWhatWasBuilt()
     {

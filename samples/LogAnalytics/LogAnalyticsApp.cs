@@ -182,6 +182,7 @@ public static class LogAnalyticsApp
             AlreadyStored = sink.AlreadyStored,
             DeadLettered = deadLettered,
             Elapsed = elapsed.Elapsed,
+            Bottleneck = result.Bottleneck.Text,
         };
         var report = TrafficReport.Query(settings.StorePath, run);
         await output.WriteAsync(report.ToString()).ConfigureAwait(false);

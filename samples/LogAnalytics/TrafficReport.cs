@@ -31,6 +31,9 @@ public sealed class TrafficReport
     /// <summary>Gets the run's wall time.</summary>
     public required TimeSpan Elapsed { get; init; }
 
+    /// <summary>Gets where the run's time went and which stage limited it (the engine's bottleneck report); empty when unknown.</summary>
+    public string Bottleneck { get; init; } = string.Empty;
+
     /// <summary>Gets the requests in the database.</summary>
     public long TotalRequests { get; private init; }
 
@@ -99,6 +102,7 @@ public sealed class TrafficReport
             AlreadyStored = run.AlreadyStored,
             DeadLettered = run.DeadLettered,
             Elapsed = run.Elapsed,
+            Bottleneck = run.Bottleneck,
             TotalRequests = total,
             TopRoutes = topRoutes,
             StatusClasses = classes,
@@ -117,6 +121,11 @@ public sealed class TrafficReport
         text.AppendLine(c, $"Access log report ({(Replay ? "replay of the dead letters, " : string.Empty)}{Outcome}{(Complete ? string.Empty : $": PARTIAL, the {(Replay ? "dead-letter file" : "input")} was not read to the end")})");
         text.AppendLine(c, $"  this run   read {Read:N0} lines = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{(Read == Stored + AlreadyStored + DeadLettered ? string.Empty : "  (unbalanced: lines lost or still in flight)")}");
         text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
+        if (Bottleneck.Length > 0)
+        {
+            text.AppendLine(c, $"  time       {Bottleneck}");
+        }
+
         text.AppendLine(c, $"  database   {TotalRequests:N0} requests");
         if (TotalRequests == 0)
         {

@@ -15,6 +15,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Information, "Pipeline {PipelineName} ended: {Status}; {Statistics}", EventName = "PipelineEnded")]
     public static partial void PipelineEnded(this ILogger logger, string pipelineName, PipelineStatus status, string statistics);
 
+    [LoggerMessage(15, LogLevel.Information, "Pipeline {PipelineName}: {Bottleneck}", EventName = "Bottleneck")]
+    public static partial void Bottleneck(this ILogger logger, string pipelineName, string bottleneck);
+
     [LoggerMessage(5, LogLevel.Critical, "Pipeline {PipelineName} faulted in stage {StageName}; stopping the application", EventName = "PipelineFaulted")]
     public static partial void PipelineFaulted(this ILogger logger, string pipelineName, string? stageName, Exception? exception);
 

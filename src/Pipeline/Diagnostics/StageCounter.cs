@@ -49,4 +49,12 @@ internal sealed class StageCounter
     /// <summary>Items a source yielded marked as replays (<see cref="PositionedItem{T}.IsReplay"/>).</summary>
     [FieldOffset(136)]
     public long Replayed;
+
+    /// <summary>Time spent waiting for input, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    [FieldOffset(144)]
+    public long StarvedTicks;
+
+    /// <summary>Time spent waiting for room downstream (back-pressure), in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    [FieldOffset(152)]
+    public long BlockedTicks;
 }

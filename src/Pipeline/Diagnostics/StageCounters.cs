@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Pipeline;
 
 /// <summary>The counts of one stage: one <see cref="StageCounter"/> per worker plus the items its input handoff dropped.</summary>
@@ -7,6 +9,18 @@ internal sealed class StageCounters
 
     /// <summary>Items the input handoff dropped because of its full mode; written by any upstream writer, hence interlocked.</summary>
     private long _handoffDropped;
+
+    /// <summary>When the stage began processing (<see cref="Stopwatch"/> timestamp; 0: not yet).</summary>
+    private long _startedAt;
+
+    /// <summary>When the stage ended (<see cref="Stopwatch"/> timestamp; 0: not yet).</summary>
+    private long _endedAt;
+
+    /// <summary>Marks the moment the stage begins processing items.</summary>
+    public void MarkStarted() => Volatile.Write(ref _startedAt, Stopwatch.GetTimestamp());
+
+    /// <summary>Marks the moment the stage has ended.</summary>
+    public void MarkEnded() => Volatile.Write(ref _endedAt, Stopwatch.GetTimestamp());
 
     /// <summary>Returns a new counter for one worker.</summary>
     public StageCounter CreateWorker()
@@ -59,9 +73,11 @@ internal sealed class StageCounters
         return unfinished;
     }
 
-    public StageStatistics Snapshot(string name, long waiting)
+    /// <summary>Returns the stage's statistics now; <paramref name="workers"/> is how many workers share its time.</summary>
+    public StageStatistics Snapshot(string name, long waiting, int workers)
     {
         long input = 0, output = 0, failed = 0, dropped = 0, produced = 0, deadLettered = 0, skipped = 0, discarded = 0, abandoned = 0, replayed = 0;
+        long starved = 0, blocked = 0;
         lock (_workers)
         {
             foreach (var worker in _workers)
@@ -76,6 +92,8 @@ internal sealed class StageCounters
                 discarded += Volatile.Read(ref worker.Discarded);
                 abandoned += Volatile.Read(ref worker.Abandoned);
                 replayed += Volatile.Read(ref worker.Replayed);
+                starved += Volatile.Read(ref worker.StarvedTicks);
+                blocked += Volatile.Read(ref worker.BlockedTicks);
             }
         }
 
@@ -84,6 +102,22 @@ internal sealed class StageCounters
             name, input + handoffDropped, output, failed, dropped + handoffDropped, produced, deadLettered, skipped, discarded + handoffDropped, abandoned, waiting)
         {
             Replayed = replayed,
+            Workers = workers,
+            Elapsed = Elapsed(),
+            Starved = Stopwatch.GetElapsedTime(0, starved),
+            Blocked = Stopwatch.GetElapsedTime(0, blocked),
         };
+    }
+
+    private TimeSpan Elapsed()
+    {
+        var started = Volatile.Read(ref _startedAt);
+        if (started == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var ended = Volatile.Read(ref _endedAt);
+        return Stopwatch.GetElapsedTime(started, ended != 0 ? ended : Stopwatch.GetTimestamp());
     }
 }

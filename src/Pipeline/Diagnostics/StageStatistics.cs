@@ -54,6 +54,21 @@ public sealed class StageStatistics
     /// </summary>
     public long Replayed { get; init; }
 
+    /// <summary>Gets how many workers share the stage's time (its <c>Parallelism</c>; 1 for a source or a batching step).</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>Gets how long the stage has been processing: from its start to its end, or to now while it runs.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Gets the time the stage's workers, summed, waited for input (the stage was starved: upstream is slower).</summary>
+    public TimeSpan Starved { get; init; }
+
+    /// <summary>Gets the time the stage's workers, summed, waited for room in the next stage's handoff (blocked by back-pressure: downstream is slower).</summary>
+    public TimeSpan Blocked { get; init; }
+
+    /// <summary>Gets the time the stage's workers, summed, were neither starved nor blocked: running stage code (or the engine's own work for it).</summary>
+    public TimeSpan Busy => Elapsed * Workers - Starved - Blocked is var busy && busy > TimeSpan.Zero ? busy : TimeSpan.Zero;
+
     /// <summary>Gets the stage's name.</summary>
     public string StageName { get; }
 

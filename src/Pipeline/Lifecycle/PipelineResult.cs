@@ -48,6 +48,9 @@ public sealed class PipelineResult
         InFlight = stages.Sum(stage => stage.InFlight);
     }
 
+    /// <summary>Gets which stage limited the run's throughput and what to change, from each stage's busy, starved and blocked time.</summary>
+    public BottleneckReport Bottleneck => new(PipelineName, Stages, Environment.ProcessorCount);
+
     /// <summary>Gets the pipeline's name.</summary>
     public string PipelineName { get; }
 

@@ -70,7 +70,7 @@ public sealed partial class PipelineRun
     /// <summary>Returns every stage's statistics now (while running, a consistent total is reached only once the run completes).</summary>
     /// <returns>The statistics, source first.</returns>
     public IReadOnlyList<StageStatistics> GetStatistics() =>
-        _stages.Select(stage => stage.Counters.Snapshot(stage.Name, stage.InputDepth ?? 0)).ToArray();
+        _stages.Select(stage => stage.Counters.Snapshot(stage.Name, stage.InputDepth ?? 0, stage.Options.Parallelism)).ToArray();
 
     private async Task WaitReadyAsync()
     {
@@ -196,6 +196,7 @@ public sealed partial class PipelineRun
         if (logger.IsEnabled(LogLevel.Information))
         {
             logger.PipelineEnded(PipelineName, result.Status, string.Join("; ", result.Stages));
+            logger.Bottleneck(PipelineName, result.Bottleneck.Text);
         }
     }
 }

@@ -83,7 +83,7 @@ internal sealed class AcknowledgingSourceStageRunner<T> : StageRunner
                 // Counted before the write, undone if it fails (see WriteSlowAsync).
                 counter.Out++;
                 counter.Produced++;
-                if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope).ConfigureAwait(false))
+                if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope, counter).ConfigureAwait(false))
                 {
                     counter.Out--;
                     counter.Produced--;

@@ -74,7 +74,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                 bool more;
                 if (batch is null)
                 {
-                    more = await reader.WaitToReadAsync().ConfigureAwait(false);
+                    more = await WaitForInputAsync(reader, counter).ConfigureAwait(false);
                 }
                 else
                 {
@@ -128,7 +128,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
         var envelope = new Envelope<IReadOnlyList<T>>(batch, group);
         counter.Out += batch.Count;
         counter.Produced++;
-        if (!_output.TryWrite(envelope) && !await WriteSlowAsync(_output, envelope).ConfigureAwait(false))
+        if (!_output.TryWrite(envelope) && !await WriteSlowAsync(_output, envelope, counter).ConfigureAwait(false))
         {
             counter.Out -= batch.Count;
             counter.Produced--;

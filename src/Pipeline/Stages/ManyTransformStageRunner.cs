@@ -77,7 +77,7 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 {
                     var output = new Envelope<TOut>(result, acknowledgement);
                     counter.Produced++;
-                    if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
+                    if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output, counter).ConfigureAwait(false))
                     {
                         counter.Produced--;
                         break;
@@ -102,6 +102,6 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 ReleaseAcknowledgement(acknowledgement);
             }
         }
-        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+        while (await WaitForInputAsync(reader, counter).ConfigureAwait(false));
     }
 }

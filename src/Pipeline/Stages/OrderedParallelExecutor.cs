@@ -89,7 +89,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                 }
 
                 var writer = _laneInputs[lane].Writer;
-                if (!writer.TryWrite(envelope) && !await StageRunner.WriteSlowAsync(writer, envelope).ConfigureAwait(false))
+                if (!writer.TryWrite(envelope) && !await StageRunner.WriteSlowAsync(writer, envelope, counter: null).ConfigureAwait(false))
                 {
                     await _stage.GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
@@ -143,7 +143,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                             {
                                 var last = index == results.Count - 1;
                                 var output = new Envelope<TOut>(results[index], envelope.Acknowledgement);
-                                await WriteAsync(writer, last ? new LaneMessage(output, envelope, LaneMessageKind.LastOutput) : new LaneMessage(output, default, LaneMessageKind.Output))
+                                await WriteAsync(writer, last ? new LaneMessage(output, envelope, LaneMessageKind.LastOutput) : new LaneMessage(output, default, LaneMessageKind.Output), counter)
                                     .ConfigureAwait(false);
                             }
                         }
@@ -154,11 +154,11 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     // if they are held back).
                     if (!succeeded || results.Count == 0)
                     {
-                        await WriteAsync(writer, new LaneMessage(default, envelope, succeeded ? LaneMessageKind.Succeeded : LaneMessageKind.Accounted)).ConfigureAwait(false);
+                        await WriteAsync(writer, new LaneMessage(default, envelope, succeeded ? LaneMessageKind.Succeeded : LaneMessageKind.Accounted), counter).ConfigureAwait(false);
                     }
                 }
             }
-            while (await reader.WaitToReadAsync().ConfigureAwait(false));
+            while (await StageRunner.WaitForInputAsync(reader, counter).ConfigureAwait(false));
         }
         finally
         {
@@ -216,7 +216,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     counter.Produced++;
                     counter.Out += last ? 1 : 0;
                     if (StopsEmitting()
-                        || (!output.TryWrite(message.Output) && !await StageRunner.WriteSlowAsync(output, message.Output).ConfigureAwait(false)))
+                        || (!output.TryWrite(message.Output) && !await StageRunner.WriteSlowAsync(output, message.Output, counter: null).ConfigureAwait(false)))
                     {
                         counter.Produced--;
                         counter.Out -= last ? 1 : 0;
@@ -358,8 +358,22 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         while (await reader.WaitToReadAsync().ConfigureAwait(false));
     }
 
-    private static ValueTask WriteAsync(ChannelWriter<LaneMessage> writer, LaneMessage message) =>
-        writer.TryWrite(message) ? default : writer.WriteAsync(message);
+    /// <summary>Writes to a lane; the time a full lane (the collector held up downstream) keeps the worker waiting counts as blocked.</summary>
+    private static ValueTask WriteAsync(ChannelWriter<LaneMessage> writer, LaneMessage message, StageCounter counter) =>
+        writer.TryWrite(message) ? default : WriteLaneSlowAsync(writer, message, counter);
+
+    private static async ValueTask WriteLaneSlowAsync(ChannelWriter<LaneMessage> writer, LaneMessage message, StageCounter counter)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await writer.WriteAsync(message).ConfigureAwait(false);
+        }
+        finally
+        {
+            counter.BlockedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        }
+    }
 
     private enum LaneMessageKind
     {

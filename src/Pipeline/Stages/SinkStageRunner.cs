@@ -53,7 +53,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
             }
         }
-        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+        while (await WaitForInputAsync(reader, counter).ConfigureAwait(false));
     }
 
     protected override void CompleteOutput()
@@ -103,6 +103,6 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
             }
         }
-        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+        while (await WaitForInputAsync(reader, counter).ConfigureAwait(false));
     }
 }

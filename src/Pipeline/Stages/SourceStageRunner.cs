@@ -59,7 +59,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
                 // Counted before the write, undone if it fails (see WriteSlowAsync).
                 counter.Out++;
                 counter.Produced++;
-                if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope).ConfigureAwait(false))
+                if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope, counter).ConfigureAwait(false))
                 {
                     counter.Out--;
                     counter.Produced--;
@@ -90,7 +90,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
             // Counted before the write, undone if it fails (see WriteSlowAsync).
             counter.Out++;
             counter.Produced++;
-            if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope).ConfigureAwait(false))
+            if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope, counter).ConfigureAwait(false))
             {
                 counter.Out--;
                 counter.Produced--;

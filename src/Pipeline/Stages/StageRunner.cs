@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Pipeline.Primitives;
 
@@ -84,6 +85,7 @@ internal abstract partial class StageRunner
         }
         finally
         {
+            Counters.MarkEnded();
             FailureLog.Flush();
             CompleteOutput();
             Completed.Set();
@@ -120,6 +122,7 @@ internal abstract partial class StageRunner
             StartDiscarding();
         }
 
+        Counters.MarkStarted();
         try
         {
             await ExecuteAsync().ConfigureAwait(false);
@@ -157,8 +160,9 @@ internal abstract partial class StageRunner
     /// reader that frees room may move a waiting writer's item in and take it long before the writer's continuation runs (a busy
     /// thread pool), so counting after the write would show that item twice: in the writer's hands and in the reader's.
     /// </remarks>
-    internal static async ValueTask<bool> WriteSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output)
+    internal static async ValueTask<bool> WriteSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output, StageCounter? counter)
     {
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await writer.WriteAsync(output).ConfigureAwait(false);
@@ -167,6 +171,34 @@ internal abstract partial class StageRunner
         catch (ChannelClosedException)
         {
             return false;
+        }
+        finally
+        {
+            // Waiting for room downstream: the worker's blocked time (back-pressure).
+            counter?.BlockedTicks += Stopwatch.GetTimestamp() - started;
+        }
+    }
+
+    /// <summary>
+    /// Waits for input (<see cref="ChannelReader{T}.WaitToReadAsync(CancellationToken)"/>); a wait that does not complete at once
+    /// counts as the worker's starved time.
+    /// </summary>
+    internal static ValueTask<bool> WaitForInputAsync<T>(ChannelReader<T> reader, StageCounter counter)
+    {
+        var waiting = reader.WaitToReadAsync();
+        return waiting.IsCompleted ? waiting : TimeStarvedAsync(waiting, counter);
+    }
+
+    private static async ValueTask<bool> TimeStarvedAsync(ValueTask<bool> waiting, StageCounter counter)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await waiting.ConfigureAwait(false);
+        }
+        finally
+        {
+            counter.StarvedTicks += Stopwatch.GetTimestamp() - started;
         }
     }
 }

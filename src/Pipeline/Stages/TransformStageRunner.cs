@@ -72,7 +72,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 // Counted before the write, undone if it fails (see WriteSlowAsync).
                 counter.Out++;
                 counter.Produced++;
-                if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
+                if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output, counter).ConfigureAwait(false))
                 {
                     counter.Out--;
                     counter.Produced--;
@@ -81,7 +81,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
             }
         }
-        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+        while (await WaitForInputAsync(reader, counter).ConfigureAwait(false));
     }
 
     private async Task WorkerAsync(StageCounter counter)
@@ -129,7 +129,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 // Counted before the write, undone if it fails (see WriteSlowAsync).
                 counter.Out++;
                 counter.Produced++;
-                if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output).ConfigureAwait(false))
+                if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output, counter).ConfigureAwait(false))
                 {
                     counter.Out--;
                     counter.Produced--;
@@ -138,6 +138,6 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
             }
         }
-        while (await reader.WaitToReadAsync().ConfigureAwait(false));
+        while (await WaitForInputAsync(reader, counter).ConfigureAwait(false));
     }
 }

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Pipeline.Handoffs;
+using static Pipeline.Tests.Hosting.PipelineHostedServiceTests;
+using static Pipeline.Tests.TestStages;
+
+namespace Pipeline.Tests.Diagnostics;
+
+/// <summary>Busy, starved and blocked time per stage, and the report that names the stage limiting a run.</summary>
+public class BottleneckReportTests
+{
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task SlowMiddleStage_IsNamed_WithItsUpstreamBlockedAndItsDownstreamStarved(HandoffKind kind)
+    {
+        var logged = new ConcurrentQueue<string>();
+        using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
+        var pipeline = NewPipeline(kind, capacity: 4, name: "slowpoke")
+            .From("read", Enumerable.Range(0, 300))
+            .Then("quick", x => x + 1)
+            .Then<int>("slow", async (x, ct) =>
+            {
+                await Task.Delay(1, ct);
+                return x;
+            })
+            .To("sink", _ => { })
+            .Build(services);
+
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        var report = result.Bottleneck;
+        Assert.Equal("slow", report.LimitingStage);
+        Assert.Contains("raise Pipelines:slowpoke:Stages:slow:Parallelism (now 1) if it can run in parallel", report.Advice, StringComparison.Ordinal);
+        var slow = result["slow"];
+        Assert.True(slow.Busy > slow.Elapsed * 0.5, $"slow busy {slow.Busy} of {slow.Elapsed}");
+        Assert.True(result["read"].Blocked > result["read"].Elapsed * 0.5, $"read: {report}");
+        Assert.True(result["sink"].Starved > result["sink"].Elapsed * 0.5, $"sink: {report}");
+        Assert.Equal(TimeSpan.Zero, result["sink"].Blocked);
+        Assert.Contains(logged, line => line.Contains("Pipeline slowpoke: ", StringComparison.Ordinal) && line.Contains("Bottleneck: slow", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ParallelOrderedSlowStage_CountsEveryWorkersTime()
+    {
+        var pipeline = NewPipeline(HandoffKind.Condition, capacity: 8)
+            .From("read", Enumerable.Range(0, 200))
+            .Then<int>("slow", async (x, ct) =>
+            {
+                await Task.Delay(1, ct);
+                return x;
+            }, o =>
+            {
+                o.Parallelism = 4;
+                o.Ordered = true;
+            })
+            .To("sink", _ => { })
+            .Build();
+
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+
+        var slow = result["slow"];
+        Assert.Equal(4, slow.Workers);
+        Assert.Equal("slow", result.Bottleneck.LimitingStage);
+        Assert.Contains("slow busy", result.Bottleneck.Shares, StringComparison.Ordinal);
+        Assert.Contains("of 4 workers", result.Bottleneck.Shares, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task SourceThatWaitsForInput_NoStageLimits()
+    {
+        static async IAsyncEnumerable<int> Trickle([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            for (var x = 0; x < 20; x++)
+            {
+                await Task.Delay(10, cancellationToken);
+                yield return x;
+            }
+        }
+
+        var result = await NewPipeline(HandoffKind.Channel).From("read", Trickle).Then("work", x => x).To("sink", _ => { }).Build().RunAsync().WaitAsync(Bound);
+
+        // The source's own waiting counts as its work: it is the one that limits this run.
+        Assert.Equal("read", result.Bottleneck.LimitingStage);
+        Assert.StartsWith("The source read limits the run", result.Bottleneck.Advice, StringComparison.Ordinal);
+        Assert.True(result["sink"].Starved > result["sink"].Elapsed * 0.5, result.Bottleneck.Text);
+    }
+}

@@ -7,7 +7,12 @@ public sealed class ResilienceSettings
     /// <value>The default value is <see langword="null"/> (no retry).</value>
     public RetrySettings? Retry { get; set; }
 
-    /// <summary>Gets or sets how long one call of the stage may take.</summary>
+    /// <summary>
+    /// Gets or sets how long one call of the stage may take (Polly's timeout strategy, per attempt). A call that has not finished
+    /// by then times out (<c>Polly.Timeout.TimeoutRejectedException</c>, then retry and <c>OnError</c> apply) even if it ignores its
+    /// cancellation token: it is abandoned — it may still be running, so a sink's write may still land — and its late result is
+    /// discarded.
+    /// </summary>
     /// <value>The default value is <see langword="null"/> (no timeout). Allowed: 10 milliseconds to 1 day.</value>
     public TimeSpan? Timeout { get; set; }
 }

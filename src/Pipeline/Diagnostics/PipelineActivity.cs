@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace Pipeline;
 
 /// <summary>
-/// The <c>Pipeline</c> activity source: one activity per run, from start to drained, tagged with the outcome and each stage's
-/// counts. Per-item activities would cost an allocation per item, so items are counted, not traced.
+/// The <c>Pipeline</c> activity source: one activity per run, from start to drained, tagged with <c>pipeline.name</c> and the outcome, with one
+/// <c>pipeline.stage.ended</c> event per stage holding its counts. Per-item activities would cost an allocation per item, so items are counted, not traced.
 /// </summary>
 internal static class PipelineActivity
 {
@@ -16,7 +16,7 @@ internal static class PipelineActivity
     public static Activity? StartRun(string pipelineName)
     {
         var activity = s_source.StartActivity($"pipeline {pipelineName}", ActivityKind.Internal);
-        activity?.SetTag("pipeline.name", pipelineName);
+        activity?.SetTag(PipelineMetrics.PipelineTag, pipelineName);
         return activity;
     }
 
@@ -30,8 +30,19 @@ internal static class PipelineActivity
         activity.SetTag("pipeline.status", result.Status.ToString());
         foreach (var stage in result.Stages)
         {
-            activity.SetTag($"pipeline.stage.{stage.StageName}", stage.ToString());
+            // One event per stage, with fixed tag keys (no key per stage name).
+            activity.AddEvent(new ActivityEvent("pipeline.stage.ended", tags: new ActivityTagsCollection
+            {
+                [PipelineMetrics.StageTag] = stage.StageName,
+                ["pipeline.items.taken"] = stage.In,
+                ["pipeline.items.processed"] = stage.Out,
+                ["pipeline.items.failed"] = stage.Failed,
+                ["pipeline.items.dropped"] = stage.Dropped,
+                ["pipeline.items.dead_lettered"] = stage.DeadLettered,
+            }));
         }
+
+        activity.SetTag("pipeline.bottleneck", result.Bottleneck.LimitingStage);
 
         if (result.Status == PipelineStatus.Faulted)
         {

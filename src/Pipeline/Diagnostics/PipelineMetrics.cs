@@ -3,14 +3,26 @@ using System.Diagnostics.Metrics;
 namespace Pipeline;
 
 /// <summary>
-/// The <c>Pipeline</c> meter of one pipeline: items by stage and outcome, and the depth of every stage's input handoff. Every
-/// instrument is observable, read from the run's counters when a listener collects, so the item path pays nothing for metrics.
+/// The <c>Pipeline</c> meter of one pipeline (meter tag <c>pipeline.name</c>): items taken and ended per stage, handoff depth and
+/// capacity, and each stage's busy, starved and blocked time. Every instrument is observable, read from the run's counters when a
+/// listener collects, so the item path pays nothing for metrics. The tags are the ones spans carry: <c>pipeline.name</c>,
+/// <c>pipeline.stage</c>, <c>pipeline.handoff.kind</c>, <c>pipeline.outcome</c>.
 /// </summary>
 internal sealed class PipelineMetrics
 {
     public const string MeterName = "Pipeline";
 
-    private static readonly string[] s_outcomes = ["in", "out", "failed", "dropped", "dead_lettered"];
+    /// <summary>The tag naming the pipeline (on the meter, and on the run's span).</summary>
+    public const string PipelineTag = "pipeline.name";
+
+    /// <summary>The tag naming a stage.</summary>
+    public const string StageTag = "pipeline.stage";
+
+    /// <summary>The tag naming a stage's handoff kind.</summary>
+    public const string HandoffKindTag = "pipeline.handoff.kind";
+
+    /// <summary>The tag naming how an item ended.</summary>
+    public const string OutcomeTag = "pipeline.outcome";
 
     /// <summary>
     /// One <see cref="PipelineMetrics"/> per meter: a meter factory hands out the same <see cref="Meter"/> for the same name and tags,
@@ -24,22 +36,32 @@ internal sealed class PipelineMetrics
 
     private PipelineMetrics(Meter meter)
     {
-        meter.CreateObservableCounter("pipeline.items", ObserveItems, unit: "{item}",
-            description: "Items per stage and outcome: in, out, failed, dropped, dead_lettered.");
-        meter.CreateObservableUpDownCounter("pipeline.handoff.depth", ObserveDepth, unit: "{item}",
+        meter.CreateObservableCounter("pipeline.items.taken", ObserveTaken, unit: "{item}",
+            description: "Items each stage took: read by the source, taken from its input handoff by any other stage.");
+        meter.CreateObservableCounter("pipeline.items.ended", ObserveEnded, unit: "{item}",
+            description: "Items each stage finished with, by pipeline.outcome: processed, dead_lettered, skipped, discarded, abandoned.");
+        meter.CreateObservableUpDownCounter("pipeline.handoff.depth", () => ObserveHandoff(capacity: false), unit: "{item}",
             description: "Items waiting in each stage's input handoff.");
+        meter.CreateObservableUpDownCounter("pipeline.handoff.capacity", () => ObserveHandoff(capacity: true), unit: "{item}",
+            description: "The capacity of each stage's input handoff.");
+        meter.CreateObservableCounter("pipeline.stage.busy.time", () => ObserveTime(static stage => stage.Busy), unit: "s",
+            description: "Time each stage's workers, summed, ran stage code (neither starved nor blocked).");
+        meter.CreateObservableCounter("pipeline.stage.starved.time", () => ObserveTime(static stage => stage.Starved), unit: "s",
+            description: "Time each stage's workers, summed, waited for input.");
+        meter.CreateObservableCounter("pipeline.stage.blocked.time", () => ObserveTime(static stage => stage.Blocked), unit: "s",
+            description: "Time each stage's workers, summed, waited for room in the next stage's handoff (back-pressure).");
     }
 
     /// <summary>Returns the metrics of pipeline <paramref name="pipelineName"/> on <paramref name="meterFactory"/>, creating its instruments once.</summary>
     public static PipelineMetrics GetOrCreate(IMeterFactory meterFactory, string pipelineName)
     {
-        var meter = meterFactory.Create(new MeterOptions(MeterName) { Tags = [new("pipeline", pipelineName)] });
+        var meter = meterFactory.Create(new MeterOptions(MeterName) { Tags = [new(PipelineTag, pipelineName)] });
         return s_byMeter.GetValue(meter, static created => new PipelineMetrics(created));
     }
 
     public void Track(PipelineRun run) => _run = run;
 
-    private IEnumerable<Measurement<long>> ObserveItems()
+    private IEnumerable<Measurement<long>> ObserveTaken()
     {
         if (_run is not { } run)
         {
@@ -48,15 +70,29 @@ internal sealed class PipelineMetrics
 
         foreach (var stage in run.GetStatistics())
         {
-            long[] values = [stage.In, stage.Out, stage.Failed, stage.Dropped, stage.DeadLettered];
-            for (var index = 0; index < values.Length; index++)
-            {
-                yield return new Measurement<long>(values[index], new("stage", stage.StageName), new("outcome", s_outcomes[index]));
-            }
+            yield return new Measurement<long>(stage.In, new KeyValuePair<string, object?>(StageTag, stage.StageName));
         }
     }
 
-    private IEnumerable<Measurement<int>> ObserveDepth()
+    private IEnumerable<Measurement<long>> ObserveEnded()
+    {
+        if (_run is not { } run)
+        {
+            yield break;
+        }
+
+        foreach (var stage in run.GetStatistics())
+        {
+            var name = new KeyValuePair<string, object?>(StageTag, stage.StageName);
+            yield return new Measurement<long>(stage.Out, name, new(OutcomeTag, "processed"));
+            yield return new Measurement<long>(stage.DeadLettered, name, new(OutcomeTag, "dead_lettered"));
+            yield return new Measurement<long>(stage.Skipped, name, new(OutcomeTag, "skipped"));
+            yield return new Measurement<long>(stage.Discarded, name, new(OutcomeTag, "discarded"));
+            yield return new Measurement<long>(stage.Abandoned, name, new(OutcomeTag, "abandoned"));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveHandoff(bool capacity)
     {
         if (_run is not { } run)
         {
@@ -67,8 +103,25 @@ internal sealed class PipelineMetrics
         {
             if (stage.InputDepth is { } depth)
             {
-                yield return new Measurement<int>(depth, new KeyValuePair<string, object?>("stage", stage.Name));
+                var handoff = stage.Options.Handoff;
+                yield return new Measurement<int>(
+                    capacity ? handoff.Capacity : depth,
+                    new KeyValuePair<string, object?>(StageTag, stage.Name),
+                    new KeyValuePair<string, object?>(HandoffKindTag, handoff.Kind.ToString()));
             }
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveTime(Func<StageStatistics, TimeSpan> time)
+    {
+        if (_run is not { } run)
+        {
+            yield break;
+        }
+
+        foreach (var stage in run.GetStatistics())
+        {
+            yield return new Measurement<double>(time(stage).TotalSeconds, new KeyValuePair<string, object?>(StageTag, stage.StageName));
         }
     }
 }

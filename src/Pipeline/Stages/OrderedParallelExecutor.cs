@@ -362,6 +362,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
     private static ValueTask WriteAsync(ChannelWriter<LaneMessage> writer, LaneMessage message, StageCounter counter) =>
         writer.TryWrite(message) ? default : WriteLaneSlowAsync(writer, message, counter);
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask WriteLaneSlowAsync(ChannelWriter<LaneMessage> writer, LaneMessage message, StageCounter counter)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Pipeline.Primitives;
 
@@ -160,6 +161,7 @@ internal abstract partial class StageRunner
     /// reader that frees room may move a waiting writer's item in and take it long before the writer's continuation runs (a busy
     /// thread pool), so counting after the write would show that item twice: in the writer's hands and in the reader's.
     /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal static async ValueTask<bool> WriteSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output, StageCounter? counter)
     {
         var started = Stopwatch.GetTimestamp();
@@ -189,6 +191,7 @@ internal abstract partial class StageRunner
         return waiting.IsCompleted ? waiting : TimeStarvedAsync(waiting, counter);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> TimeStarvedAsync(ValueTask<bool> waiting, StageCounter counter)
     {
         var started = Stopwatch.GetTimestamp();

@@ -40,5 +40,10 @@ public class PipelineActivityTests
         Assert.Equal("Completed", activity.GetTagItem("pipeline.status"));
         Assert.Equal(caller.SpanId, activity.ParentSpanId);
         Assert.Equal(10, result["store"].Out);
+        Assert.Equal(name, activity.GetTagItem("pipeline.name"));
+        Assert.DoesNotContain(activity.TagObjects, tag => tag.Key.StartsWith("pipeline.stage.", StringComparison.Ordinal));
+        var events = activity.Events.Where(e => e.Name == "pipeline.stage.ended").ToArray();
+        Assert.Equal(["read", "store"], events.Select(e => e.Tags.Single(t => t.Key == "pipeline.stage").Value));
+        Assert.Equal(10L, events[1].Tags.Single(t => t.Key == "pipeline.items.processed").Value);
     }
 }

@@ -18,22 +18,24 @@ public class PipelineMetricsTests
                 .Then("halve", x => x % 2 == 0 ? x / 2 : throw new ArgumentException("odd"), o => o.OnError = StageErrorMode.Skip)
                 .To("collect", _ => { })),
             new Dictionary<string, string?> { [$"Pipelines:{pipelineName}:Handoff:Kind"] = "Channel" });
-        var measurements = new ConcurrentDictionary<string, long>();
-        var depths = new ConcurrentBag<string>();
+        var measurements = new ConcurrentDictionary<string, double>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Pipeline" && instrument.Meter.Tags?.Contains(new("pipeline", pipelineName)) == true)
+            if (instrument.Meter.Name == "Pipeline" && instrument.Meter.Tags?.Contains(new("pipeline.name", pipelineName)) == true)
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var tagMap = tags.ToArray().ToDictionary(t => t.Key, t => t.Value);
-            measurements[$"{tagMap["stage"]}/{tagMap["outcome"]}"] = value;
-        });
-        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => depths.Add(instrument.Name));
+            var key = instrument.Name + string.Concat(tags.ToArray().OrderBy(t => t.Key).Select(t => $"/{t.Key}={t.Value}"));
+            measurements[key] = value;
+        }
+
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
         listener.Start();
 
         await host.StartAsync().WaitAsync(Bound);
@@ -41,11 +43,24 @@ public class PipelineMetricsTests
         listener.RecordObservableInstruments();
         await host.StopAsync().WaitAsync(Bound);
 
-        Assert.Equal(100, measurements["read/in"]);
-        Assert.Equal(50, measurements["halve/out"]);
-        Assert.Equal(50, measurements["halve/failed"]);
-        Assert.Equal(50, measurements["collect/in"]);
-        Assert.Equal(0, measurements["collect/dropped"]);
-        Assert.Contains("pipeline.handoff.depth", depths);
+        Assert.Equal(100, measurements["pipeline.items.taken/pipeline.stage=read"]);
+        Assert.Equal(100, measurements["pipeline.items.taken/pipeline.stage=halve"]);
+        Assert.Equal(50, measurements["pipeline.items.ended/pipeline.outcome=processed/pipeline.stage=halve"]);
+        Assert.Equal(50, measurements["pipeline.items.ended/pipeline.outcome=skipped/pipeline.stage=halve"]);
+        Assert.Equal(0, measurements["pipeline.items.ended/pipeline.outcome=dead_lettered/pipeline.stage=halve"]);
+
+        // Summing the ended counter over its outcomes counts every item a stage took once.
+        var halveEnded = measurements.Where(m => m.Key.StartsWith("pipeline.items.ended/", StringComparison.Ordinal) && m.Key.EndsWith("/pipeline.stage=halve", StringComparison.Ordinal)).Sum(m => m.Value);
+        Assert.Equal(100, halveEnded);
+        Assert.Equal(50, measurements["pipeline.items.taken/pipeline.stage=collect"]);
+        Assert.Equal(0, measurements["pipeline.handoff.depth/pipeline.handoff.kind=Channel/pipeline.stage=collect"]);
+        Assert.True(measurements["pipeline.handoff.capacity/pipeline.handoff.kind=Channel/pipeline.stage=collect"] > 0);
+        Assert.False(measurements.ContainsKey("pipeline.handoff.depth/pipeline.handoff.kind=Channel/pipeline.stage=read"), "a source has no input handoff");
+        foreach (var time in new[] { "busy", "starved", "blocked" })
+        {
+            Assert.True(measurements.ContainsKey($"pipeline.stage.{time}.time/pipeline.stage=halve"), time);
+        }
+
+        Assert.True(measurements["pipeline.stage.starved.time/pipeline.stage=collect"] >= 0);
     }
 }

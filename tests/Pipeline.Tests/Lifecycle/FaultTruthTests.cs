@@ -191,7 +191,7 @@ public class FaultTruthTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, _) =>
         {
-            if (instrument.Meter.Tags?.Contains(new("pipeline", pipelineName)) == true)
+            if (instrument.Meter.Tags?.Contains(new("pipeline.name", pipelineName)) == true)
             {
                 published.Add(instrument);
             }
@@ -201,7 +201,7 @@ public class FaultTruthTests
         await builder.Build(services).RunAsync().WaitAsync(Bound);
         await builder.Build(services).RunAsync().WaitAsync(Bound);
 
-        Assert.Equal(1, published.Count(instrument => instrument.Name == "pipeline.items"));
+        Assert.Equal(1, published.Count(instrument => instrument.Name == "pipeline.items.ended"));
     }
 
     [Fact(Timeout = 30_000)]

@@ -97,4 +97,87 @@ public class StageResilienceTests
         Assert.Equal(1, result["hang-on-two"].Failed);
         AssertAccounted(result);
     }
+
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task Timeout_CallIgnoresItsToken_StillTimesOutAndTheLateResultIsDiscarded(HandoffKind kind)
+    {
+        var time = new FakeTimeProvider();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new[] { new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var sink = new RecordingSink<int>();
+        var pipeline = NewPipeline(kind)
+            .From("numbers", ct => Range(2, ct))
+            .Then("deaf", async (int x, CancellationToken _) =>
+            {
+                // Waits far longer than the timeout and never looks at its token.
+                entered[x].TrySetResult();
+                await release.Task;
+                return x;
+            }, o =>
+            {
+                o.OnError = StageErrorMode.Skip;
+                o.Resilience = new ResilienceSettings { Timeout = TimeSpan.FromMilliseconds(100) };
+            })
+            .To("collect", sink)
+            .Build(timeProvider: time);
+
+        var run = pipeline.Start();
+        await entered[0].Task.WaitAsync(Bound);
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        await entered[1].Task.WaitAsync(Bound);
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        var result = await run.Completion.WaitAsync(Bound);
+        release.TrySetResult();
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(2, result["deaf"].Failed);
+        Assert.Equal(2, result["deaf"].Skipped);
+        Assert.Empty(sink.Items);
+        AssertAccounted(result);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Timeout_ManyTransformIgnoringItsToken_LateOutputsDoNotLeakIntoTheRetry()
+    {
+        var time = new FakeTimeProvider();
+        var firstAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lateAdded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = 0;
+        var sink = new RecordingSink<string>();
+        var pipeline = NewPipeline(HandoffKind.Channel)
+            .From("numbers", ct => Range(1, ct))
+            .ThenMany<string>("split", async (int x, ICollection<string> output, CancellationToken _) =>
+            {
+                if (Interlocked.Increment(ref attempts) == 1)
+                {
+                    firstAttempt.TrySetResult();
+                    await releaseFirst.Task;
+                    output.Add("late");
+                    lateAdded.TrySetResult();
+                    return;
+                }
+
+                await lateAdded.Task;
+                output.Add("retried");
+            }, o => o.Resilience = new ResilienceSettings
+            {
+                Timeout = TimeSpan.FromMilliseconds(100),
+                Retry = new RetrySettings { MaxRetryAttempts = 1, Delay = TimeSpan.Zero },
+            })
+            .To("collect", sink)
+            .Build(timeProvider: time);
+
+        var run = pipeline.Start();
+        await firstAttempt.Task.WaitAsync(Bound);
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        await WaitUntilAsync(() => Volatile.Read(ref attempts) == 2, "the retry");
+        releaseFirst.TrySetResult();
+        var result = await run.Completion.WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(["retried"], sink.Items);
+        AssertAccounted(result);
+    }
 }

@@ -143,7 +143,7 @@ public static class LogAnalyticsApp
         }
 
         using var host = builder.Build();
-        var service = host.Services.GetServices<IHostedService>().OfType<PipelineHostedService>().Single();
+        var service = host.Services.GetPipeline(PipelineName);
         var sink = host.Services.GetRequiredService<StoreSink>();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         var elapsed = Stopwatch.StartNew();

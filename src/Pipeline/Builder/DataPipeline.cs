@@ -75,6 +75,11 @@ public sealed class DataPipeline
             _logger.PipelineStarted(Name);
             var run = new PipelineRun(lifecycle, runners, context.Owned);
             _metrics?.Track(run);
+            if (_configuration?.ProgressInterval is { } interval && interval > TimeSpan.Zero)
+            {
+                _ = ProgressReporter.RunAsync(run, interval, _logger, _timeProvider);
+            }
+
             return run;
         }
         catch

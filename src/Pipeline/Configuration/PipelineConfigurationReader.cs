@@ -12,7 +12,8 @@ namespace Pipeline;
 /// </summary>
 internal static partial class PipelineConfigurationReader
 {
-    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement"];
+    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement", "Progress"];
+    private static readonly string[] s_progressKeys = ["Interval"];
     private static readonly string[] s_acknowledgementKeys = ["MaxCount", "MaxDelay", "MaxPending"];
     private static readonly string[] s_handoffKeys = ["Kind", "Capacity", "FullMode"];
     private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
@@ -44,6 +45,19 @@ internal static partial class PipelineConfigurationReader
                     break;
                 case "Acknowledgement":
                     ReadAcknowledgement(child, definition, options, errors);
+                    break;
+                case "Progress":
+                    if (RequireSection(child, s_progressKeys, errors))
+                    {
+                        foreach (var key in child.GetChildren())
+                        {
+                            if (Match(key, s_progressKeys, errors) is not null)
+                            {
+                                options.ProgressInterval = ReadTimeSpan(key, errors);
+                            }
+                        }
+                    }
+
                     break;
                 case "DeadLetter":
                     if (RequireSection(child, s_deadLetterKeys, errors))

@@ -51,6 +51,11 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         }
 
         CheckFileSources(definition, options, errors);
+        if (options.ProgressInterval is { } progress && progress < ProgressReporter.MinInterval)
+        {
+            errors.Add($"{prefix}:Progress:Interval must be at least {ProgressReporter.MinInterval}, was {progress}");
+        }
+
         if (options.Acknowledgement is { } acknowledgement)
         {
             try

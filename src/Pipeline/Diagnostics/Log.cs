@@ -18,6 +18,9 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Information, "Pipeline {PipelineName}: {Bottleneck}", EventName = "Bottleneck")]
     public static partial void Bottleneck(this ILogger logger, string pipelineName, string bottleneck);
 
+    [LoggerMessage(16, LogLevel.Information, "Pipeline {PipelineName} progress: {Progress}", EventName = "Progress")]
+    public static partial void Progress(this ILogger logger, string pipelineName, string progress);
+
     [LoggerMessage(5, LogLevel.Critical, "Pipeline {PipelineName} faulted in stage {StageName}; stopping the application", EventName = "PipelineFaulted")]
     public static partial void PipelineFaulted(this ILogger logger, string pipelineName, string? stageName, Exception? exception);
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using Pipeline;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -20,10 +19,7 @@ public static class PipelineHealthChecksBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(pipelineName);
         return builder.Add(new HealthCheckRegistration(
             $"pipeline:{pipelineName}",
-            provider => new PipelineHealthCheck(
-                provider.GetServices<IHostedService>().OfType<PipelineHostedService>()
-                    .FirstOrDefault(service => string.Equals(service.PipelineName, pipelineName, StringComparison.OrdinalIgnoreCase))
-                ?? throw new InvalidOperationException($"No pipeline named '{pipelineName}' is registered; call AddPipeline first.")),
+            provider => new PipelineHealthCheck(provider.GetPipeline(pipelineName)),
             failureStatus: null,
             tags));
     }

@@ -87,3 +87,43 @@ public class BottleneckReportTests
         Assert.True(result["sink"].Starved > result["sink"].Elapsed * 0.5, result.Bottleneck.Text);
     }
 }
+
+/// <summary>The progress line logged every <c>Progress:Interval</c>.</summary>
+public class ProgressLineTests
+{
+    [Fact(Timeout = 30_000)]
+    public async Task ProgressInterval_LogsALinePerIntervalWithEachStagesRateAndFill()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var logged = new ConcurrentQueue<string>();
+        using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
+        var configuration = new PipelineOptions { ProgressInterval = TimeSpan.FromSeconds(5) };
+        var run = NewPipeline(HandoffKind.Channel, capacity: 8, name: "progressing")
+            .From("read", Endless)
+            .Then("parse", x => x)
+            .To("store", _ => { })
+            .Build(services, configuration, time)
+            .Start();
+        await WaitUntilAsync(() => run.GetStatistics()[^1].Out > 100, "items to flow");
+        Assert.DoesNotContain(logged, line => line.Contains("progress:", StringComparison.Ordinal));
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        await WaitUntilAsync(() => logged.Any(line => line.Contains("Pipeline progressing progress:", StringComparison.Ordinal)), "a progress line");
+        await run.StopAsync().WaitAsync(Bound);
+
+        var line = logged.First(line => line.Contains("progress:", StringComparison.Ordinal));
+        Assert.Matches(@"progress: 5 s; read [\d,]+ \([\d,]+/s\); parse [\d,]+ \([\d,]+/s\), input \d+/8; store [\d,]+ \([\d,]+/s\), input \d+/8; sunk [\d,]+, failed 0", line);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ProgressInterval_TooShort_FailsTheStartNamingTheKey()
+    {
+        using var host = BuildHost(
+            services => services.AddPipeline("progressing", p => p.From("read", ct => Range(1, ct)).To("sink", _ => { })),
+            new Dictionary<string, string?> { ["Pipelines:progressing:Progress:Interval"] = "00:00:00.010" });
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        Assert.Equal(["Pipelines:progressing:Progress:Interval must be at least 00:00:00.1000000, was 00:00:00.0100000"], error.Failures);
+    }
+}

@@ -211,6 +211,26 @@ public class PipelineHostedServiceTests
         AssertAccounted(result);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task GetPipeline_ByName_ReachesTheRunningPipelineToReadAndStopIt()
+    {
+        using var host = BuildHost(services => services
+            .AddPipeline("other", p => p.From("read", ct => Range(1, ct)).To("sink", _ => { }))
+            .AddPipeline("endless", p => p.From("read", Endless).To("sink", _ => { })));
+        await host.StartAsync().WaitAsync(Bound);
+
+        var pipeline = host.Services.GetPipeline("ENDLESS");
+        Assert.Same(pipeline, host.Services.GetRequiredKeyedService<PipelineHostedService>("endless"));
+        await WaitUntilAsync(() => pipeline.Run?.GetStatistics()[0].In > 10, "items to flow");
+        pipeline.Run!.RequestStop();
+        var result = await pipeline.Completion.WaitAsync(Bound);
+        await host.StopAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Stopped, result.Status);
+        var error = Assert.Throws<InvalidOperationException>(() => host.Services.GetPipeline("missing"));
+        Assert.Equal("No pipeline named 'missing' is registered; registered: other, endless.", error.Message);
+    }
+
     [Fact]
     public void AddPipeline_SameNameTwice_Throws()
     {

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Pipeline;
+
+/// <summary>
+/// Logs one progress line per interval while a run goes on (<c>Pipelines:{name}:Progress:Interval</c>): per stage the items taken
+/// and their rate over the interval and the fill of its input handoff, then the totals sunk and failed.
+/// </summary>
+internal static class ProgressReporter
+{
+    /// <summary>The shortest interval allowed.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Logs a line every <paramref name="interval"/> until <paramref name="run"/> completes.</summary>
+    public static async Task RunAsync(PipelineRun run, TimeSpan interval, ILogger logger, TimeProvider timeProvider)
+    {
+        using var timer = new PeriodicTimer(interval, timeProvider);
+        var previous = run.GetStatistics().Select(stage => stage.In).ToArray();
+        var started = timeProvider.GetTimestamp();
+        var last = started;
+        while (!run.Completion.IsCompleted)
+        {
+            var tick = timer.WaitForNextTickAsync().AsTask();
+            if (await Task.WhenAny(tick, run.Completion).ConfigureAwait(false) != tick)
+            {
+                return;
+            }
+
+            var now = timeProvider.GetTimestamp();
+            var seconds = timeProvider.GetElapsedTime(last, now).TotalSeconds;
+            last = now;
+            var statistics = run.GetStatistics();
+            var line = new StringBuilder();
+            line.Append(CultureInfo.InvariantCulture, $"{timeProvider.GetElapsedTime(started, now).TotalSeconds:N0} s");
+            long failed = 0;
+            for (var index = 0; index < statistics.Count; index++)
+            {
+                var stage = statistics[index];
+                var rate = seconds > 0 ? (stage.In - previous[index]) / seconds : 0;
+                previous[index] = stage.In;
+                failed += stage.Failed;
+                line.Append(CultureInfo.InvariantCulture, $"; {stage.StageName} {stage.In:N0} ({rate:N0}/s)");
+                if (index > 0)
+                {
+                    line.Append(CultureInfo.InvariantCulture, $", input {stage.Waiting:N0}/{run.Stages[index].Options.Handoff.Capacity:N0}");
+                }
+            }
+
+            line.Append(CultureInfo.InvariantCulture, $"; sunk {statistics[^1].Out:N0}, failed {failed:N0}");
+            logger.Progress(run.PipelineName, line.ToString());
+        }
+    }
+}

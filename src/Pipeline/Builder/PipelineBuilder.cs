@@ -155,7 +155,7 @@ public sealed partial class PipelineBuilder
         definition.Acknowledgement.Validate($"Pipeline '{Name}': Acknowledgement.");
         if (configuration is not null)
         {
-            var errors = PipelineOptionsValidator.Collect(definition, configuration, services?.GetService<IDeadLetterStore>() is not null);
+            var errors = PipelineOptionsValidator.Collect(definition, configuration, services?.GetService<IDeadLetterStore>() is not null, services);
             if (errors.Count > 0)
             {
                 throw new OptionsValidationException(Name, typeof(PipelineOptions), errors);

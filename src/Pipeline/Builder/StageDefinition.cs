@@ -43,8 +43,8 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
     public void Own(object owned) => _owned.Add(owned);
 
     /// <summary>Returns the stage's resilience pipeline, or <see langword="null"/> when it has no resilience settings.</summary>
-    public Polly.ResiliencePipeline? CreateResilience(ResolvedStageOptions options) =>
-        StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, Lifecycle.AbortToken);
+    public Polly.ResiliencePipeline? CreateResilience(ResolvedStageOptions options, string stageName) =>
+        StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, services, Lifecycle.PipelineName, stageName, Lifecycle.AbortToken);
 
     /// <summary>
     /// Resolves <typeparamref name="TStage"/> in the run's own service scope (so a scoped dependency, such as a database
@@ -114,7 +114,7 @@ internal sealed class TransformDefinition<TIn, TOut>(string name, StageOptions c
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
     {
         var transform = factory(context);
-        var resilient = context.CreateResilience(options) is { } resilience ? new ResilientTransform<TIn, TOut>(transform, resilience) : transform;
+        var resilient = context.CreateResilience(options, Name) is { } resilience ? new ResilientTransform<TIn, TOut>(transform, resilience) : transform;
         return new TransformStageRunner<TIn, TOut>(context.Lifecycle, Name, index, options, resilient, transform, OutputOf<TOut>(output));
     }
 }
@@ -125,7 +125,7 @@ internal sealed class ManyTransformDefinition<TIn, TOut>(string name, StageOptio
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
     {
         var transform = factory(context);
-        var resilient = context.CreateResilience(options) is { } resilience ? new ResilientManyTransform<TIn, TOut>(transform, resilience) : transform;
+        var resilient = context.CreateResilience(options, Name) is { } resilience ? new ResilientManyTransform<TIn, TOut>(transform, resilience) : transform;
         return new ManyTransformStageRunner<TIn, TOut>(context.Lifecycle, Name, index, options, resilient, transform, OutputOf<TOut>(output));
     }
 }
@@ -143,7 +143,7 @@ internal sealed class SinkDefinition<T>(string name, StageOptions codeOptions, F
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
     {
         var sink = factory(context);
-        var resilient = context.CreateResilience(options) is { } resilience ? new ResilientSink<T>(sink, resilience) : sink;
+        var resilient = context.CreateResilience(options, Name) is { } resilience ? new ResilientSink<T>(sink, resilience) : sink;
         return new SinkStageRunner<T>(context.Lifecycle, Name, index, options, resilient, sink);
     }
 }

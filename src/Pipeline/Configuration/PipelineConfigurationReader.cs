@@ -19,8 +19,8 @@ internal static partial class PipelineConfigurationReader
     private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
     private static readonly string[] s_sinkKeys = ["Parallelism", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
     private static readonly string[] s_batchKeys = ["Handoff"];
-    private static readonly string[] s_resilienceKeys = ["Retry", "Timeout"];
-    private static readonly string[] s_retryKeys = ["MaxRetryAttempts", "Delay", "BackoffType"];
+    private static readonly string[] s_resilienceKeys = ["Retry", "Timeout", "Pipeline"];
+    private static readonly string[] s_retryKeys = ["MaxRetryAttempts", "Delay", "BackoffType", "MaxDelay", "UseJitter"];
     private static readonly string[] s_deadLetterKeys = ["Path", "Durability"];
 
     /// <summary>Reads <paramref name="section"/> into <paramref name="options"/>; errors go to <see cref="PipelineOptions.ConfigurationErrors"/>.</summary>
@@ -249,6 +249,9 @@ internal static partial class PipelineConfigurationReader
                 case "Timeout":
                     resilience.Timeout = ReadTimeSpan(child, errors);
                     break;
+                case "Pipeline":
+                    resilience.Pipeline = RequireValue(child, errors);
+                    break;
                 case "Retry":
                     if (!RequireSection(child, s_retryKeys, errors))
                     {
@@ -268,6 +271,12 @@ internal static partial class PipelineConfigurationReader
                                 break;
                             case "BackoffType":
                                 retry.BackoffType = ReadEnum<DelayBackoffType>(key, errors);
+                                break;
+                            case "MaxDelay":
+                                retry.MaxDelay = ReadTimeSpan(key, errors);
+                                break;
+                            case "UseJitter":
+                                retry.UseJitter = ReadBool(key, errors);
                                 break;
                         }
                     }

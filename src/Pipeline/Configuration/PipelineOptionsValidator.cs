@@ -9,7 +9,7 @@ namespace Pipeline;
 /// Validates one pipeline's <see cref="PipelineOptions"/> against its stages: every message names the full configuration key,
 /// the bad value and the allowed values, e.g. <c>Pipelines:access-logs:Stages:parse:Parallelism must be between 1 and 1024, was 0</c>.
 /// </summary>
-internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bool hasDeadLetterStore) : IValidateOptions<PipelineOptions>
+internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bool hasDeadLetterStore, IServiceProvider? services = null) : IValidateOptions<PipelineOptions>
 {
     private static readonly TimeSpan s_minTimeout = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan s_maxTimeSpan = TimeSpan.FromDays(1);
@@ -21,12 +21,12 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             return ValidateOptionsResult.Skip;
         }
 
-        var errors = Collect(definition, options, hasDeadLetterStore);
+        var errors = Collect(definition, options, hasDeadLetterStore, services);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
     /// <summary>Returns every error of <paramref name="options"/>, the configuration reader's first.</summary>
-    public static List<string> Collect(PipelineDefinition definition, PipelineOptions options, bool hasDeadLetterStore)
+    public static List<string> Collect(PipelineDefinition definition, PipelineOptions options, bool hasDeadLetterStore, IServiceProvider? services = null)
     {
         var errors = new List<string>(options.ConfigurationErrors);
         var prefix = $"{PipelineOptions.SectionName}:{definition.Name}";
@@ -51,6 +51,15 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         }
 
         CheckFileSources(definition, options, errors);
+        foreach (var stage in definition.Stages)
+        {
+            options.Stages.TryGetValue(stage.Name, out var configured);
+            if ((configured?.Resilience ?? stage.CodeOptions.Resilience)?.Pipeline is { Length: > 0 } named && !StageResilience.IsRegistered(services, named))
+            {
+                errors.Add($"{prefix}:Stages:{stage.Name}:Resilience:Pipeline names '{named}', which is not registered with AddResiliencePipeline");
+            }
+        }
+
         if (options.ProgressInterval is { } progress && progress < ProgressReporter.MinInterval)
         {
             errors.Add($"{prefix}:Progress:Interval must be at least {ProgressReporter.MinInterval}, was {progress}");
@@ -197,6 +206,21 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
 
     private static void CheckResilience(string key, ResilienceSettings resilience, List<string> errors)
     {
+        if (resilience.Pipeline is { } named)
+        {
+            if (string.IsNullOrWhiteSpace(named))
+            {
+                errors.Add($"{key}:Pipeline must name a pipeline registered with AddResiliencePipeline, was '{named}'");
+            }
+
+            if (resilience.Retry is not null || resilience.Timeout is not null)
+            {
+                errors.Add($"{key}:Pipeline names a registered resilience pipeline, so {key}:Retry and {key}:Timeout must be unset");
+            }
+
+            return;
+        }
+
         if (resilience.Timeout is { } timeout && (timeout < s_minTimeout || timeout > s_maxTimeSpan))
         {
             errors.Add($"{key}:Timeout must be between {s_minTimeout} and {s_maxTimeSpan}, was {timeout}");
@@ -215,6 +239,11 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         if (retry.Delay is { } delay && (delay < TimeSpan.Zero || delay > s_maxTimeSpan))
         {
             errors.Add($"{key}:Retry:Delay must be between {TimeSpan.Zero} and {s_maxTimeSpan}, was {delay}");
+        }
+
+        if (retry.MaxDelay is { } maxDelay && (maxDelay < TimeSpan.Zero || maxDelay > s_maxTimeSpan))
+        {
+            errors.Add($"{key}:Retry:MaxDelay must be between {TimeSpan.Zero} and {s_maxTimeSpan}, was {maxDelay}");
         }
 
         if (retry.BackoffType is { } backoff && !Enum.IsDefined(backoff))

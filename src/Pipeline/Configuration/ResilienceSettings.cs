@@ -3,6 +3,13 @@ namespace Pipeline;
 /// <summary>Resilience settings of a stage: how its calls are retried and timed out.</summary>
 public sealed class ResilienceSettings
 {
+    /// <summary>
+    /// Gets or sets the name of a resilience pipeline registered with Polly's <c>AddResiliencePipeline</c> (Polly.Extensions) to run
+    /// the stage's calls through instead of <see cref="Retry"/> and <see cref="Timeout"/>, which must then be unset.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (the pipeline is built from <see cref="Retry"/> and <see cref="Timeout"/>).</value>
+    public string? Pipeline { get; set; }
+
     /// <summary>Gets or sets the retry settings.</summary>
     /// <value>The default value is <see langword="null"/> (no retry).</value>
     public RetrySettings? Retry { get; set; }

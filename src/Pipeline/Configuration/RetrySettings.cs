@@ -19,4 +19,12 @@ public sealed class RetrySettings
     /// <summary>Gets or sets how the delay grows between retries.</summary>
     /// <value>The default value is <see langword="null"/>, which means <see cref="DelayBackoffType.Constant"/>.</value>
     public DelayBackoffType? BackoffType { get; set; }
+
+    /// <summary>Gets or sets the longest delay between retries, however the backoff grows (Polly's <c>RetryStrategyOptions.MaxDelay</c>).</summary>
+    /// <value>The default value is <see langword="null"/> (no cap). Allowed: 0 to 1 day.</value>
+    public TimeSpan? MaxDelay { get; set; }
+
+    /// <summary>Gets or sets whether the delays are randomized so that many callers do not retry in step (Polly's <c>UseJitter</c>).</summary>
+    /// <value>The default value is <see langword="null"/>, which means <see langword="false"/>.</value>
+    public bool? UseJitter { get; set; }
 }

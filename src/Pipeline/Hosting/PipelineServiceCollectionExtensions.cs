@@ -75,7 +75,7 @@ public static class PipelineServiceCollectionExtensions
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PipelineOptions>>(
-            provider => new PipelineOptionsValidator(definition, provider.GetService<IDeadLetterStore>() is not null));
+            provider => new PipelineOptionsValidator(definition, provider.GetService<IDeadLetterStore>() is not null, provider));
         services.AddKeyedSingleton(definition.Name, (provider, _) => new PipelineHostedService(definition, provider));
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredKeyedService<PipelineHostedService>(definition.Name));
         return services;

@@ -1,10 +1,19 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Polly;
+using Polly.Registry;
 using Polly.Retry;
+using Polly.Telemetry;
 using Polly.Timeout;
 
 namespace Pipeline;
 
-/// <summary>Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then a timeout per attempt.</summary>
+/// <summary>
+/// Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then a timeout per attempt; or takes
+/// the one registered under <see cref="ResilienceSettings.Pipeline"/> with <c>AddResiliencePipeline</c>. Built pipelines report
+/// Polly's telemetry (retries, timeouts: the <c>Polly</c> meter and logs) with the pipeline's name as Polly's <c>pipeline.name</c>
+/// and the stage's as <c>pipeline.instance</c>.
+/// </summary>
 internal static class StageResilience
 {
     public const int DefaultMaxRetryAttempts = 3;
@@ -12,21 +21,37 @@ internal static class StageResilience
     public static readonly TimeSpan DefaultDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing.</summary>
-    public static ResiliencePipeline? Create(ResilienceSettings? settings, TimeProvider timeProvider, CancellationToken abortToken)
+    /// <exception cref="InvalidOperationException">Thrown when <see cref="ResilienceSettings.Pipeline"/> names no registered pipeline.</exception>
+    public static ResiliencePipeline? Create(
+        ResilienceSettings? settings, TimeProvider timeProvider, IServiceProvider? services, string pipelineName, string stageName, CancellationToken abortToken)
     {
+        if (settings?.Pipeline is { } named)
+        {
+            var registry = services?.GetService<ResiliencePipelineProvider<string>>();
+            if (registry is null || !registry.TryGetPipeline(named, out var registered))
+            {
+                throw new InvalidOperationException(
+                    $"Pipelines:{pipelineName}:Stages:{stageName}:Resilience:Pipeline names '{named}', which is not registered with AddResiliencePipeline.");
+            }
+
+            return registered;
+        }
+
         if (settings is null || (settings.Retry is null && settings.Timeout is null))
         {
             return null;
         }
 
-        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
+        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider, Name = pipelineName, InstanceName = stageName };
         if (settings.Retry is { } retry)
         {
             builder.AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = retry.MaxRetryAttempts ?? DefaultMaxRetryAttempts,
                 Delay = retry.Delay ?? DefaultDelay,
+                MaxDelay = retry.MaxDelay,
                 BackoffType = retry.BackoffType ?? DelayBackoffType.Constant,
+                UseJitter = retry.UseJitter ?? false,
 
                 // An aborted run is not a transient failure.
                 ShouldHandle = args => new ValueTask<bool>(
@@ -39,6 +64,15 @@ internal static class StageResilience
             builder.AddTimeout(new TimeoutStrategyOptions { Timeout = timeout });
         }
 
+        if (services?.GetService<ILoggerFactory>() is { } loggerFactory)
+        {
+            builder.ConfigureTelemetry(new TelemetryOptions { LoggerFactory = loggerFactory });
+        }
+
         return builder.Build();
     }
+
+    /// <summary>Whether <paramref name="name"/> is a resilience pipeline registered with <c>AddResiliencePipeline</c> in <paramref name="services"/>.</summary>
+    public static bool IsRegistered(IServiceProvider? services, string name) =>
+        services?.GetService<ResiliencePipelineProvider<string>>() is { } registry && registry.TryGetPipeline(name, out _);
 }

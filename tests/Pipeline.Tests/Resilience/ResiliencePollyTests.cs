@@ -1,0 +1,104 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Pipeline.Handoffs;
+using Polly;
+using Polly.Retry;
+using static Pipeline.Tests.Hosting.PipelineHostedServiceTests;
+using static Pipeline.Tests.TestStages;
+
+namespace Pipeline.Tests.Resilience;
+
+/// <summary>Polly's own options (MaxDelay, UseJitter) and pipelines registered with <c>AddResiliencePipeline</c>.</summary>
+public class ResiliencePollyTests
+{
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task Retry_ExponentialWithMaxDelayAndJitter_NeverWaitsLongerThanMaxDelay(HandoffKind kind)
+    {
+        var time = new FakeTimeProvider();
+        var attempts = 0;
+        var sink = new RecordingSink<int>();
+        var run = NewPipeline(kind)
+            .From("numbers", ct => Range(1, ct))
+            .Then("flaky", x => Interlocked.Increment(ref attempts) <= 5 ? throw new TimeoutException("transient") : x, o => o.Resilience = new ResilienceSettings
+            {
+                // Uncapped, the fifth retry would wait 16 s (1, 2, 4, 8, 16); the cap holds every wait to 2 s.
+                Retry = new RetrySettings { MaxRetryAttempts = 5, Delay = TimeSpan.FromSeconds(1), BackoffType = DelayBackoffType.Exponential, MaxDelay = TimeSpan.FromSeconds(2), UseJitter = true },
+            })
+            .To("collect", sink)
+            .Build(timeProvider: time)
+            .Start();
+
+        for (var retry = 1; retry <= 5; retry++)
+        {
+            await WaitUntilAsync(() => Volatile.Read(ref attempts) == retry, $"attempt {retry}");
+            time.Advance(TimeSpan.FromSeconds(2));
+        }
+
+        var result = await run.Completion.WaitAsync(Bound);
+
+        Assert.Equal(6, attempts);
+        Assert.Equal([0], sink.Items);
+        AssertAccounted(result);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ResiliencePipelineName_UsesThePipelineRegisteredWithAddResiliencePipeline()
+    {
+        var attempts = 0;
+        var sink = new RecordingSink<int>();
+        using var host = BuildHost(
+            services => services
+                .AddResiliencePipeline("sql-store", builder => builder.AddRetry(new RetryStrategyOptions { MaxRetryAttempts = 4, Delay = TimeSpan.Zero }))
+                .AddPipeline("named", p => p
+                    .From("read", ct => Range(5, ct))
+                    .Then("flaky", x => x == 2 && Interlocked.Increment(ref attempts) <= 4 ? throw new TimeoutException("transient") : x)
+                    .To("store", sink)),
+            new Dictionary<string, string?> { ["Pipelines:named:Stages:flaky:Resilience:Pipeline"] = "sql-store" });
+
+        await host.StartAsync().WaitAsync(Bound);
+        var result = await ServiceOf(host).Completion.WaitAsync(Bound);
+        await host.StopAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(5, attempts);
+        Assert.Equal(Enumerable.Range(0, 5), sink.Items);
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData("Resilience:Pipeline", "nowhere", "Pipelines:named:Stages:flaky:Resilience:Pipeline names 'nowhere', which is not registered with AddResiliencePipeline")]
+    [InlineData("Resilience:Retry:MaxDelay", "-00:00:01", "Pipelines:named:Stages:flaky:Resilience:Retry:MaxDelay must be between 00:00:00 and 1.00:00:00, was -00:00:01")]
+    [InlineData("Resilience:Retry:UseJitter", "maybe", "Pipelines:named:Stages:flaky:Resilience:Retry:UseJitter must be true or false, was 'maybe'")]
+    [InlineData("Resilience:Retry:BackoffType", "Quadratic", "Pipelines:named:Stages:flaky:Resilience:Retry:BackoffType must be one of Constant, Linear, Exponential, was 'Quadratic'")]
+    public async Task BadResilienceSetting_FailsTheStartNamingTheKey(string key, string value, string expected)
+    {
+        using var host = BuildHost(
+            services => services.AddPipeline("named", p => p.From("read", ct => Range(5, ct)).Then("flaky", x => x).To("store", _ => { })),
+            new Dictionary<string, string?> { [$"Pipelines:named:Stages:flaky:{key}"] = value });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        Assert.Contains(expected, error.Failures);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ResiliencePipelineNameWithInlineKeys_FailsTheStart()
+    {
+        using var host = BuildHost(
+            services => services
+                .AddResiliencePipeline("sql-store", builder => builder.AddTimeout(TimeSpan.FromSeconds(1)))
+                .AddPipeline("named", p => p.From("read", ct => Range(5, ct)).Then("flaky", x => x).To("store", _ => { })),
+            new Dictionary<string, string?>
+            {
+                ["Pipelines:named:Stages:flaky:Resilience:Pipeline"] = "sql-store",
+                ["Pipelines:named:Stages:flaky:Resilience:Timeout"] = "00:00:05",
+            });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        Assert.Contains(
+            "Pipelines:named:Stages:flaky:Resilience:Pipeline names a registered resilience pipeline, so Pipelines:named:Stages:flaky:Resilience:Retry and Pipelines:named:Stages:flaky:Resilience:Timeout must be unset",
+            error.Failures);
+    }
+}

@@ -44,7 +44,7 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
 
     /// <summary>Returns the stage's resilience pipeline, or <see langword="null"/> when it has no resilience settings.</summary>
     public Polly.ResiliencePipeline? CreateResilience(ResolvedStageOptions options, string stageName) =>
-        StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, services, Lifecycle.PipelineName, stageName, Lifecycle.AbortToken);
+        StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, services, Lifecycle.PipelineName, stageName, Own, Lifecycle.AbortToken);
 
     /// <summary>
     /// Resolves <typeparamref name="TStage"/> in the run's own service scope (so a scoped dependency, such as a database

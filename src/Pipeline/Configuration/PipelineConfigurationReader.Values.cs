@@ -46,7 +46,7 @@ internal static partial class PipelineConfigurationReader
         return value;
     }
 
-    private static double? ReadDouble(IConfigurationSection section, List<string> errors)
+    private static double? ReadDouble(IConfigurationSection section, List<string> errors, string allowed = "a number between 0 and 1")
     {
         if (RequireValue(section, errors) is not { } text)
         {
@@ -55,7 +55,7 @@ internal static partial class PipelineConfigurationReader
 
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
         {
-            errors.Add($"{section.Path} must be a number between 0 and 1, was '{text}'");
+            errors.Add($"{section.Path} must be {allowed}, was '{text}'");
             return null;
         }
 

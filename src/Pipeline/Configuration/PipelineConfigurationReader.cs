@@ -19,7 +19,8 @@ internal static partial class PipelineConfigurationReader
     private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
     private static readonly string[] s_sinkKeys = ["Parallelism", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
     private static readonly string[] s_batchKeys = ["Handoff"];
-    private static readonly string[] s_resilienceKeys = ["Retry", "Timeout", "Pipeline"];
+    private static readonly string[] s_resilienceKeys = ["Retry", "Timeout", "RateLimit", "Pipeline"];
+    private static readonly string[] s_rateLimitKeys = ["PermitsPerSecond", "Burst"];
     private static readonly string[] s_retryKeys = ["MaxRetryAttempts", "Delay", "BackoffType", "MaxDelay", "UseJitter"];
     private static readonly string[] s_deadLetterKeys = ["Path", "Durability"];
 
@@ -251,6 +252,25 @@ internal static partial class PipelineConfigurationReader
                     break;
                 case "Pipeline":
                     resilience.Pipeline = RequireValue(child, errors);
+                    break;
+                case "RateLimit":
+                    if (RequireSection(child, s_rateLimitKeys, errors))
+                    {
+                        var limit = resilience.RateLimit = new RateLimitSettings();
+                        foreach (var key in child.GetChildren())
+                        {
+                            switch (Match(key, s_rateLimitKeys, errors))
+                            {
+                                case "PermitsPerSecond":
+                                    limit.PermitsPerSecond = ReadDouble(key, errors, $"a number more than 0, up to {RateLimitSettings.MaxPermitsPerSecond}") ?? 0;
+                                    break;
+                                case "Burst":
+                                    limit.Burst = ReadInt(key, 1, int.MaxValue, errors);
+                                    break;
+                            }
+                        }
+                    }
+
                     break;
                 case "Retry":
                     if (!RequireSection(child, s_retryKeys, errors))

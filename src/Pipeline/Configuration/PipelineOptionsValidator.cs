@@ -213,9 +213,9 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
                 errors.Add($"{key}:Pipeline must name a pipeline registered with AddResiliencePipeline, was '{named}'");
             }
 
-            if (resilience.Retry is not null || resilience.Timeout is not null)
+            if (resilience.Retry is not null || resilience.Timeout is not null || resilience.RateLimit is not null)
             {
-                errors.Add($"{key}:Pipeline names a registered resilience pipeline, so {key}:Retry and {key}:Timeout must be unset");
+                errors.Add($"{key}:Pipeline names a registered resilience pipeline, so {key}:Retry, {key}:Timeout and {key}:RateLimit must be unset");
             }
 
             return;
@@ -224,6 +224,20 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         if (resilience.Timeout is { } timeout && (timeout < s_minTimeout || timeout > s_maxTimeSpan))
         {
             errors.Add($"{key}:Timeout must be between {s_minTimeout} and {s_maxTimeSpan}, was {timeout}");
+        }
+
+        if (resilience.RateLimit is { } limit)
+        {
+            if (!(limit.PermitsPerSecond > 0 && limit.PermitsPerSecond <= RateLimitSettings.MaxPermitsPerSecond))
+            {
+                errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{key}:RateLimit:PermitsPerSecond must be more than 0, up to {RateLimitSettings.MaxPermitsPerSecond}, was {limit.PermitsPerSecond}"));
+            }
+
+            if (limit.Burst is { } burst && burst < 1)
+            {
+                errors.Add($"{key}:RateLimit:Burst must be 1 or more, was {burst}");
+            }
         }
 
         if (resilience.Retry is not { } retry)

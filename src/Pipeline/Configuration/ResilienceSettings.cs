@@ -10,6 +10,10 @@ public sealed class ResilienceSettings
     /// <value>The default value is <see langword="null"/> (the pipeline is built from <see cref="Retry"/> and <see cref="Timeout"/>).</value>
     public string? Pipeline { get; set; }
 
+    /// <summary>Gets or sets a rate limit on the stage's calls (each attempt waits for a permit; never rejected).</summary>
+    /// <value>The default value is <see langword="null"/> (no limit).</value>
+    public RateLimitSettings? RateLimit { get; set; }
+
     /// <summary>Gets or sets the retry settings.</summary>
     /// <value>The default value is <see langword="null"/> (no retry).</value>
     public RetrySettings? Retry { get; set; }

@@ -9,7 +9,8 @@ using Polly.Timeout;
 namespace Pipeline;
 
 /// <summary>
-/// Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then a timeout per attempt; or takes
+/// Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then per attempt a rate limit and a
+/// timeout; or takes
 /// the one registered under <see cref="ResilienceSettings.Pipeline"/> with <c>AddResiliencePipeline</c>. Built pipelines report
 /// Polly's telemetry (retries, timeouts: the <c>Polly</c> meter and logs) with the pipeline's name as Polly's <c>pipeline.name</c>
 /// and the stage's as <c>pipeline.instance</c>.
@@ -23,7 +24,7 @@ internal static class StageResilience
     /// <summary>Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing.</summary>
     /// <exception cref="InvalidOperationException">Thrown when <see cref="ResilienceSettings.Pipeline"/> names no registered pipeline.</exception>
     public static ResiliencePipeline? Create(
-        ResilienceSettings? settings, TimeProvider timeProvider, IServiceProvider? services, string pipelineName, string stageName, CancellationToken abortToken)
+        ResilienceSettings? settings, TimeProvider timeProvider, IServiceProvider? services, string pipelineName, string stageName, Action<object> own, CancellationToken abortToken)
     {
         if (settings?.Pipeline is { } named)
         {
@@ -37,7 +38,7 @@ internal static class StageResilience
             return registered;
         }
 
-        if (settings is null || (settings.Retry is null && settings.Timeout is null))
+        if (settings is null || (settings.Retry is null && settings.Timeout is null && settings.RateLimit is null))
         {
             return null;
         }
@@ -57,6 +58,14 @@ internal static class StageResilience
                 ShouldHandle = args => new ValueTask<bool>(
                     args.Outcome.Exception is not null && !(args.Outcome.Exception is OperationCanceledException && abortToken.IsCancellationRequested)),
             });
+        }
+
+        if (settings.RateLimit is { } rateLimit)
+        {
+            // Per attempt, outside the timeout: waiting for a permit is not the call's time.
+            var limiter = StageRateLimiter.Create(rateLimit);
+            own(limiter);
+            builder.AddRateLimiter(limiter);
         }
 
         if (settings.Timeout is { } timeout)

@@ -30,16 +30,48 @@ public class ResiliencePollyTests
             .Build(timeProvider: time)
             .Start();
 
+        // Fake time moves on in small steps until each retry comes: uncapped, the fifth would need 16 s.
         for (var retry = 1; retry <= 5; retry++)
         {
-            await WaitUntilAsync(() => Volatile.Read(ref attempts) == retry, $"attempt {retry}");
-            time.Advance(TimeSpan.FromSeconds(2));
+            await WaitUntilAsync(() => Volatile.Read(ref attempts) >= retry, $"attempt {retry}");
+            var waited = TimeSpan.Zero;
+            while (Volatile.Read(ref attempts) == retry)
+            {
+                Assert.True(waited <= TimeSpan.FromSeconds(2.5), $"retry {retry} still waiting after {waited} of fake time");
+                time.Advance(TimeSpan.FromMilliseconds(100));
+                waited += TimeSpan.FromMilliseconds(100);
+                await Task.Delay(2);
+            }
         }
 
         var result = await run.Completion.WaitAsync(Bound);
 
         Assert.Equal(6, attempts);
         Assert.Equal([0], sink.Items);
+        AssertAccounted(result);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task RateLimit_ThousandPerSecond_HoldsFiveHundredItemsToHalfASecondAndRejectsNone(HandoffKind kind)
+    {
+        // The limiter refills in real time (System.Threading.RateLimiting takes no TimeProvider): the run can only be slower
+        // than the limit allows, never faster.
+        var sink = new RecordingSink<int>();
+        var pipeline = NewPipeline(kind)
+            .From("numbers", ct => Range(500, ct))
+            .Then("call-api", x => x, o => o.Resilience = new ResilienceSettings { RateLimit = new RateLimitSettings { PermitsPerSecond = 1000, Burst = 10 } })
+            .To("collect", sink)
+            .Build();
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+        var elapsed = stopwatch.Elapsed;
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(500, sink.Count);
+        Assert.Equal(0, result["call-api"].Failed);
+        Assert.True(elapsed >= TimeSpan.FromSeconds(0.4), $"500 calls at 1000/s after a burst of 10 took only {elapsed}");
         AssertAccounted(result);
     }
 
@@ -70,6 +102,8 @@ public class ResiliencePollyTests
     [InlineData("Resilience:Pipeline", "nowhere", "Pipelines:named:Stages:flaky:Resilience:Pipeline names 'nowhere', which is not registered with AddResiliencePipeline")]
     [InlineData("Resilience:Retry:MaxDelay", "-00:00:01", "Pipelines:named:Stages:flaky:Resilience:Retry:MaxDelay must be between 00:00:00 and 1.00:00:00, was -00:00:01")]
     [InlineData("Resilience:Retry:UseJitter", "maybe", "Pipelines:named:Stages:flaky:Resilience:Retry:UseJitter must be true or false, was 'maybe'")]
+    [InlineData("Resilience:RateLimit:PermitsPerSecond", "0", "Pipelines:named:Stages:flaky:Resilience:RateLimit:PermitsPerSecond must be more than 0, up to 1000000, was 0")]
+    [InlineData("Resilience:RateLimit:PermitsPerSecond", "fast", "Pipelines:named:Stages:flaky:Resilience:RateLimit:PermitsPerSecond must be a number more than 0, up to 1000000, was 'fast'")]
     [InlineData("Resilience:Retry:BackoffType", "Quadratic", "Pipelines:named:Stages:flaky:Resilience:Retry:BackoffType must be one of Constant, Linear, Exponential, was 'Quadratic'")]
     public async Task BadResilienceSetting_FailsTheStartNamingTheKey(string key, string value, string expected)
     {
@@ -98,7 +132,7 @@ public class ResiliencePollyTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
 
         Assert.Contains(
-            "Pipelines:named:Stages:flaky:Resilience:Pipeline names a registered resilience pipeline, so Pipelines:named:Stages:flaky:Resilience:Retry and Pipelines:named:Stages:flaky:Resilience:Timeout must be unset",
+            "Pipelines:named:Stages:flaky:Resilience:Pipeline names a registered resilience pipeline, so Pipelines:named:Stages:flaky:Resilience:Retry, Pipelines:named:Stages:flaky:Resilience:Timeout and Pipelines:named:Stages:flaky:Resilience:RateLimit must be unset",
             error.Failures);
     }
 }

@@ -1,0 +1,19 @@
+namespace Pipeline;
+
+/// <summary>
+/// A rate limit on a stage's calls (a token bucket, <c>System.Threading.RateLimiting</c> through Polly.RateLimiting): a call waits
+/// for a permit — back-pressure that reaches the source — and is never rejected. The bucket refills on its own timer, in real time.
+/// </summary>
+public sealed class RateLimitSettings
+{
+    /// <summary>The largest allowed <see cref="PermitsPerSecond"/>.</summary>
+    public const double MaxPermitsPerSecond = 1_000_000;
+
+    /// <summary>Gets or sets how many calls per second the stage may start, on average.</summary>
+    /// <value>Required. Allowed: more than 0, up to 1,000,000.</value>
+    public double PermitsPerSecond { get; set; }
+
+    /// <summary>Gets or sets how many calls may start at once after an idle spell (the bucket's size).</summary>
+    /// <value>The default value is <see langword="null"/>, which means one second's permits (at least 1). Allowed: 1 or more.</value>
+    public int? Burst { get; set; }
+}

@@ -12,8 +12,10 @@ namespace Pipeline;
 /// </para>
 /// <para>
 /// <b>Watermark.</b> <see cref="AcknowledgeAsync"/> receives a contiguous watermark, as Kafka commits offsets: "every item at or
-/// before <c>position</c> is accounted for" — sunk, dead-lettered, skipped, dropped or abandoned at shutdown. It never passes an
-/// item still in flight, however many later items have finished: a slow item at position 5 holds the watermark at 4. An item that a
+/// before <c>position</c> is done with" — sunk, dead-lettered, skipped (<c>OnError: Skip</c>), or dropped by a handoff's
+/// <c>FullMode</c>. It never passes an item still in flight, however many later items have finished: a slow item at position 5
+/// holds the watermark at 4. Nor does it pass an item that was discarded (after a fault or an abort) or abandoned at the shutdown
+/// deadline without a dead-letter store to keep it: that item is read again after a restart, with the items after it. An item that a
 /// transform turned into several (<c>ThenMany</c>) is accounted for when all of its outputs are; items merged into a batch
 /// (<c>Batch</c>) when the batch is. Every acknowledged position is one the source yielded.
 /// </para>

@@ -111,10 +111,15 @@ public sealed partial class PipelineRun
         }
 
         var started = Stopwatch.GetTimestamp();
+
+        // Published before anything is closed: closing the handoffs lets every stage end, and the run's normal end must then
+        // still wait for the dead letters this take-over is writing before it disposes the store.
+        var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _takeOverWork = published.Task;
         var drains = Task.WhenAll(_stages.Select(stage => stage.DrainAtDeadlineAsync()));
         var claims = Task.WhenAll(_stages.Select(stage => stage.ClaimAndCloseAsync()));
         var work = Task.WhenAll(drains, claims);
-        _takeOverWork = work;
+        _ = work.ContinueWith(static (_, state) => ((TaskCompletionSource)state!).TrySetResult(), published, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var limit = remaining;
         await WaitAsync(work, limit - Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
 

@@ -133,13 +133,17 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
             counter.Out -= batch.Count;
             counter.Produced--;
 
-            // Each item is given up; the group releases their acknowledgements once.
+            // Each item is given up; the group releases their acknowledgements once, if the items were kept in the dead-letter store
+            // (abandoned, they must be read again after a restart).
             foreach (var item in batch)
             {
                 await GiveUpAtDeadlineAsync(item, acknowledgement: 0, counter).ConfigureAwait(false);
             }
 
-            ReleaseAcknowledgement(group);
+            if (Lifecycle.DeadLetters is not null)
+            {
+                ReleaseAcknowledgement(group);
+            }
         }
     }
 

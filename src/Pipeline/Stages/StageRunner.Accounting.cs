@@ -78,13 +78,18 @@ internal abstract partial class StageRunner
     }
 
     /// <summary>
-    /// The one place where an item that is not handed on ends: counts its end and releases the acknowledgement it carries, so that
-    /// the source's watermark may pass it.
+    /// The one place where an item that is not handed on ends: counts its end and, when the item is kept (dead-lettered) or was
+    /// skipped on purpose, releases the acknowledgement it carries, so that the source's watermark may pass it. A discarded or
+    /// abandoned item is kept nowhere: its acknowledgement stays held, so the watermark stops before it and an acknowledging source
+    /// offers it again after a restart (at least once, rather than lost to a fault or a shutdown).
     /// </summary>
     internal void Account(StageCounter counter, ItemEnd end, long acknowledgement)
     {
         CountEnd(counter, end);
-        ReleaseAcknowledgement(acknowledgement);
+        if (end is ItemEnd.DeadLettered or ItemEnd.Skipped)
+        {
+            ReleaseAcknowledgement(acknowledgement);
+        }
     }
 
     /// <summary>Releases one reference of the acknowledgement an item carries (0: none), where the item ends or was sunk.</summary>

@@ -67,6 +67,39 @@ public class FileSourceConfigurationTests
     }
 
     [Theory(Timeout = 30_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FromFile_FaultWithNoDeadLetterStore_TheRestartReadsEveryLineNotDelivered(bool ordered)
+    {
+        using var directory = new TempDirectory();
+        var input = directory.File("in.log");
+        await File.WriteAllLinesAsync(input, Enumerable.Range(0, 1000).Select(x => $"line {x}"));
+        var sunk = new ConcurrentQueue<string>();
+
+        async Task<PipelineResult> RunAsync(bool broken) => await new PipelineBuilder("refault")
+            .FromFile("read", o => o.Path = input)
+            .Then("parse", line => broken && line.Text == "line 100" ? throw new FormatException(line.Text) : line.Text, o =>
+            {
+                o.Parallelism = 2;
+                o.Ordered = ordered;
+            })
+            .To("sink", sunk.Enqueue)
+            .Build()
+            .RunAsync()
+            .WaitAsync(Bound);
+
+        var faulted = await RunAsync(broken: true);
+        Assert.Equal(PipelineStatus.Faulted, faulted.Status);
+        Assert.DoesNotContain("line 100", sunk);
+
+        // After the fix, the restart starts at the first line not delivered: line 100 and whatever the fault discarded.
+        var fixedRun = await RunAsync(broken: false);
+        Assert.Equal(PipelineStatus.Completed, fixedRun.Status);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(x => $"line {x}"), sunk.Distinct().Order(StringComparer.Ordinal).OrderBy(line => int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Contains("line 100", sunk);
+    }
+
+    [Theory(Timeout = 30_000)]
     [InlineData("Stages:read:PollInterval", "00:00:00", "Pipelines:files:Stages:read:PollInterval must be between 00:00:00.0100000 and 1.00:00:00, was 00:00:00")]
     [InlineData("Stages:read:Follow", "sometimes", "Pipelines:files:Stages:read:Follow must be true or false, was 'sometimes'")]
     [InlineData("Stages:read:Folow", "true", "Pipelines:files:Stages:read:Folow is not a known setting; allowed: Path, Follow, CheckpointPath, PollInterval")]
@@ -113,7 +146,14 @@ public class FileSourceConfigurationTests
                     // In code, only the final acknowledgement would ever be sent.
                     p.Acknowledgement.MaxCount = int.MaxValue;
                     p.Acknowledgement.MaxDelay = TimeSpan.FromHours(1);
-                    p.FromAcknowledging<CountingSource, int>("read").To("sink", _ => { });
+                    p.FromAcknowledging<CountingSource, int>("read").To("sink", async (int x, CancellationToken ct) =>
+                    {
+                        // Item 100 waits for an acknowledgement of the first 50: only configuration's MaxCount sends one mid-run.
+                        if (x == 100)
+                        {
+                            await WaitUntilAsync(() => source.Acknowledged.Any(position => position >= 50), "an acknowledgement mid-run");
+                        }
+                    });
                 }),
             new Dictionary<string, string?> { ["Pipelines:acks:Acknowledgement:MaxCount"] = "1" });
 

@@ -8,31 +8,28 @@ namespace Pipeline;
 /// <see cref="StageStatistics.Starved"/> and <see cref="StageStatistics.Blocked"/> time, with what to change.
 /// </summary>
 /// <remarks>
-/// A stage's shares are of its workers' time (<see cref="StageStatistics.Elapsed"/> × <see cref="StageStatistics.Workers"/>). The
-/// stage that limits throughput is the busiest one when it is busy more than half its time: the stages before it are then blocked
-/// on it and the ones after it starved. Stage code that awaits I/O counts as busy. Thread-safe: immutable.
+/// A stage's shares are of its workers' time over the whole run (the longest <see cref="StageStatistics.Elapsed"/> × its
+/// <see cref="StageStatistics.Workers"/>). The stage that limits throughput is the busiest one (the later one on a tie) when it is
+/// busy more than half the run: the stages before it are then blocked on it and the ones after it starved. Stage code that awaits
+/// I/O counts as busy, so busy is not CPU time. Thread-safe: immutable.
 /// </remarks>
 public sealed class BottleneckReport
 {
     /// <summary>The busy share above which a stage is taken to limit the run.</summary>
     private const double SaturatedShare = 0.5;
 
-    /// <summary>The share of every core's time above which the stages, together, are taken to use the whole machine.</summary>
-    private const double MachineBusyShare = 0.85;
-
-    internal BottleneckReport(string pipelineName, IReadOnlyList<StageStatistics> stages, int processorCount)
+    internal BottleneckReport(string pipelineName, IReadOnlyList<StageStatistics> stages)
     {
+        // Every share is of the run's time (its longest-running stage's), so a stage that ended early is not "busy" for it.
+        var run = stages.Count > 0 ? stages.Max(stage => stage.Elapsed) : TimeSpan.Zero;
         var shares = new StringBuilder();
         double busiest = 0;
         StageStatistics? limiting = null;
         var index = 0;
         var limitingIndex = -1;
-        TimeSpan longest = TimeSpan.Zero, busyTotal = TimeSpan.Zero;
         foreach (var stage in stages)
         {
-            var capacity = stage.Elapsed * stage.Workers;
-            longest = stage.Elapsed > longest ? stage.Elapsed : longest;
-            busyTotal += stage.Busy;
+            var capacity = run * stage.Workers;
             if (capacity > TimeSpan.Zero)
             {
                 var busy = stage.Busy / capacity;
@@ -41,7 +38,7 @@ public sealed class BottleneckReport
                     .Append(stage.Workers > 1 ? string.Create(CultureInfo.InvariantCulture, $" of {stage.Workers} workers") : string.Empty)
                     .Append(stage.Starved > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", starved {Percent(stage.Starved / capacity)}") : string.Empty)
                     .Append(stage.Blocked > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", blocked {Percent(stage.Blocked / capacity)}") : string.Empty);
-                if (busy > busiest)
+                if (busy >= busiest)
                 {
                     (busiest, limiting, limitingIndex) = (busy, stage, index);
                 }
@@ -53,19 +50,16 @@ public sealed class BottleneckReport
         Shares = shares.ToString();
         if (limiting is null || busiest <= SaturatedShare)
         {
-            Advice = "No stage is busy more than half its time: the run mostly waits for input.";
+            Advice = "No stage is busy more than half the run: the run mostly waits for input.";
             Text = Shares.Length > 0 ? $"{Shares}. {Advice}" : Advice;
             return;
         }
 
         LimitingStage = limiting.StageName;
-        var machineBusy = longest > TimeSpan.Zero ? busyTotal / (longest * Math.Max(processorCount, 1)) : 0;
         var key = $"{PipelineOptions.SectionName}:{pipelineName}:Stages:{limiting.StageName}:Parallelism";
         Advice = limitingIndex == 0
             ? $"The source {limiting.StageName} limits the run: the stages after it keep up with what it reads."
-            : machineBusy >= MachineBusyShare
-                ? string.Create(CultureInfo.InvariantCulture, $"{limiting.StageName} limits the run, and the stages together keep the {processorCount} cores {Percent(machineBusy)} busy: more parallelism will not help; make {limiting.StageName} cheaper.")
-                : string.Create(CultureInfo.InvariantCulture, $"{limiting.StageName} limits the run: raise {key} (now {limiting.Workers}) if it can run in parallel and cores are free, or make it cheaper.");
+            : string.Create(CultureInfo.InvariantCulture, $"{limiting.StageName} limits the run: raise {key} (now {limiting.Workers}) if it can run in parallel and cores are free, or make it cheaper.");
         Text = string.Create(CultureInfo.InvariantCulture, $"{Shares}. Bottleneck: {limiting.StageName}, busy {Percent(busiest)}. {Advice}");
     }
 

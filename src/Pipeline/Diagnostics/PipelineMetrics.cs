@@ -34,6 +34,10 @@ internal sealed class PipelineMetrics
     /// <summary>The run being measured; replaced when the pipeline runs again.</summary>
     private volatile PipelineRun? _run;
 
+    private readonly Dictionary<string, double> _busy = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _starved = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _blocked = new(StringComparer.Ordinal);
+
     private PipelineMetrics(Meter meter)
     {
         meter.CreateObservableCounter("pipeline.items.taken", ObserveTaken, unit: "{item}",
@@ -44,11 +48,11 @@ internal sealed class PipelineMetrics
             description: "Items waiting in each stage's input handoff.");
         meter.CreateObservableUpDownCounter("pipeline.handoff.capacity", () => ObserveHandoff(capacity: true), unit: "{item}",
             description: "The capacity of each stage's input handoff.");
-        meter.CreateObservableCounter("pipeline.stage.busy.time", () => ObserveTime(static stage => stage.Busy), unit: "s",
+        meter.CreateObservableCounter("pipeline.stage.busy.time", () => ObserveTime(static stage => stage.Busy, _busy), unit: "s",
             description: "Time each stage's workers, summed, ran stage code (neither starved nor blocked).");
-        meter.CreateObservableCounter("pipeline.stage.starved.time", () => ObserveTime(static stage => stage.Starved), unit: "s",
+        meter.CreateObservableCounter("pipeline.stage.starved.time", () => ObserveTime(static stage => stage.Starved, _starved), unit: "s",
             description: "Time each stage's workers, summed, waited for input.");
-        meter.CreateObservableCounter("pipeline.stage.blocked.time", () => ObserveTime(static stage => stage.Blocked), unit: "s",
+        meter.CreateObservableCounter("pipeline.stage.blocked.time", () => ObserveTime(static stage => stage.Blocked, _blocked), unit: "s",
             description: "Time each stage's workers, summed, waited for room in the next stage's handoff (back-pressure).");
     }
 
@@ -59,7 +63,25 @@ internal sealed class PipelineMetrics
         return s_byMeter.GetValue(meter, static created => new PipelineMetrics(created));
     }
 
-    public void Track(PipelineRun run) => _run = run;
+    public void Track(PipelineRun run)
+    {
+        // A new run counts from zero again, like every other instrument here.
+        _run = run;
+        lock (_busy)
+        {
+            _busy.Clear();
+        }
+
+        lock (_starved)
+        {
+            _starved.Clear();
+        }
+
+        lock (_blocked)
+        {
+            _blocked.Clear();
+        }
+    }
 
     private IEnumerable<Measurement<long>> ObserveTaken()
     {
@@ -112,7 +134,7 @@ internal sealed class PipelineMetrics
         }
     }
 
-    private IEnumerable<Measurement<double>> ObserveTime(Func<StageStatistics, TimeSpan> time)
+    private IEnumerable<Measurement<double>> ObserveTime(Func<StageStatistics, TimeSpan> time, Dictionary<string, double> reported)
     {
         if (_run is not { } run)
         {
@@ -121,7 +143,16 @@ internal sealed class PipelineMetrics
 
         foreach (var stage in run.GetStatistics())
         {
-            yield return new Measurement<double>(time(stage).TotalSeconds, new KeyValuePair<string, object?>(StageTag, stage.StageName));
+            // A counter never goes down: a reading torn by a wait that just ended may be a little low, and is held at the last value.
+            double seconds;
+            lock (reported)
+            {
+                var last = reported.TryGetValue(stage.StageName, out var value) ? value : 0;
+                seconds = Math.Max(last, time(stage).TotalSeconds);
+                reported[stage.StageName] = seconds;
+            }
+
+            yield return new Measurement<double>(seconds, new KeyValuePair<string, object?>(StageTag, stage.StageName));
         }
     }
 }

@@ -57,4 +57,12 @@ internal sealed class StageCounter
     /// <summary>Time spent waiting for room downstream (back-pressure), in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
     [FieldOffset(152)]
     public long BlockedTicks;
+
+    /// <summary>When the wait for input going on now began (<see cref="System.Diagnostics.Stopwatch"/> timestamp; 0: none), so that a long wait counts as starved while it lasts.</summary>
+    [FieldOffset(160)]
+    public long StarvedSince;
+
+    /// <summary>When the wait for room going on now began (0: none).</summary>
+    [FieldOffset(168)]
+    public long BlockedSince;
 }

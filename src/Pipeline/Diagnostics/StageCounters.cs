@@ -92,8 +92,8 @@ internal sealed class StageCounters
                 discarded += Volatile.Read(ref worker.Discarded);
                 abandoned += Volatile.Read(ref worker.Abandoned);
                 replayed += Volatile.Read(ref worker.Replayed);
-                starved += Volatile.Read(ref worker.StarvedTicks);
-                blocked += Volatile.Read(ref worker.BlockedTicks);
+                starved += Volatile.Read(ref worker.StarvedTicks) + Ongoing(Volatile.Read(ref worker.StarvedSince));
+                blocked += Volatile.Read(ref worker.BlockedTicks) + Ongoing(Volatile.Read(ref worker.BlockedSince));
             }
         }
 
@@ -108,6 +108,9 @@ internal sealed class StageCounters
             Blocked = Stopwatch.GetElapsedTime(0, blocked),
         };
     }
+
+    /// <summary>The ticks a wait that began at <paramref name="since"/> (0: none) has lasted so far.</summary>
+    private static long Ongoing(long since) => since == 0 ? 0 : Math.Max(0, Stopwatch.GetTimestamp() - since);
 
     private TimeSpan Elapsed()
     {

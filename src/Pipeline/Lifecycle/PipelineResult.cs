@@ -49,7 +49,7 @@ public sealed class PipelineResult
     }
 
     /// <summary>Gets which stage limited the run's throughput and what to change, from each stage's busy, starved and blocked time.</summary>
-    public BottleneckReport Bottleneck => new(PipelineName, Stages, Environment.ProcessorCount);
+    public BottleneckReport Bottleneck => new(PipelineName, Stages);
 
     /// <summary>Gets the pipeline's name.</summary>
     public string PipelineName { get; }

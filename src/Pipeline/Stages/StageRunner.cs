@@ -165,6 +165,11 @@ internal abstract partial class StageRunner
     internal static async ValueTask<bool> WriteSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output, StageCounter? counter)
     {
         var started = Stopwatch.GetTimestamp();
+        if (counter is not null)
+        {
+            Volatile.Write(ref counter.BlockedSince, started);
+        }
+
         try
         {
             await writer.WriteAsync(output).ConfigureAwait(false);
@@ -177,7 +182,11 @@ internal abstract partial class StageRunner
         finally
         {
             // Waiting for room downstream: the worker's blocked time (back-pressure).
-            counter?.BlockedTicks += Stopwatch.GetTimestamp() - started;
+            if (counter is not null)
+            {
+                counter.BlockedTicks += Stopwatch.GetTimestamp() - started;
+                Volatile.Write(ref counter.BlockedSince, 0);
+            }
         }
     }
 
@@ -195,6 +204,7 @@ internal abstract partial class StageRunner
     private static async ValueTask<bool> TimeStarvedAsync(ValueTask<bool> waiting, StageCounter counter)
     {
         var started = Stopwatch.GetTimestamp();
+        Volatile.Write(ref counter.StarvedSince, started);
         try
         {
             return await waiting.ConfigureAwait(false);
@@ -202,6 +212,7 @@ internal abstract partial class StageRunner
         finally
         {
             counter.StarvedTicks += Stopwatch.GetTimestamp() - started;
+            Volatile.Write(ref counter.StarvedSince, 0);
         }
     }
 }

@@ -14,6 +14,9 @@ internal static class CrashRunFiles
     /// <summary>A line whose number is divisible by this is rejected by the worker's <c>parse</c> stage (dead-lettered).</summary>
     public const int RejectDivisor = 997;
 
+    /// <summary>The last line of a followed input: the worker stops gracefully once it has sunk it (and does not write it).</summary>
+    public const string Sentinel = "END";
+
     /// <summary>Returns line <paramref name="number"/>'s text: its number and a payload whose length comes from <paramref name="random"/>.</summary>
     public static string LineText(int number, Random random)
         => number.ToString("D6", CultureInfo.InvariantCulture) + " " + new string((char)('a' + (number % 26)), random.Next(8, 90));

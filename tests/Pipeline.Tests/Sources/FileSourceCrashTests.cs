@@ -44,12 +44,12 @@ public sealed class FileSourceCrashTests(ITestOutputHelper output)
     [InlineData(5)]
     public async Task Worker_KilledAndRestarted_EveryLineOnceOrInFlightAtTheKill(int seed)
     {
-        var random = new Random(seed);
+        var plan = SeededRandom(seed);
+        var killAt = plan.Next(LineCount / 10, LineCount * 7 / 10);
         using var directory = new TempDirectory();
         var run = new RunPaths(directory);
-        var input = Enumerable.Range(0, LineCount).ToDictionary(number => number, number => LineText(number, random));
+        var input = NewInput(seed);
         Append(run.Input, input.Values);
-        var killAt = random.Next(LineCount / 10, LineCount * 7 / 10);
 
         using (var first = TestWorkerProcess.Start(run.Arguments(follow: false)))
         using (var progress = new OutputProgress(run.Output))
@@ -58,6 +58,7 @@ public sealed class FileSourceCrashTests(ITestOutputHelper output)
             await first.KillAsync(Bound);
         }
 
+        output.WriteLine($"kill after {killAt:N0} output lines");
         var killed = Snapshot.Take(run, input, [run.Input]);
         using (var second = TestWorkerProcess.Start(run.Arguments(follow: false)))
         {
@@ -66,6 +67,85 @@ public sealed class FileSourceCrashTests(ITestOutputHelper output)
         }
 
         AssertCrashSafe(run, input, killed);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task FollowingWorker_KilledWhileTheFileGrowsAndRotates_EveryLineOnceOrInFlightAtTheKill(int seed)
+    {
+        // The writer keeps at most Lag lines ahead of the output, in chunks; it rotates the file twice. The kill comes near the first
+        // rotation (a seed puts it before or after it), while the worker is down the writer appends DownLines more (a seed may rotate
+        // there), and the sentinel line stops the restarted worker gracefully once every line is written.
+        const int Chunk = 500;
+        const int Lag = 3_000;
+        const int DownLines = 2_000;
+        var plan = SeededRandom(seed);
+        var firstRotation = plan.Next(30_000, 40_000);
+        var secondRotation = plan.Next(70_000, 80_000);
+        var killAt = firstRotation + plan.Next(-5_000, 2_500);
+        output.WriteLine($"rotations before lines {firstRotation:N0} and {secondRotation:N0}; kill after {killAt:N0} output lines");
+        using var directory = new TempDirectory();
+        var run = new RunPaths(directory);
+        var input = NewInput(seed);
+        var writer = new RotatingFileWriter(run.Input, input, [firstRotation, secondRotation]);
+        writer.WriteUpTo(10_000);
+
+        IReadOnlyList<string> filesAtKill;
+        using (var first = TestWorkerProcess.Start(run.Arguments(follow: true)))
+        using (var progress = new OutputProgress(run.Output))
+        {
+            while (true)
+            {
+                await progress.WaitForAsync(Math.Min(writer.Written - Lag, killAt), first, Bound);
+                if (progress.Lines >= killAt)
+                {
+                    break;
+                }
+
+                writer.WriteUpTo(writer.Written + Chunk);
+            }
+
+            await first.KillAsync(Bound);
+            filesAtKill = writer.Files;
+        }
+
+        var killed = Snapshot.Take(run, input, filesAtKill);
+        writer.WriteUpTo(writer.Written + DownLines);
+        using (var second = TestWorkerProcess.Start(run.Arguments(follow: true)))
+        using (var progress = new OutputProgress(run.Output))
+        {
+            while (writer.Written < LineCount)
+            {
+                await progress.WaitForAsync(writer.Written - Lag, second, Bound);
+                writer.WriteUpTo(writer.Written + Chunk);
+            }
+
+            writer.WriteSentinel(Sentinel);
+            var exitCode = await second.WaitForExitAsync(Bound);
+            Assert.True(exitCode == 0, $"The restarted worker exited with {exitCode}; output:\n{second.Output}");
+        }
+
+        output.WriteLine($"files at the kill: {string.Join(", ", filesAtKill.Select(Path.GetFileName))}; after: {string.Join(", ", writer.Files.Select(Path.GetFileName))}");
+        AssertCrashSafe(run, input, killed);
+    }
+
+    /// <summary>A generator for <paramref name="seed"/>; the seed is mixed first (consecutive seeds give <see cref="Random"/> nearly equal first draws).</summary>
+    private static Random SeededRandom(int seed)
+    {
+        var mixed = (ulong)seed * 0x9E3779B97F4A7C15UL;
+        mixed = (mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9UL;
+        mixed = (mixed ^ (mixed >> 27)) * 0x94D049BB133111EBUL;
+        return new Random((int)((mixed ^ (mixed >> 31)) & int.MaxValue));
+    }
+
+    private static Dictionary<int, string> NewInput(int seed)
+    {
+        var random = SeededRandom(-seed);
+        return Enumerable.Range(0, LineCount).ToDictionary(number => number, number => LineText(number, random));
     }
 
     private void AssertCrashSafe(RunPaths run, Dictionary<int, string> input, Snapshot killed)

@@ -15,7 +15,8 @@ namespace Pipeline.TestWorker;
 /// Everything comes from the command line (<c>--Key=Value</c>, the configuration keys of the library and these):
 /// <c>Crash:Source:*</c> the <see cref="FileSourceOptions"/> (<c>Path</c>, <c>Follow</c>, <c>CheckpointPath</c>, <c>PollInterval</c>);
 /// <c>Crash:Output</c> the output file; <c>Crash:BatchSize</c> the batch stage's size (default 32); <c>Crash:MaxPending</c>
-/// <see cref="AcknowledgementSettings.MaxPending"/>; <c>Crash:AckMaxCount</c> <see cref="AcknowledgementSettings.MaxCount"/>.
+/// <see cref="AcknowledgementSettings.MaxPending"/>; <c>Crash:AckMaxCount</c> <see cref="AcknowledgementSettings.MaxCount"/>;
+/// <c>Crash:SinkDelay</c> how long the sink sleeps per batch (default none).
 /// The pipeline is named <c>crash</c>, its stages <c>read</c>, <c>parse</c>, <c>batch</c> and <c>append</c>, so
 /// <c>Pipelines:crash:Stages:parse:Parallelism</c>, <c>Pipelines:crash:Stages:parse:Handoff:Capacity</c> and
 /// <c>Pipelines:crash:DeadLetter:Path</c> shape it.
@@ -45,6 +46,7 @@ internal static class FileCrashWorker
         var batchSize = configuration.GetValue("Crash:BatchSize", 32);
         var maxPending = configuration.GetValue<int?>("Crash:MaxPending");
         var ackMaxCount = configuration.GetValue<int?>("Crash:AckMaxCount");
+        var sinkDelay = configuration.GetValue("Crash:SinkDelay", TimeSpan.Zero);
 
         using var output = OpenOutput(outputPath);
         var text = new StringBuilder();
@@ -67,6 +69,12 @@ internal static class FileCrashWorker
                 .Batch("batch", batchSize, TimeSpan.FromMilliseconds(20))
                 .To("append", lines =>
                 {
+                    if (sinkDelay > TimeSpan.Zero)
+                    {
+                        // A slow store, so that a test host slowed by a loaded machine still finds the worker running when it kills it.
+                        Thread.Sleep(sinkDelay);
+                    }
+
                     var sentinel = false;
                     text.Clear();
                     foreach (var line in lines)

@@ -44,9 +44,13 @@ internal sealed class CrashRun(TempDirectory directory)
 
     public string DeadLetters { get; } = directory.File("dead-letters.jsonl");
 
-    public string[] Arguments(bool follow) =>
+    /// <summary>The worker's command line.</summary>
+    /// <param name="follow">Whether the source follows the file.</param>
+    /// <param name="sinkDelay">How long the sink sleeps per batch; <see langword="null"/> for not at all.</param>
+    public string[] Arguments(bool follow, TimeSpan? sinkDelay = null) =>
     [
         "file",
+        $"--Crash:SinkDelay={sinkDelay ?? TimeSpan.Zero}",
         $"--Crash:Source:Path={Input}",
         $"--Crash:Source:CheckpointPath={Checkpoint}",
         $"--Crash:Source:Follow={follow}",

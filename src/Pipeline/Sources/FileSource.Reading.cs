@@ -13,8 +13,10 @@ public sealed partial class FileSource
         var checkpoint = ReadCheckpoint();
         long @base = 0;
         byte[]? previousPrefix = null;
-        if (checkpoint is not null && OpenRotatedCheckpointFile(checkpoint) is { } rotated)
+        ResumedRotatedPath = null;
+        if (checkpoint is not null && OpenRotatedCheckpointFile(checkpoint) is ({ } rotated, var rotatedPath))
         {
+            ResumedRotatedPath = rotatedPath;
             // The checkpoint's file was rotated away while the source was down: it is final, finish it before the file at the path.
             var rotatedSegment = StartSegment(0, rotated, previousPrefix: null);
             var rotatedScanner = new LineScanner(rotated, checkpoint.Offset);

@@ -42,14 +42,14 @@ public sealed partial class FileSource
     /// <summary>
     /// When <paramref name="checkpoint"/> does not apply to the file at the path (or there is none), opens the rotated file it belongs
     /// to: a file beside it whose name starts with the file's name (<c>access.log.1</c>, <c>access.log-20260101</c>), that starts with
-    /// the checkpoint's bytes and is at least as long as its offset; the most recently written when several do. <see langword="null"/>
+    /// the checkpoint's bytes and is at least as long as its offset (the most recently written when several do), with its path. <see langword="null"/>
     /// when the checkpoint applies to the file at the path, or to no rotated file.
     /// </summary>
     /// <remarks>
     /// This recovers one rotation while the source was down (or between its last checkpoint and a crash): the rest of the rotated file
     /// is read, then the file at the path from its start. Lines of a file rotated in between two such rotations are not found.
     /// </remarks>
-    private SafeFileHandle? OpenRotatedCheckpointFile(FileCheckpoint checkpoint)
+    private (SafeFileHandle File, string Path)? OpenRotatedCheckpointFile(FileCheckpoint checkpoint)
     {
         using (var current = TryOpen())
         {
@@ -88,7 +88,7 @@ public sealed partial class FileSource
             if (Applies(checkpoint, handle))
             {
                 _logger.CheckpointInRotatedFile(_path, _checkpointPath, candidate, checkpoint.Offset);
-                return handle;
+                return (handle, candidate);
             }
 
             handle.Dispose();

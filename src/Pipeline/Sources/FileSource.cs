@@ -88,6 +88,14 @@ public sealed partial class FileSource : IAcknowledgingSource<FileLine>
     /// <summary>Gets the full path of the checkpoint file.</summary>
     public string CheckpointPath => _checkpointPath;
 
+    /// <summary>
+    /// Gets the full path of the rotated file the current enumeration began with, because the checkpoint belonged to it (see the
+    /// remarks, "Rotated while down"); <see langword="null"/> when it began with the file at <see cref="Path"/>.
+    /// </summary>
+    /// <value>Set before the enumeration yields its first line, and kept until the next enumeration starts. Lines of that file come
+    /// first and have the smallest positions; the lines after them are the file at <see cref="Path"/>'s.</value>
+    public string? ResumedRotatedPath { get; private set; }
+
     /// <summary>Runs between writing the temporary checkpoint and renaming it; a test simulates a crash there.</summary>
     internal Action<string>? BeforeCheckpointRename { get; set; }
 

@@ -91,12 +91,15 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
         var again = await ReadAllAsync(resumed);
 
         Assert.Equal(["three", "four", "five"], again.Select(l => l.Item.Text));
+        Assert.Equal(Path.GetFullPath(path + ".1"), resumed.ResumedRotatedPath);
         Assert.Equal(again.Select(l => l.Position).Order(), again.Select(l => l.Position));
         Assert.True(again[0].Position > lines[1].Position);
 
         // Acknowledged into the new file: the next restart reads it from there, and the rotated file no more.
         await resumed.AcknowledgeAsync(again[1].Position, CancellationToken.None);
-        Assert.Equal(["five"], (await ReadAllAsync(NewSource(path))).Select(l => l.Item.Text));
+        var third = NewSource(path);
+        Assert.Equal(["five"], (await ReadAllAsync(third)).Select(l => l.Item.Text));
+        Assert.Null(third.ResumedRotatedPath);
     }
 
     [Fact(Timeout = 30_000)]

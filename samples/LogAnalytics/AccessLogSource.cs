@@ -15,7 +15,8 @@ namespace LogAnalytics;
 /// <see cref="LogLine.Source"/> is the input's full path, <c>#</c>, and the first 16 hex digits of the SHA-256 of the file's first line:
 /// after a rotation the path names a new file whose offsets start again at 0, and the first line tells the two files apart (two
 /// files that start with the same line cannot be told apart, as for <see cref="FileSource"/>'s own fingerprint). The first line is
-/// taken from the first line read when the file is read from its start, or read from the file once when a checkpoint resumes it.
+/// taken from the first line read when the file is read from its start, or read from the file once when a checkpoint resumes it
+/// (from <see cref="FileSource.ResumedRotatedPath"/> when the checkpoint belonged to a file rotated away).
 /// </para>
 /// <para>Positions and acknowledgements are <see cref="FileSource"/>'s, passed through unchanged. Thread-safety: as <see cref="FileSource"/>.</para>
 /// </remarks>
@@ -45,7 +46,9 @@ public sealed class AccessLogSource(FileSource files) : IAcknowledgingSource<Log
             if (lineBase != segmentBase)
             {
                 segmentBase = lineBase;
-                source = Identify(line.StartOffset == 0 ? line.Text : ReadFirstLine(Files.Path));
+                // A restart whose checkpoint belonged to a file rotated away begins with that file's lines (base 0).
+                var path = lineBase == 0 && Files.ResumedRotatedPath is { } rotated ? rotated : Files.Path;
+                source = Identify(line.StartOffset == 0 ? line.Text : ReadFirstLine(path));
             }
 
             yield return new PositionedItem<LogLine>(new LogLine(source, line.StartOffset, line.Text), positioned.Position, positioned.IsReplay);

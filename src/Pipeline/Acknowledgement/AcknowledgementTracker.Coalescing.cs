@@ -30,6 +30,21 @@ internal sealed partial class AcknowledgementTracker
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         Volatile.Write(ref _signalAt, Volatile.Read(ref _passedCount) + _maxCount);
+        Interlocked.Exchange(ref _acknowledging, 1);
+        try
+        {
+            await SendUntilCancelledAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // No more acknowledgements until the final flush: the source is held by the watermark alone again.
+            Interlocked.Exchange(ref _acknowledging, 0);
+            WakeRoomWaiter();
+        }
+    }
+
+    private async Task SendUntilCancelledAsync(CancellationToken cancellationToken)
+    {
         using var timer = new PeriodicTimer(_maxDelay, _timeProvider);
         Task? signal = null;
         Task<bool>? tick = null;
@@ -79,11 +94,22 @@ internal sealed partial class AcknowledgementTracker
         {
             // The count is read before the watermark: items passed in between are sent now and counted again, never left unsent.
             Volatile.Write(ref _signalAt, Volatile.Read(ref _passedCount) + _maxCount);
+
+            // The head is read before the watermark (which is written before it): every item before that head is covered by the
+            // watermark sent now, or by an earlier one.
+            var head = Volatile.Read(ref _head);
             var watermark = Volatile.Read(ref _watermark);
             if (watermark > _lastAcknowledged)
             {
                 await _acknowledge(watermark, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _lastAcknowledged, watermark);
+            }
+
+            if (head > Volatile.Read(ref _acknowledgedHead))
+            {
+                // A full fence before the waiter is looked at: a source that publishes its waiter after this sees the room.
+                Interlocked.Exchange(ref _acknowledgedHead, head);
+                WakeRoomWaiter();
             }
         }
         finally
@@ -95,8 +121,16 @@ internal sealed partial class AcknowledgementTracker
     /// <summary>Called by the passing thread once the watermark has passed <paramref name="passedCount"/> items in all.</summary>
     private void OnPassed(long passedCount)
     {
-        if (passedCount >= Volatile.Read(ref _signalAt) && Volatile.Read(ref _signalPending) == 0
-            && Interlocked.CompareExchange(ref _signalPending, 1, 0) == 0)
+        if (passedCount >= Volatile.Read(ref _signalAt))
+        {
+            RequestSend();
+        }
+    }
+
+    /// <summary>Wakes <see cref="RunAsync"/> to acknowledge now; at most one wake is pending at a time.</summary>
+    private void RequestSend()
+    {
+        if (Volatile.Read(ref _signalPending) == 0 && Interlocked.CompareExchange(ref _signalPending, 1, 0) == 0)
         {
             _signal.Release();
         }

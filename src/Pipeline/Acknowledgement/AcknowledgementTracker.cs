@@ -23,10 +23,13 @@ namespace Pipeline;
 /// the watermark once, after the whole batch.
 /// </para>
 /// <para>
-/// The ring bounds how far the source may run ahead of the oldest item in flight: when it is full, <see cref="TryRegister"/>
-/// returns <see langword="false"/> until the watermark moves. Acknowledgements are coalesced by <see cref="RunAsync"/>: sent when
-/// <c>maxCount</c> items were accounted for since the last one, and otherwise every <c>maxDelay</c> while the watermark moved;
-/// <see cref="FlushAsync"/> sends the final one.
+/// The ring bounds how far the source may run ahead: while <see cref="RunAsync"/> runs, of the last acknowledgement (so a crash
+/// delivers at most <see cref="Capacity"/> items again: those in flight, finished behind one in flight, or accounted for and not yet
+/// acknowledged); otherwise of the oldest item in flight. When it is full, <see cref="TryRegister"/> returns <see langword="false"/>,
+/// and <see cref="WaitForRoomAsync"/> asks for an acknowledgement at once and completes once it is sent (or the watermark moved).
+/// Acknowledgements are coalesced by <see cref="RunAsync"/>: sent when <c>maxCount</c> items were accounted for since the last one,
+/// when the source waits for room, and otherwise every <c>maxDelay</c> while the watermark moved; <see cref="FlushAsync"/> sends the
+/// final one.
 /// </para>
 /// </remarks>
 internal sealed partial class AcknowledgementTracker : IDisposable
@@ -59,12 +62,18 @@ internal sealed partial class AcknowledgementTracker : IDisposable
     /// <summary>How many items the watermark has passed; written only by the thread that passes them (one at a time, in turn).</summary>
     private long _passedCount;
 
-    /// <summary>Set by the registering thread when the ring is full; completed by the next advance.</summary>
+    /// <summary>The ticket of the oldest item the last acknowledgement did not cover; written only by the sending thread.</summary>
+    private long _acknowledgedHead = 1;
+
+    /// <summary>1 while <see cref="RunAsync"/> runs: room is then counted from <see cref="_acknowledgedHead"/>, else from <see cref="_head"/>.</summary>
+    private int _acknowledging;
+
+    /// <summary>Set by the registering thread when the ring is full; completed by the next advance or acknowledgement.</summary>
     private TaskCompletionSource? _roomWaiter;
 
     /// <summary>Initializes a tracker.</summary>
     /// <param name="acknowledge">Tells the source the watermark; never called concurrently with itself.</param>
-    /// <param name="capacity">How many items may be registered and not passed by the watermark; rounded up to a power of two.</param>
+    /// <param name="capacity">How many items may be registered and not covered by the last acknowledgement (by the watermark while no acknowledgement loop runs); rounded up to a power of two.</param>
     /// <param name="maxCount">Acknowledge once this many items were accounted for since the last acknowledgement.</param>
     /// <param name="maxDelay">Acknowledge at the latest this long after the watermark first moved since the last acknowledgement.</param>
     /// <param name="timeProvider">The clock of <paramref name="maxDelay"/>.</param>
@@ -90,7 +99,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         _timeProvider = timeProvider;
     }
 
-    /// <summary>Gets how many items may be registered and not yet passed by the watermark.</summary>
+    /// <summary>Gets how many items may be registered and not yet covered by the last acknowledgement (by the watermark while <see cref="RunAsync"/> does not run).</summary>
     public int Capacity => _slots.Length;
 
     /// <summary>Gets the contiguous watermark, or <see cref="NoWatermark"/> before the first item is accounted for.</summary>
@@ -113,7 +122,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         }
 
         var next = _tail;
-        if (next - Volatile.Read(ref _head) >= _slots.Length)
+        if (next - RoomBase() >= _slots.Length)
         {
             ticket = 0;
             return false;
@@ -130,7 +139,10 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         return true;
     }
 
-    /// <summary>Completes when <see cref="TryRegister"/> may succeed again (the watermark moved), at once when it may now.</summary>
+    /// <summary>
+    /// Completes when <see cref="TryRegister"/> may succeed again (an acknowledgement was sent, or the watermark moved), at once when it
+    /// may now. While <see cref="RunAsync"/> runs, asks it to acknowledge now rather than at its next count or tick.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when there is room.</returns>
     public ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
@@ -142,6 +154,11 @@ internal sealed partial class AcknowledgementTracker : IDisposable
 
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _roomWaiter, waiter);
+        if (Volatile.Read(ref _acknowledging) == 1)
+        {
+            // The source waits on the acknowledgements: coalescing further would only stall it.
+            RequestSend();
+        }
 
         // Looked at again after publishing the waiter: an advance between the first look and the publication would not have seen it.
         Interlocked.MemoryBarrier();
@@ -193,7 +210,19 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         PassFrom(Volatile.Read(ref _head));
     }
 
-    private bool HasRoom() => _tail - Volatile.Read(ref _head) < _slots.Length;
+    private bool HasRoom() => _tail - RoomBase() < _slots.Length;
+
+    /// <summary>The ticket room is counted from: the oldest item not acknowledged while acknowledging, else the oldest not passed.</summary>
+    private long RoomBase() => Volatile.Read(ref _acknowledging) == 1 ? Volatile.Read(ref _acknowledgedHead) : Volatile.Read(ref _head);
+
+    /// <summary>Completes the room waiter, if any; the caller changed what <see cref="RoomBase"/> returns (after a full fence).</summary>
+    private void WakeRoomWaiter()
+    {
+        if (Volatile.Read(ref _roomWaiter) is { } waiter && Interlocked.CompareExchange(ref _roomWaiter, null, waiter) == waiter)
+        {
+            waiter.TrySetResult();
+        }
+    }
 
     /// <summary>Passes the slots from <paramref name="ticket"/> on while they are accounted for, claiming each.</summary>
     private void PassFrom(long ticket)
@@ -223,10 +252,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         }
 
         OnPassed(passed);
-        if (Volatile.Read(ref _roomWaiter) is { } waiter && Interlocked.CompareExchange(ref _roomWaiter, null, waiter) == waiter)
-        {
-            waiter.TrySetResult();
-        }
+        WakeRoomWaiter();
     }
 
     /// <summary>One item of the ring.</summary>

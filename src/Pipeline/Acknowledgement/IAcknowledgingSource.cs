@@ -27,7 +27,9 @@ namespace Pipeline;
 /// <para>
 /// <b>Calls.</b> <see cref="AcknowledgeAsync"/> is never called concurrently with itself, with strictly increasing positions, and may be
 /// called while <see cref="ReadAsync"/> is still producing (from another thread). It may also be called after the enumeration ended,
-/// for the final acknowledgement. Delivery is at least once: after a crash, items after the last acknowledged position are read again.
+/// for the final acknowledgement. Delivery is at least once: after a crash, items after the last acknowledged position are read again;
+/// the source never runs more than <see cref="AcknowledgementSettings.MaxPending"/> items (rounded up to a power of two) ahead of the
+/// last acknowledgement, so that is the most a crash delivers again.
 /// </para>
 /// </remarks>
 public interface IAcknowledgingSource<T>

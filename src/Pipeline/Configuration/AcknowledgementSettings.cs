@@ -2,7 +2,7 @@ namespace Pipeline;
 
 /// <summary>
 /// How the engine acknowledges the items of an <see cref="IAcknowledgingSource{T}"/>: coalesced by count and time, and how far the
-/// source may run ahead of its oldest item in flight. Ignored for a plain <see cref="ISource{T}"/>.
+/// source may run ahead of its last acknowledgement. Ignored for a plain <see cref="ISource{T}"/>.
 /// </summary>
 /// <remarks>Set on <see cref="PipelineBuilder.Acknowledgement"/> before <c>Build</c>; read once per run, when it starts.</remarks>
 public sealed class AcknowledgementSettings
@@ -28,8 +28,9 @@ public sealed class AcknowledgementSettings
     public TimeSpan MaxDelay { get; set; } = DefaultMaxDelay;
 
     /// <summary>
-    /// Gets or sets how many items the source may have yielded that the watermark has not passed (in flight, or finished behind an
-    /// item in flight); the source waits when it is reached. Rounded up to a power of two.
+    /// Gets or sets how many items the source may have yielded that the last acknowledgement does not cover (in flight, finished
+    /// behind an item in flight, or accounted for and not yet acknowledged); the source waits when it is reached, and an
+    /// acknowledgement is sent at once. Rounded up to a power of two. This bounds what a restart after a crash delivers again.
     /// </summary>
     /// <value>The default value is 65,536. Allowed: 2 to 1,073,741,824.</value>
     public int MaxPending { get; set; } = DefaultMaxPending;

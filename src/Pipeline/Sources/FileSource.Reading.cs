@@ -10,14 +10,57 @@ public sealed partial class FileSource
     private async IAsyncEnumerable<PositionedItem<FileLine>> ReadLinesAsync([EnumeratorCancellation] CancellationToken stoppingToken)
     {
         using var watch = _follow ? new ChangeWatch(this) : null;
+        var checkpoint = ReadCheckpoint();
+        long @base = 0;
+        byte[]? previousPrefix = null;
+        ResumedRotatedPath = null;
+        if (checkpoint is not null && OpenRotatedCheckpointFile(checkpoint) is ({ } rotated, var rotatedPath))
+        {
+            ResumedRotatedPath = rotatedPath;
+            // The checkpoint's file was rotated away while the source was down: it is final, finish it before the file at the path.
+            var rotatedSegment = StartSegment(0, rotated, previousPrefix: null);
+            var rotatedScanner = new LineScanner(rotated, checkpoint.Offset);
+            try
+            {
+                do
+                {
+                    while (TryTake(rotatedScanner, 0, remainder: false, out var item))
+                    {
+                        yield return item;
+                        if (stoppingToken.IsCancellationRequested)
+                        {
+                            yield break;
+                        }
+                    }
+                }
+                while (await rotatedScanner.FillAsync(CancellationToken.None).ConfigureAwait(false));
+
+                if (TryTake(rotatedScanner, 0, remainder: true, out var last))
+                {
+                    yield return last;
+                }
+
+                @base = rotatedScanner.Offset;
+                previousPrefix = FileCheckpoint.ReadPrefix(rotated, FileCheckpoint.MaxPrefixLength);
+            }
+            finally
+            {
+                FreezeSegment(rotatedSegment);
+                rotated.Dispose();
+            }
+
+            // Everything in the file at the path came after the rotation.
+            checkpoint = null;
+        }
+
         var file = await OpenAsync(watch, stoppingToken).ConfigureAwait(false);
         if (file is null)
         {
             yield break;
         }
 
-        var segment = StartSegment(0, file, previousPrefix: null);
-        var scanner = new LineScanner(file, ResolveStart(file));
+        var segment = StartSegment(@base, file, previousPrefix);
+        var scanner = new LineScanner(file, ResolveStart(file, checkpoint));
         try
         {
             while (true)
@@ -82,8 +125,8 @@ public sealed partial class FileSource
                     }
 
                     _logger.FileRotated( _path);
-                    var previousPrefix = FileCheckpoint.ReadPrefix(file, FileCheckpoint.MaxPrefixLength);
-                    segment = StartSegment(segment.Base + scanner.Offset, next, previousPrefix);
+                    var rotatedPrefix = FileCheckpoint.ReadPrefix(file, FileCheckpoint.MaxPrefixLength);
+                    segment = StartSegment(segment.Base + scanner.Offset, next, rotatedPrefix);
                     file.Dispose();
                     file = next;
                     scanner = new LineScanner(file, 0);

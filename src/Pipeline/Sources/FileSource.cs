@@ -27,6 +27,13 @@ namespace Pipeline;
 /// the file is read from its start (with a warning). A rotated file whose first 256 bytes equal the old one's cannot be told apart.
 /// </para>
 /// <para>
+/// <b>Rotated while down.</b> When the checkpoint does not apply to the file at the path, the files beside it whose names start with
+/// its name (<c>access.log.1</c>, <c>access.log-20260101</c>; not compressed ones) are searched for the one it does apply to: that
+/// file is read from the checkpoint to its end (its last line even without a line break), then the file at the path from its start.
+/// So a crash or stop shortly before a rotation, or a rotation while the worker is down, loses no line. Only one rotation is
+/// recovered: the lines of a file rotated between two rotations that both happened after the checkpoint are not read.
+/// </para>
+/// <para>
 /// <b>Following.</b> Changes are noticed with a <see cref="FileSystemWatcher"/> on the file's directory, and by looking again every
 /// <see cref="FileSourceOptions.PollInterval"/> (the fallback when watching is unavailable). Rotation is noticed when the path names
 /// a file that is shorter than the one being read or starts with other bytes; the old file is read to its end first. Truncation
@@ -81,6 +88,14 @@ public sealed partial class FileSource : IAcknowledgingSource<FileLine>
     /// <summary>Gets the full path of the checkpoint file.</summary>
     public string CheckpointPath => _checkpointPath;
 
+    /// <summary>
+    /// Gets the full path of the rotated file the current enumeration began with, because the checkpoint belonged to it (see the
+    /// remarks, "Rotated while down"); <see langword="null"/> when it began with the file at <see cref="Path"/>.
+    /// </summary>
+    /// <value>Set before the enumeration yields its first line, and kept until the next enumeration starts. Lines of that file come
+    /// first and have the smallest positions; the lines after them are the file at <see cref="Path"/>'s.</value>
+    public string? ResumedRotatedPath { get; private set; }
+
     /// <summary>Runs between writing the temporary checkpoint and renaming it; a test simulates a crash there.</summary>
     internal Action<string>? BeforeCheckpointRename { get; set; }
 
@@ -125,34 +140,6 @@ public sealed partial class FileSource : IAcknowledgingSource<FileLine>
 
     /// <summary>The fingerprint of a file whose content is gone (truncated); matches no file, so a restart reads from the start.</summary>
     private const string NoFingerprint = "none";
-
-    /// <summary>Returns the offset to start <paramref name="file"/> at: the checkpoint's when it applies to this file, else 0.</summary>
-    private long ResolveStart(SafeFileHandle file)
-    {
-        FileCheckpoint? checkpoint;
-        try
-        {
-            checkpoint = FileCheckpoint.Read(_checkpointPath);
-        }
-        catch (Exception exception) when (exception is InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            _logger.CheckpointUnreadable(_path, _checkpointPath, exception);
-            return 0;
-        }
-
-        if (checkpoint is null)
-        {
-            return 0;
-        }
-
-        if (checkpoint.Offset >= 0 && checkpoint.Offset <= RandomAccess.GetLength(file) && checkpoint.Matches(file))
-        {
-            return checkpoint.Offset;
-        }
-
-        _logger.CheckpointNotApplicable(_path, _checkpointPath, checkpoint.Offset);
-        return 0;
-    }
 
     /// <summary>Starts a new segment at <paramref name="base"/>; the previous one keeps only <paramref name="previousPrefix"/>.</summary>
     private Segment StartSegment(long @base, SafeFileHandle file, byte[]? previousPrefix)

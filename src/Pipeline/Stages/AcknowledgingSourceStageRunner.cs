@@ -65,7 +65,7 @@ internal sealed class AcknowledgingSourceStageRunner<T> : StageRunner
                 long ticket;
                 while (!tracker.TryRegister(positioned.Position, out ticket))
                 {
-                    // The source ran as far ahead of its oldest item in flight as allowed: wait until the watermark moves.
+                    // The source ran as far ahead of its last acknowledgement as allowed: wait until one is sent (or the watermark moves).
                     try
                     {
                         await tracker.WaitForRoomAsync(Lifecycle.AbortToken).ConfigureAwait(false);

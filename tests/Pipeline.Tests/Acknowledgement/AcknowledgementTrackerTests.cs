@@ -137,6 +137,60 @@ public class AcknowledgementTrackerTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task TryRegister_WhileAcknowledging_HeldWithinCapacityOfTheLastAcknowledgementNotTheWatermark()
+    {
+        // Accounted for but not yet acknowledged is delivered again after a crash: the source must not run further ahead than that.
+        var acknowledging = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var persisted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var tracker = new AcknowledgementTracker(
+            async (position, _) =>
+            {
+                acknowledging.TrySetResult(position);
+                await persisted.Task;
+            },
+            capacity: 4, maxCount: 1_000_000, maxDelay: TimeSpan.FromHours(1), new FakeTimeProvider());
+        using var stop = new CancellationTokenSource();
+        var loop = tracker.RunAsync(stop.Token);
+        var tickets = RegisterAll(tracker, [1, 2, 3, 4]);
+        foreach (var ticket in tickets)
+        {
+            tracker.Release(ticket);
+        }
+
+        Assert.Equal(4, tracker.Watermark);
+        Assert.False(tracker.TryRegister(5, out _));
+        var room = tracker.WaitForRoomAsync(CancellationToken.None).AsTask();
+
+        // Waiting asks for an acknowledgement at once (neither the count nor the hour-long delay is reached), and room comes only
+        // once the source has recorded it.
+        Assert.Equal(4, await acknowledging.Task.WaitAsync(Bound));
+        Assert.False(room.IsCompleted);
+        Assert.False(tracker.TryRegister(5, out _));
+        persisted.SetResult();
+        await room.WaitAsync(Bound);
+        Assert.True(tracker.TryRegister(5, out _));
+
+        await stop.CancelAsync();
+        await loop.WaitAsync(Bound);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TryRegister_AcknowledgementLoopEnded_HeldByTheWatermarkAlone()
+    {
+        using var tracker = NewTracker(capacity: 4);
+        using var stop = new CancellationTokenSource();
+        var loop = tracker.RunAsync(stop.Token);
+        var tickets = RegisterAll(tracker, [1, 2, 3, 4]);
+        await stop.CancelAsync();
+        await loop.WaitAsync(Bound);
+
+        tracker.Release(tickets[0]);
+
+        // No more acknowledgements will come before the final flush: waiting for one would hang the source.
+        Assert.True(tracker.TryRegister(5, out _));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task RunAsync_CountReached_AcknowledgesOnceForTheGroup()
     {
         using var tracker = NewTracker(maxCount: 10);

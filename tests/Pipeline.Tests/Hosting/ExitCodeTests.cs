@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Pipeline.Tests.Hosting;
 
 /// <summary>A worker service's process exit code tells a supervisor (systemd, Kubernetes, CI) whether its pipeline faulted.</summary>
@@ -17,34 +15,8 @@ public class ExitCodeTests
 
     private static async Task<(int ExitCode, string Output)> RunWorkerAsync(string mode)
     {
-        // bin/<configuration>/<framework>/ of this test project, mirrored by the worker's project next to it.
-        var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = framework.Parent!;
-        var tests = configuration.Parent!.Parent!.Parent!;
-        var worker = Path.Combine(tests.FullName, "Pipeline.TestWorker", "bin", configuration.Name, framework.Name, "Pipeline.TestWorker.dll");
-        Assert.True(File.Exists(worker), $"The test worker was not built at {worker}.");
-
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(worker);
-        start.ArgumentList.Add(mode);
-        using var process = Process.Start(start)!;
-        var standardOutput = process.StandardOutput.ReadToEndAsync();
-        var standardError = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await standardOutput + await standardError);
+        using var worker = TestWorkerProcess.Start([mode]);
+        var exitCode = await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return (exitCode, worker.Output);
     }
 }

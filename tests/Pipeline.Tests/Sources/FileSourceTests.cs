@@ -75,6 +75,34 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_CheckpointedFileRotatedWhileDown_FinishesTheRotatedFileThenReadsTheNewOne()
+    {
+        // Killed with "three" in flight, then rotated before the restart: "three" is only in the rotated file.
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "one\ntwo\nthree");
+        var first = NewSource(path);
+        var lines = await ReadAllAsync(first);
+        await first.AcknowledgeAsync(lines[1].Position, CancellationToken.None);
+        File.Move(path, path + ".1");
+        await File.WriteAllTextAsync(path + "-old", "not this one\n");
+        await File.WriteAllTextAsync(path, "four\nfive\n");
+
+        var resumed = NewSource(path);
+        var again = await ReadAllAsync(resumed);
+
+        Assert.Equal(["three", "four", "five"], again.Select(l => l.Item.Text));
+        Assert.Equal(Path.GetFullPath(path + ".1"), resumed.ResumedRotatedPath);
+        Assert.Equal(again.Select(l => l.Position).Order(), again.Select(l => l.Position));
+        Assert.True(again[0].Position > lines[1].Position);
+
+        // Acknowledged into the new file: the next restart reads it from there, and the rotated file no more.
+        await resumed.AcknowledgeAsync(again[1].Position, CancellationToken.None);
+        var third = NewSource(path);
+        Assert.Equal(["five"], (await ReadAllAsync(third)).Select(l => l.Item.Text));
+        Assert.Null(third.ResumedRotatedPath);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task AcknowledgeAsync_CrashBetweenWriteAndRename_LeavesTheOldCheckpoint()
     {
         var path = _directory.File("in.log");

@@ -17,9 +17,22 @@ internal sealed class FileSourceDefinition(string name, StageOptions codeOptions
 
     public override IReadOnlyList<string> ConfigurationKeys => FileSourceOverrides.Keys;
 
+    public override bool IsAcknowledging => true;
+
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
     {
         var settings = FileSourceOverrides.Apply(Code, options.FileSource);
+
+        // In a host, a relative path is the application's, like appsettings.json: resolved against the content root, whether it
+        // came from code or from configuration.
+        if (context.Services?.GetService<Microsoft.Extensions.Hosting.IHostEnvironment>() is { ContentRootPath: { Length: > 0 } root })
+        {
+            settings.Path = settings.Path is { Length: > 0 } input && !System.IO.Path.IsPathRooted(input) ? System.IO.Path.Combine(root, input) : settings.Path;
+            settings.CheckpointPath = settings.CheckpointPath is { Length: > 0 } checkpoint && !System.IO.Path.IsPathRooted(checkpoint)
+                ? System.IO.Path.Combine(root, checkpoint)
+                : settings.CheckpointPath;
+        }
+
         var source = new FileSource(
             settings,
             context.Services?.GetService<ILoggerFactory>()?.CreateLogger<FileSource>(),

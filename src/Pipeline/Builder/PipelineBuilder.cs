@@ -152,7 +152,7 @@ public sealed partial class PipelineBuilder
     public DataPipeline Build(IServiceProvider? services = null, PipelineOptions? configuration = null, TimeProvider? timeProvider = null)
     {
         var definition = ToDefinition();
-        definition.Acknowledgement.Validate($"Pipeline '{Name}': Acknowledgement.");
+        definition.Acknowledgement.Validate($"Pipeline '{Name}': Acknowledgement.", definition.LargestAcknowledgedBatch);
         if (configuration is not null)
         {
             var errors = PipelineOptionsValidator.Collect(definition, configuration, services?.GetService<IDeadLetterStore>() is not null, services);

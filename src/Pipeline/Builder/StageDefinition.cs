@@ -12,6 +12,12 @@ internal abstract class StageDefinition(string name, StageKind kind, StageOption
 
     public StageOptions CodeOptions { get; } = codeOptions;
 
+    /// <summary>Gets whether this is an acknowledging source (its items are tracked for acknowledgement).</summary>
+    public virtual bool IsAcknowledging => false;
+
+    /// <summary>Gets the batch size of a batching step; <see langword="null"/> for other stages.</summary>
+    public virtual int? BatchSize => null;
+
     /// <summary>The configuration keys a source stage takes under <c>Pipelines:{name}:Stages:{stage}</c>; none for most sources.</summary>
     public virtual IReadOnlyList<string> ConfigurationKeys => [];
 
@@ -101,6 +107,8 @@ internal sealed class SourceDefinition<T>(string name, StageOptions codeOptions,
 internal sealed class AcknowledgingSourceDefinition<T>(string name, StageOptions codeOptions, Func<StageRunContext, IAcknowledgingSource<T>> factory)
     : StageDefinition(name, StageKind.Source, codeOptions)
 {
+    public override bool IsAcknowledging => true;
+
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
         new AcknowledgingSourceStageRunner<T>(context.Lifecycle, Name, options, factory(context), context.Acknowledgement,
             output as ChannelWriter<Envelope<T>> ?? throw new InvalidOperationException("The source's downstream input has the wrong type."));
@@ -133,6 +141,8 @@ internal sealed class ManyTransformDefinition<TIn, TOut>(string name, StageOptio
 internal sealed class BatchDefinition<T>(string name, StageOptions codeOptions, int size, TimeSpan maxDelay)
     : ConsumerStageDefinition<T>(name, StageKind.Batch, codeOptions)
 {
+    public override int? BatchSize => size;
+
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output) =>
         new BatchStageRunner<T>(context.Lifecycle, Name, index, options, size, maxDelay, OutputOf<IReadOnlyList<T>>(output));
 }

@@ -38,8 +38,22 @@ public sealed class AcknowledgementSettings
     internal AcknowledgementSettings Clone() => new() { MaxCount = MaxCount, MaxDelay = MaxDelay, MaxPending = MaxPending };
 
     /// <summary>Throws <see cref="ArgumentException"/> when a setting is out of range, naming it, its value and the allowed values.</summary>
-    internal void Validate(string prefix)
+    internal void Validate(string prefix) => Validate(prefix, largestBatch: null);
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when a setting is out of range, or when <see cref="MaxPending"/> (rounded up to a
+    /// power of two) is smaller than <paramref name="largestBatch"/>: a batch could then never fill, and every one would wait for its
+    /// time limit.
+    /// </summary>
+    internal void Validate(string prefix, (string Stage, int Size)? largestBatch)
     {
+        if (largestBatch is { } batch && MaxPending is >= 2 and <= MaxMaxPending
+            && System.Numerics.BitOperations.RoundUpToPowerOf2((uint)MaxPending) < (uint)batch.Size)
+        {
+            throw new ArgumentException(
+                $"{prefix}MaxPending must be at least the largest batch size, {batch.Size} (stage '{batch.Stage}'), or no batch could fill; was {MaxPending}.");
+        }
+
         if (MaxCount < 1)
         {
             throw new ArgumentException($"{prefix}MaxCount must be 1 or more, was {MaxCount}.");

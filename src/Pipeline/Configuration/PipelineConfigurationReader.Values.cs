@@ -86,7 +86,8 @@ internal static partial class PipelineConfigurationReader
             return null;
         }
 
-        if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
+        // A bare number would be read as days ("1" = one day): a time span must say its unit with the c format's colons.
+        if (!text.Contains(':', StringComparison.Ordinal) || !TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
         {
             errors.Add($"{section.Path} must be a time span such as 00:00:05, was '{text}'");
             return null;

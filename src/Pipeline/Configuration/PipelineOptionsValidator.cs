@@ -65,11 +65,11 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             errors.Add($"{prefix}:Progress:Interval must be at least {ProgressReporter.MinInterval}, was {progress}");
         }
 
-        if (options.Acknowledgement is { } acknowledgement)
+        if ((options.Acknowledgement ?? definition.Acknowledgement) is { } acknowledgement)
         {
             try
             {
-                acknowledgement.Validate($"{prefix}:Acknowledgement:");
+                acknowledgement.Validate($"{prefix}:Acknowledgement:", definition.LargestAcknowledgedBatch);
             }
             catch (ArgumentException exception)
             {

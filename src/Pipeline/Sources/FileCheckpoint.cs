@@ -75,6 +75,12 @@ internal sealed record FileCheckpoint(long Offset, int PrefixLength, string Pref
     public void Write(string path, Action<string>? beforeRename)
     {
         var temporary = path + ".tmp";
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } directory)
+        {
+            // A checkpoint path in a folder not made yet is the application's to have: made here, like a log folder.
+            Directory.CreateDirectory(directory);
+        }
+
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
         if (!OperatingSystem.IsWindows())
         {

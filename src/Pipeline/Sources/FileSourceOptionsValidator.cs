@@ -39,5 +39,6 @@ public sealed class FileSourceOptionsValidator(string sectionPath) : IValidateOp
     }
 
     private static bool SamePath(string checkpoint, string? path)
-        => path is not null && string.Equals(Path.GetFullPath(checkpoint), Path.GetFullPath(path), StringComparison.Ordinal);
+        => !string.IsNullOrWhiteSpace(path) && !string.IsNullOrWhiteSpace(checkpoint)
+            && string.Equals(Path.GetFullPath(checkpoint), Path.GetFullPath(path), StringComparison.Ordinal);
 }

@@ -35,6 +35,7 @@ internal sealed class AcknowledgingSourceStageRunner<T> : StageRunner
         _ledger.Start(exception => Lifecycle.ReportFault(this, exception));
         var tracker = _ledger.Tracker;
         var stoppingToken = Lifecycle.StoppingToken;
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, Lifecycle.AbortToken);
         var writer = _output;
         var items = _source.ReadAsync(stoppingToken).GetAsyncEnumerator(stoppingToken);
         await using (items.ConfigureAwait(false))
@@ -68,11 +69,12 @@ internal sealed class AcknowledgingSourceStageRunner<T> : StageRunner
                     // The source ran as far ahead of its last acknowledgement as allowed: wait until one is sent (or the watermark moves).
                     try
                     {
-                        await tracker.WaitForRoomAsync(Lifecycle.AbortToken).ConfigureAwait(false);
+                        await tracker.WaitForRoomAsync(stopping.Token).ConfigureAwait(false);
                     }
-                    catch (OperationCanceledException) when (Lifecycle.AbortToken.IsCancellationRequested)
+                    catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                     {
-                        // Aborted: the item cannot be tracked, and is given up untracked (the source reads it again after a restart).
+                        // Stopped or aborted: the item cannot be tracked, and is given up untracked (the source reads it again after a
+                        // restart). A stop must not wait here: what the source waits for may be a batch that fills only with more items.
                         await DiscardAsync(positioned.Item, acknowledgement: 0, counter).ConfigureAwait(false);
                         return;
                     }

@@ -42,6 +42,22 @@ public class BottleneckReportTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task SlowSinkBehindWideHandoffs_IsNamedAndNotTheSourceThatEndedEarly()
+    {
+        // The handoffs hold every item, so the source ends at once: it must not look "busy" for the run.
+        var result = await NewPipeline(HandoffKind.Channel, capacity: 1024, name: "sinkbound")
+            .From("read", Enumerable.Range(0, 200))
+            .Then("quick", x => x)
+            .To("sink", async (int _, CancellationToken ct) => await Task.Delay(1, ct))
+            .Build()
+            .RunAsync()
+            .WaitAsync(Bound);
+
+        Assert.Equal("sink", result.Bottleneck.LimitingStage);
+        Assert.True(result["read"].Elapsed < result["sink"].Elapsed, result.Bottleneck.Text);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task ParallelOrderedSlowStage_CountsEveryWorkersTime()
     {
         var pipeline = NewPipeline(HandoffKind.Condition, capacity: 8)

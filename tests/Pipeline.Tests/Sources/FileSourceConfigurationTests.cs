@@ -104,6 +104,9 @@ public class FileSourceConfigurationTests
     [InlineData("Stages:read:Follow", "sometimes", "Pipelines:files:Stages:read:Follow must be true or false, was 'sometimes'")]
     [InlineData("Stages:read:Folow", "true", "Pipelines:files:Stages:read:Folow is not a known setting; allowed: Path, Follow, CheckpointPath, PollInterval")]
     [InlineData("Stages:read:CheckpointPath", "/tmp/in.log", "Pipelines:files:Stages:read:CheckpointPath must be a file path other than Pipelines:files:Stages:read:Path, was '/tmp/in.log'")]
+    [InlineData("Stages:read:PollInterval", "1", "Pipelines:files:Stages:read:PollInterval must be a time span such as 00:00:05, was '1'")]
+    [InlineData("Stages:read:Path", "", "Pipelines:files:Stages:read:Path must be the path of a file, was ''")]
+    [InlineData("Acknowledgement:MaxPending", "8", "Pipelines:files:Acknowledgement:MaxPending must be at least the largest batch size, 10 (stage 'group'), or no batch could fill; was 8.")]
     [InlineData("Acknowledgement:MaxCount", "0", "Pipelines:files:Acknowledgement:MaxCount must be 1 or more, was 0.")]
     [InlineData("Acknowledgement:MaxDelay", "00:00:00", "Pipelines:files:Acknowledgement:MaxDelay must be more than zero, was 00:00:00.")]
     [InlineData("Acknowledgement:MaxPending", "1", "Pipelines:files:Acknowledgement:MaxPending must be 2 to 1073741824, was 1.")]
@@ -114,6 +117,7 @@ public class FileSourceConfigurationTests
         using var host = BuildHost(
             services => services.AddPipeline("files", p => p
                 .FromFile("read", o => o.Path = "/tmp/in.log")
+                .Batch("group", 10, TimeSpan.FromSeconds(30))
                 .To("sink", _ => sinkRan = true)),
             new Dictionary<string, string?> { [$"Pipelines:files:{key}"] = value });
 
@@ -121,6 +125,57 @@ public class FileSourceConfigurationTests
 
         Assert.Contains(expected, error.Failures);
         Assert.False(sinkRan);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FromFile_CheckpointInAFolderNotMadeYet_MakesItAndResumes()
+    {
+        using var directory = new TempDirectory();
+        var input = directory.File("in.log");
+        var checkpoint = directory.File("state/deep/in.checkpoint");
+        await File.WriteAllLinesAsync(input, ["a", "b", "c"]);
+
+        var result = await new PipelineBuilder("folder")
+            .FromFile("read", o =>
+            {
+                o.Path = input;
+                o.CheckpointPath = checkpoint;
+            })
+            .To("sink", _ => { })
+            .Build()
+            .RunAsync()
+            .WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.True(File.Exists(checkpoint));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Stop_WhileTheSourceWaitsForRoom_EndsPromptly()
+    {
+        // MaxPending 16 of a batch of 16 that waits 30 s for its time limit: the source waits for room until the batch is sunk.
+        var source = new CountingSource(10_000);
+        var builder = new PipelineBuilder("roomless");
+        builder.Acknowledgement.MaxPending = 16;
+        builder.Acknowledgement.MaxCount = int.MaxValue;
+        builder.Acknowledgement.MaxDelay = TimeSpan.FromHours(1);
+        var run = builder
+            .From("read", source)
+            .Then("work", x => x, o =>
+            {
+                o.Parallelism = 4;
+                o.Ordered = true;
+            })
+            .Batch("group", 16, TimeSpan.FromSeconds(30))
+            .To("sink", _ => { })
+            .Build()
+            .Start();
+        await WaitUntilAsync(() => run.GetStatistics()[0].In >= 16, "the source to fill its room");
+
+        var result = await run.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(PipelineStatus.Stopped, result.Status);
+        AssertAccounted(result);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ namespace Pipeline.Tests.Sources;
 /// and rotates the file (rename, then a new file at the path), the kill lands near a rotation, and the restart finishes the rotated
 /// file before the new one.
 /// </summary>
+[Collection(nameof(CrashTestCollection))]
 public sealed class FileSourceCrashFollowTests(ITestOutputHelper output)
 {
     [Theory(Timeout = 60_000)]

@@ -9,6 +9,7 @@ namespace Pipeline.Tests.Sources;
 /// a seed, restarted on the same files, and let finish: every input line is then in the output or the dead-letter file, and the
 /// only duplicates are lines delivered before the kill that the checkpoint did not cover yet, never more than the in-flight bound.
 /// </summary>
+[Collection(nameof(CrashTestCollection))]
 public sealed class FileSourceCrashTests(ITestOutputHelper output)
 {
     [Theory(Timeout = 60_000)]

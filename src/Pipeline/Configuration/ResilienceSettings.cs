@@ -22,7 +22,8 @@ public sealed class ResilienceSettings
     /// Gets or sets how long one call of the stage may take (Polly's timeout strategy, per attempt). A call that has not finished
     /// by then times out (<c>Polly.Timeout.TimeoutRejectedException</c>, then retry and <c>OnError</c> apply) even if it ignores its
     /// cancellation token: it is abandoned — it may still be running, so a sink's write may still land — and its late result is
-    /// discarded.
+    /// discarded. Code that blocks its thread without returning a pending task (a synchronous <c>Thread.Sleep</c> or blocking I/O
+    /// before its first <c>await</c>) cannot be cut off: it times out only once it returns.
     /// </summary>
     /// <value>The default value is <see langword="null"/> (no timeout). Allowed: 10 milliseconds to 1 day.</value>
     public TimeSpan? Timeout { get; set; }

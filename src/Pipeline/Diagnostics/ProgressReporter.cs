@@ -33,7 +33,7 @@ internal static class ProgressReporter
             last = now;
             var statistics = run.GetStatistics();
             var line = new StringBuilder();
-            line.Append(CultureInfo.InvariantCulture, $"{timeProvider.GetElapsedTime(started, now).TotalSeconds:N0} s");
+            line.Append(CultureInfo.InvariantCulture, $"{timeProvider.GetElapsedTime(started, now).TotalSeconds:N1} s");
             long failed = 0;
             for (var index = 0; index < statistics.Count; index++)
             {
@@ -48,7 +48,7 @@ internal static class ProgressReporter
                 }
             }
 
-            line.Append(CultureInfo.InvariantCulture, $"; sunk {statistics[^1].Out:N0}, failed {failed:N0}");
+            line.Append(CultureInfo.InvariantCulture, $"; {statistics[^1].StageName} wrote {statistics[^1].Out:N0}, failed {failed:N0}");
             logger.Progress(run.PipelineName, line.ToString());
         }
     }

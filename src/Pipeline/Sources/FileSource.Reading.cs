@@ -61,6 +61,10 @@ public sealed partial class FileSource
 
         var segment = StartSegment(@base, file, previousPrefix);
         var scanner = new LineScanner(file, ResolveStart(file, checkpoint));
+
+        // The head of the file as last seen at its end (following only): a file truncated and written again past the length read
+        // (logrotate's copytruncate with a busy writer) is told by its head, not by its length.
+        byte[]? head = null;
         try
         {
             while (true)
@@ -77,6 +81,25 @@ public sealed partial class FileSource
                 // Local reads are short: not cancelled, so a line is never cut by a stop.
                 if (await scanner.FillAsync(CancellationToken.None).ConfigureAwait(false))
                 {
+                    if (watch is not null)
+                    {
+                        // Following: bytes read past an earlier end belong to this file only if its head is still the one read.
+                        if (head is { Length: > 0 } && !FileCheckpoint.ReadPrefix(file, head.Length).AsSpan().SequenceEqual(head))
+                        {
+                            _logger.FileTruncated(_path, RandomAccess.GetLength(file), scanner.Offset + scanner.PendingLength);
+                            var rewrittenBase = segment.Base + scanner.Offset;
+                            scanner.Reset(0);
+                            segment = StartSegment(rewrittenBase, file, previousPrefix: null);
+                            head = null;
+                            continue;
+                        }
+
+                        if ((head?.Length ?? 0) < FileCheckpoint.MaxPrefixLength)
+                        {
+                            head = FileCheckpoint.ReadPrefix(file, (int)Math.Min(scanner.Offset + scanner.PendingLength, FileCheckpoint.MaxPrefixLength));
+                        }
+                    }
+
                     continue;
                 }
 
@@ -94,12 +117,14 @@ public sealed partial class FileSource
                 var changed = watch.Arm();
                 var length = RandomAccess.GetLength(file);
                 var read = scanner.Offset + scanner.PendingLength;
-                if (length < read)
+                var rewritten = head is { Length: > 0 } && !FileCheckpoint.ReadPrefix(file, head.Length).AsSpan().SequenceEqual(head);
+                if (length < read || rewritten)
                 {
                     _logger.FileTruncated( _path, length, read);
                     var truncatedBase = segment.Base + scanner.Offset;
                     scanner.Reset(0);
                     segment = StartSegment(truncatedBase, file, previousPrefix: null);
+                    head = null;
                     continue;
                 }
 
@@ -130,6 +155,7 @@ public sealed partial class FileSource
                     file.Dispose();
                     file = next;
                     scanner = new LineScanner(file, 0);
+                    head = null;
                     continue;
                 }
 

@@ -128,7 +128,7 @@ public class ProgressLineTests
         await run.StopAsync().WaitAsync(Bound);
 
         var line = logged.First(line => line.Contains("progress:", StringComparison.Ordinal));
-        Assert.Matches(@"progress: 5 s; read [\d,]+ \([\d,]+/s\); parse [\d,]+ \([\d,]+/s\), input \d+/8; store [\d,]+ \([\d,]+/s\), input \d+/8; sunk [\d,]+, failed 0", line);
+        Assert.Matches(@"progress: 5\.0 s; read [\d,]+ \([\d,]+/s\); parse [\d,]+ \([\d,]+/s\), input \d+/8; store [\d,]+ \([\d,]+/s\), input \d+/8; store wrote [\d,]+, failed 0", line);
     }
 
     [Fact(Timeout = 30_000)]

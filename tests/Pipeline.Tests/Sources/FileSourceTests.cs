@@ -208,6 +208,31 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_FollowTruncatedAndRewrittenPastTheLengthRead_ReadsTheNewLineWhole()
+    {
+        // logrotate's copytruncate with a busy writer: by the time the file is looked at again it is longer than before.
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "aaaa\n");
+        using var stop = new CancellationTokenSource();
+        var source = NewSource(path, follow: true);
+        await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
+        var first = await NextAsync(lines);
+
+        var next = NextAsync(lines);
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.SetLength(0);
+            await file.WriteAsync("bbbbbbbbbbbbbbbbbbbb\n"u8.ToArray());
+        }
+
+        var after = await next;
+        Assert.Equal("bbbbbbbbbbbbbbbbbbbb", after.Item.Text);
+        Assert.Equal(0, after.Item.StartOffset);
+        Assert.True(after.Position > first.Position);
+        await stop.CancelAsync();
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task ReadAsync_FollowFileMissing_WaitsForIt()
     {
         var path = _directory.File("later.log");

@@ -12,7 +12,7 @@ namespace Pipeline;
 /// </summary>
 internal static partial class PipelineConfigurationReader
 {
-    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement"];
+    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement", "Redis"];
     private static readonly string[] s_acknowledgementKeys = ["MaxCount", "MaxDelay", "MaxPending"];
     private static readonly string[] s_handoffKeys = ["Kind", "Capacity", "FullMode"];
     private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
@@ -44,6 +44,9 @@ internal static partial class PipelineConfigurationReader
                     break;
                 case "Acknowledgement":
                     ReadAcknowledgement(child, definition, options, errors);
+                    break;
+                case "Redis":
+                    // Read and validated by the Redis stream package (Pipeline.Redis), which the engine does not reference.
                     break;
                 case "DeadLetter":
                     if (RequireSection(child, s_deadLetterKeys, errors))

@@ -11,7 +11,8 @@ namespace Pipeline.Redis;
 /// </summary>
 /// <remarks>
 /// Named options are validated as the pipeline of the same name (<c>Pipelines:{name}:Redis</c>); unnamed ones under
-/// <c>Redis</c>. Thread-safe.
+/// <c>Redis</c>. <see cref="RedisStreamOptions.Group"/> and <see cref="RedisStreamOptions.Consumer"/> are checked only for a
+/// pipeline that reads the stream (registered with <c>AddRedisStreamSource</c>): a producer needs neither. Thread-safe.
 /// </remarks>
 public sealed class RedisStreamOptionsValidator : IValidateOptions<RedisStreamOptions>
 {
@@ -23,13 +24,30 @@ public sealed class RedisStreamOptionsValidator : IValidateOptions<RedisStreamOp
     public ValidateOptionsResult Validate(string? name, RedisStreamOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var errors = Validate(SectionPath(name), options, requireGroup: true);
+        var errors = Validate(SectionPath(name), options, requireGroup: false);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
     /// <summary>Returns the configuration path of pipeline <paramref name="name"/>'s Redis settings.</summary>
     internal static string SectionPath(string? name) =>
         string.IsNullOrEmpty(name) ? RedisStreamOptions.SectionName : $"Pipelines:{name}:{RedisStreamOptions.SectionName}";
+
+    /// <summary>Returns the errors of a reading pipeline's <see cref="RedisStreamOptions.Group"/> and <see cref="RedisStreamOptions.Consumer"/>.</summary>
+    internal static List<string> ValidateReader(string path, RedisStreamOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Group))
+        {
+            errors.Add($"{path}:Group must be the name of a consumer group, was '{options.Group}'");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Consumer))
+        {
+            errors.Add($"{path}:Consumer must be a consumer name (default: host name and process id), was '{options.Consumer}'");
+        }
+
+        return errors;
+    }
 
     /// <summary>Returns every error of <paramref name="options"/>, keys prefixed with <paramref name="path"/>.</summary>
     internal static List<string> Validate(string path, RedisStreamOptions options, bool requireGroup)
@@ -61,14 +79,9 @@ public sealed class RedisStreamOptionsValidator : IValidateOptions<RedisStreamOp
             errors.Add($"{path}:Stream must be the key of a stream, was '{options.Stream}'");
         }
 
-        if (requireGroup && string.IsNullOrWhiteSpace(options.Group))
+        if (requireGroup)
         {
-            errors.Add($"{path}:Group must be the name of a consumer group, was '{options.Group}'");
-        }
-
-        if (requireGroup && string.IsNullOrWhiteSpace(options.Consumer))
-        {
-            errors.Add($"{path}:Consumer must be a consumer name (default: host name and process id), was '{options.Consumer}'");
+            errors.AddRange(ValidateReader(path, options));
         }
 
         if (options.BatchSize is < RedisStreamOptions.MinBatchSize or > RedisStreamOptions.MaxBatchSize)
@@ -99,6 +112,21 @@ public sealed class RedisStreamOptionsValidator : IValidateOptions<RedisStreamOp
         if (errors.Count > 0)
         {
             throw new ArgumentException(string.Join("; ", errors), parameterName);
+        }
+    }
+
+    /// <summary>Checks the group and consumer of the pipeline named <paramref name="pipelineName"/>, which reads the stream.</summary>
+    internal sealed class Reader(string pipelineName) : IValidateOptions<RedisStreamOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RedisStreamOptions options)
+        {
+            if (!string.Equals(name, pipelineName, StringComparison.Ordinal))
+            {
+                return ValidateOptionsResult.Skip;
+            }
+
+            var errors = ValidateReader(SectionPath(name), options);
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
         }
     }
 }

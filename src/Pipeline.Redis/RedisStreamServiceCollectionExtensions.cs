@@ -68,6 +68,7 @@ public static class RedisStreamServiceCollectionExtensions
     public static IServiceCollection AddRedisStreamSource<T>(this IServiceCollection services, string pipelineName, JsonTypeInfo<T>? itemTypeInfo = null)
     {
         services.AddRedisStreams(pipelineName);
+        services.AddSingleton<IValidateOptions<RedisStreamOptions>>(new RedisStreamOptionsValidator.Reader(pipelineName));
         services.AddTransient(provider =>
         {
             var options = provider.GetRequiredService<IOptionsMonitor<RedisStreamOptions>>().Get(pipelineName);

@@ -21,7 +21,11 @@ internal static class RedisRetry
         exception is RedisConnectionException or RedisTimeoutException
         || (exception is RedisServerException server && IsTransientServerError(server.Message));
 
-    /// <summary>Runs <paramref name="operation"/> until it succeeds.</summary>
+    /// <summary>
+    /// Runs <paramref name="operation"/> until it succeeds. The first attempt is made even when <paramref name="cancellationToken"/>
+    /// is already cancelled: a stop must not leave half-done what one more round trip finishes (a dead letter stored, not yet
+    /// acknowledged); only the waits between attempts observe it.
+    /// </summary>
     /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled between attempts.</exception>
     public static async Task<TResult> RunAsync<TResult>(
         Func<Task<TResult>> operation, ILogger logger, string what, TimeProvider timeProvider, CancellationToken cancellationToken)
@@ -29,7 +33,6 @@ internal static class RedisRetry
         var delay = FirstDelay;
         for (var attempt = 1; ; attempt++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             try
             {
                 return await operation().ConfigureAwait(false);

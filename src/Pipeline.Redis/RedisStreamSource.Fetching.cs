@@ -38,7 +38,7 @@ public sealed partial class RedisStreamSource<T>
     {
         try
         {
-            while (true)
+            while (!stoppingToken.IsCancellationRequested)
             {
                 StreamEntry[] entries;
                 var claimed = false;
@@ -83,6 +83,8 @@ public sealed partial class RedisStreamSource<T>
                     reader.IdleDelay = TimeSpan.FromTicks(Math.Min(reader.IdleDelay.Ticks * 2, MaxPollDelay.Ticks));
                 }
             }
+
+            return null;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

@@ -66,6 +66,11 @@ public sealed partial class RedisStreamSource<T>
         if (_deadLetters is null)
         {
             _logger.EntryParked(_options.Stream!, _options.Group!, entry.Id.ToString(), reason);
+            lock (_sync)
+            {
+                _parked.Add(entry.Id);
+            }
+
             return;
         }
 

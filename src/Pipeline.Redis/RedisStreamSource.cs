@@ -64,6 +64,9 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
     /// <summary>Ids this source holds: yielded and not yet acknowledged, or parked (unprocessable, no dead-letter store). Never yielded again.</summary>
     private readonly HashSet<RedisValue> _held = [];
 
+    /// <summary>Ids parked: unprocessable with no dead-letter store, left pending and never yielded.</summary>
+    private readonly HashSet<RedisValue> _parked = [];
+
     /// <summary>The last position handed out; positions start at 1.</summary>
     private long _lastPosition;
 
@@ -118,6 +121,14 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
         if (!await CreateGroupAsync(database, stoppingToken).ConfigureAwait(false))
         {
             yield break;
+        }
+
+        lock (_sync)
+        {
+            // Entries a previous enumeration read but never yielded are this consumer's pending ones again: re-read, not skipped.
+            _held.Clear();
+            _held.UnionWith(_parked);
+            _held.UnionWith(_unacknowledged.Select(entry => entry.Id));
         }
 
         var reader = new ReadState(TimeProvider.GetTimestamp());

@@ -95,6 +95,57 @@ public sealed class RedisStreamSourceTests(RedisServerFixture redis)
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task SecondRunOfTheSameSource_ReReadsWhatTheFirstReadButNeverYielded_EachItemOnce()
+    {
+        var options = Options(redis, "rerun");
+        await ProduceAsync(redis, options, Enumerable.Range(1, 100));
+        var source = new RedisStreamSource<int>(redis.Connection, options);
+        PipelineRun? firstRun = null;
+        var first = new Collector
+        {
+            BeforeSink = (item, _) =>
+            {
+                if (item == 5)
+                {
+                    firstRun!.RequestStop();
+                }
+
+                return default;
+            },
+        };
+        firstRun = first.Start(source);
+        await firstRun.Completion.WaitAsync(Bound);
+        Assert.NotEmpty(await PendingAsync(redis, options));
+
+        var second = new Collector();
+        var secondRun = second.Start(source);
+        await WaitForAsync(() => first.Items.Count + second.Items.Count >= 100, second.Signal, "the rest of the stream");
+        secondRun.RequestStop();
+        await secondRun.Completion.WaitAsync(Bound);
+
+        Assert.Equal(Enumerable.Range(1, 100), first.Items.Concat(second.Items));
+        Assert.Empty(await PendingAsync(redis, options));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task UnreadableEntry_WithoutADeadLetterStore_StaysPendingAndIsNeverYielded()
+    {
+        var options = Options(redis, "no-store");
+        await ProduceAsync(redis, options, [1]);
+        var bad = await redis.Database.StreamAddAsync(options.Stream, "item", "not json");
+        await ProduceAsync(redis, options, [2]);
+        var collector = new Collector();
+
+        var run = collector.Start(new RedisStreamSource<int>(redis.Connection, options));
+        await WaitForAsync(() => collector.Items.Count >= 2, collector.Signal, "both readable items");
+        run.RequestStop();
+        await run.Completion.WaitAsync(Bound);
+
+        Assert.Equal([1, 2], collector.Items);
+        Assert.Equal([bad], await PendingAsync(redis, options));
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task PoisonEntry_DeliveredMoreThanMaxDeliveries_LandsInTheDeadLetterStoreAndIsAcknowledged()
     {
         var options = Options(redis, "live", o =>

@@ -34,6 +34,18 @@ public sealed class RedisStreamOptionsTests(RedisServerFixture redis)
         Assert.Contains(expected, error.Failures);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task HostStart_UnknownRedisKey_FailsNamingTheKey()
+    {
+        using var host = BuildHost(new Dictionary<string, string?> { ["Pipelines:orders:Redis:BatchSzie"] = "5" }, _ => { });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        Assert.Equal(
+            ["Pipelines:orders:Redis:BatchSzie is not a known setting; allowed: ConnectionString, Stream, Group, Consumer, BatchSize, ClaimIdleTime, MaxDeliveries"],
+            error.Failures);
+    }
+
     [Fact]
     public void Validate_MalformedConnectionString_NamesTheKeyAndNeverThePassword()
     {

@@ -12,7 +12,7 @@ namespace Pipeline;
 /// </summary>
 internal static partial class PipelineConfigurationReader
 {
-    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement", "Progress"];
+    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement", "Progress", "Redis"];
     private static readonly string[] s_progressKeys = ["Interval"];
     private static readonly string[] s_acknowledgementKeys = ["MaxCount", "MaxDelay", "MaxPending"];
     private static readonly string[] s_handoffKeys = ["Kind", "Capacity", "FullMode"];
@@ -59,6 +59,9 @@ internal static partial class PipelineConfigurationReader
                         }
                     }
 
+                    break;
+                case "Redis":
+                    // Read and validated by the Redis stream package (Pipeline.Redis), which the engine does not reference.
                     break;
                 case "DeadLetter":
                     if (RequireSection(child, s_deadLetterKeys, errors))

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pipeline.Redis;
+
+/// <summary>The Redis stream boundary's log messages; event ids are stable.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Redis {Operation} failed (attempt {Attempt}); retrying in {Delay}", EventName = "RedisRetrying")]
+    public static partial void RedisRetrying(this ILogger logger, string operation, int attempt, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(2, LogLevel.Information, "Stream {Stream}, group {Group}: consumer {Consumer} claimed {Count} entries idle for {ClaimIdleTime} or more", EventName = "EntriesClaimed")]
+    public static partial void EntriesClaimed(this ILogger logger, string stream, string group, string consumer, int count, TimeSpan claimIdleTime);
+
+    [LoggerMessage(3, LogLevel.Warning, "Stream {Stream}, group {Group}: entry {EntryId} was delivered {Deliveries} times without being acknowledged; dead-lettered", EventName = "EntryDeadLettered")]
+    public static partial void EntryDeadLettered(this ILogger logger, string stream, string group, string entryId, long deliveries);
+
+    [LoggerMessage(4, LogLevel.Error, "Stream {Stream}, group {Group}: entry {EntryId} cannot be processed ({Reason}) and there is no dead-letter store; it stays pending", EventName = "EntryParked")]
+    public static partial void EntryParked(this ILogger logger, string stream, string group, string entryId, string reason);
+
+    [LoggerMessage(5, LogLevel.Information, "Stream {Stream}, group {Group}: created the group (and the stream if missing)", EventName = "GroupCreated")]
+    public static partial void GroupCreated(this ILogger logger, string stream, string group);
+}

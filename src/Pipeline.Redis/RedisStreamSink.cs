@@ -1,0 +1,189 @@
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Pipeline.Redis;
+
+/// <summary>
+/// Appends items to a Redis stream (<c>XADD</c>), one entry per item: its System.Text.Json form in the field <c>item</c> and, when an
+/// <see cref="System.Diagnostics.Activity"/> is current, its W3C trace context in <c>traceparent</c> (and <c>tracestate</c>).
+/// </summary>
+/// <typeparam name="T">The type of the items.</typeparam>
+/// <remarks>
+/// <para>
+/// <b>Accounting.</b> <see cref="WriteAsync"/> completes only when Redis has stored the entry, so an item counted as sunk is in the
+/// stream. Several items are in flight per round trip in two ways: concurrent calls share the multiplexer, which pipelines them
+/// (a sink stage with a <c>Parallelism</c> above 1, which gives up the order of the entries), and <see cref="WriteBatchAsync"/>
+/// (<see cref="AsBatchSink"/>, <c>ToRedisStreamBatched</c> after a <c>Batch</c> step) sends a whole batch, in order, before awaiting
+/// any reply.
+/// </para>
+/// <para>
+/// <b>Outages.</b> A connection error or timeout pauses the write, retried with backoff (100 milliseconds doubling to 5 seconds)
+/// until it succeeds or the pipeline is aborted: the stage applies back-pressure instead of losing items. A write whose reply was
+/// lost may be stored twice (at-least-once). The sink never trims the stream.
+/// </para>
+/// <para>Thread-safety: <see cref="WriteAsync"/> and <see cref="WriteBatchAsync"/> may be called concurrently.</para>
+/// </remarks>
+public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
+{
+    private readonly Func<ValueTask<IConnectionMultiplexer>> _connect;
+    private readonly RedisKey _stream;
+    private readonly JsonTypeInfo<T> _itemTypeInfo;
+    private readonly ILogger _logger;
+    private IDatabase? _database;
+
+    /// <summary>Initializes a sink on the stream <see cref="RedisStreamOptions.Stream"/> of <paramref name="connection"/>.</summary>
+    /// <param name="connection">The multiplexer, shared and owned by the caller (not disposed by the sink).</param>
+    /// <param name="options">The stream (required) and <see cref="RedisStreamOptions.BatchSize"/>; the group and consumer are not used.</param>
+    /// <param name="itemTypeInfo">Serializes the items (trimming and AOT safe); <see langword="null"/> for reflection with default options.</param>
+    /// <param name="logger">Receives retry warnings; <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentNullException">Thrown when <paramref name="connection"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">Thrown when <paramref name="options"/> are invalid; the message names every bad setting.</exception>
+    public RedisStreamSink(IConnectionMultiplexer connection, RedisStreamOptions options, JsonTypeInfo<T>? itemTypeInfo = null, ILogger? logger = null)
+        : this(ValidConnection(connection), Checked(options), itemTypeInfo, logger)
+    {
+    }
+
+    internal RedisStreamSink(Func<ValueTask<IConnectionMultiplexer>> connect, RedisStreamOptions options, JsonTypeInfo<T>? itemTypeInfo, ILogger? logger)
+    {
+        _connect = connect;
+        _stream = options.Stream;
+        _itemTypeInfo = RedisStreamEntryFormat.Resolve(itemTypeInfo);
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Gets the time source of retry delays; a test replaces it.</summary>
+    internal TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Connects (or takes the shared connection) before the first item, so that a bad endpoint fails the start.</summary>
+    /// <param name="cancellationToken">Cancelled when the pipeline is aborted.</param>
+    /// <returns>A task that completes when the sink is connected.</returns>
+    /// <exception cref="RedisUnavailableException">Thrown when Redis cannot be reached; the message names the endpoints, never the password.</exception>
+    public async ValueTask StartAsync(CancellationToken cancellationToken) => await GetDatabaseAsync().ConfigureAwait(false);
+
+    /// <summary>Does nothing: every write has completed when it returned.</summary>
+    /// <param name="cancellationToken">Not observed.</param>
+    /// <returns>A completed task.</returns>
+    public ValueTask StopAsync(CancellationToken cancellationToken) => default;
+
+    /// <summary>Appends <paramref name="item"/> to the stream; completes once Redis has stored it.</summary>
+    /// <param name="item">The item.</param>
+    /// <param name="cancellationToken">Cancelled when the pipeline is aborted: ends the retries of an outage.</param>
+    /// <returns>A task that completes when the entry is stored.</returns>
+    /// <exception cref="RedisUnavailableException">Thrown when the first connection fails.</exception>
+    /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled while Redis is unreachable.</exception>
+    /// <exception cref="RedisServerException">Thrown when Redis rejects the write for good (e.g. the key holds another type).</exception>
+    public async ValueTask WriteAsync(T item, CancellationToken cancellationToken)
+    {
+        var database = await GetDatabaseAsync().ConfigureAwait(false);
+        var fields = RedisStreamEntryFormat.Create(item, _itemTypeInfo);
+        await RedisRetry.RunAsync(() => database.StreamAddAsync(_stream, fields), _logger, "XADD", TimeProvider, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="items"/> to the stream in order, sent in one pipelined round trip; completes once Redis has stored all
+    /// of them. After an outage, the items from the first unconfirmed one onward are sent again (order kept, duplicates possible).
+    /// </summary>
+    /// <param name="items">The items.</param>
+    /// <param name="cancellationToken">Cancelled when the pipeline is aborted: ends the retries of an outage.</param>
+    /// <returns>A task that completes when every entry is stored.</returns>
+    /// <exception cref="ArgumentNullException">Thrown when <paramref name="items"/> is <see langword="null"/>.</exception>
+    /// <exception cref="RedisUnavailableException">Thrown when the first connection fails.</exception>
+    /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled while Redis is unreachable.</exception>
+    /// <exception cref="RedisServerException">Thrown when Redis rejects a write for good.</exception>
+    public async ValueTask WriteBatchAsync(IReadOnlyList<T> items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        if (items.Count == 0)
+        {
+            return;
+        }
+
+        var database = await GetDatabaseAsync().ConfigureAwait(false);
+        var entries = new NameValueEntry[items.Count][];
+        for (var index = 0; index < entries.Length; index++)
+        {
+            entries[index] = RedisStreamEntryFormat.Create(items[index], _itemTypeInfo);
+        }
+
+        var confirmed = 0;
+        var delay = RedisRetry.FirstDelay;
+        for (var attempt = 1; confirmed < entries.Length; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = database.CreateBatch();
+            var writes = new Task<RedisValue>[entries.Length - confirmed];
+            for (var index = 0; index < writes.Length; index++)
+            {
+                writes[index] = batch.StreamAddAsync(_stream, entries[confirmed + index]);
+            }
+
+            batch.Execute();
+            Exception? failure = null;
+            foreach (var write in writes)
+            {
+                try
+                {
+                    await write.ConfigureAwait(false);
+                    if (failure is null)
+                    {
+                        confirmed++;
+                    }
+                }
+                catch (Exception exception) when (RedisRetry.IsTransient(exception))
+                {
+                    failure ??= exception;
+                }
+            }
+
+            if (failure is not null)
+            {
+                _logger.RedisRetrying("XADD batch", attempt, delay, failure);
+                await Task.Delay(delay, TimeProvider, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, RedisRetry.MaxDelay.Ticks));
+            }
+        }
+    }
+
+    /// <summary>Returns this sink as a sink of batches (after a <c>Batch</c> step): each batch goes through <see cref="WriteBatchAsync"/>.</summary>
+    /// <returns>A sink of batches that shares this sink's connection and lifecycle.</returns>
+    public ISink<IReadOnlyList<T>> AsBatchSink() => new RedisStreamBatchSink<T>(this);
+
+    private static Func<ValueTask<IConnectionMultiplexer>> ValidConnection(IConnectionMultiplexer connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return () => new ValueTask<IConnectionMultiplexer>(connection);
+    }
+
+    private static RedisStreamOptions Checked(RedisStreamOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var copy = new RedisStreamOptions
+        {
+            ConnectionString = options.ConnectionString ?? "unused:0",
+            Stream = options.Stream,
+            Group = options.Group,
+            Consumer = options.Consumer,
+            BatchSize = options.BatchSize,
+            ClaimIdleTime = options.ClaimIdleTime,
+            MaxDeliveries = options.MaxDeliveries,
+        };
+        RedisStreamOptionsValidator.ThrowIfInvalid(copy, requireGroup: false, nameof(options));
+        return options;
+    }
+
+    private async ValueTask<IDatabase> GetDatabaseAsync()
+    {
+        if (Volatile.Read(ref _database) is { } database)
+        {
+            return database;
+        }
+
+        var connection = await _connect().ConfigureAwait(false);
+        database = connection.GetDatabase();
+        Volatile.Write(ref _database, database);
+        return database;
+    }
+}

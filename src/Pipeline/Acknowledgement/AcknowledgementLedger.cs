@@ -13,7 +13,7 @@ namespace Pipeline;
 /// on (its output takes the reference over), sunk, or given up in <see cref="StageRunner"/>'s one accounting place.
 /// </para>
 /// <para>
-/// Threading: <see cref="AddReferences"/>, <see cref="Release"/> and <see cref="Group"/> from any thread; <see cref="Start"/> once,
+/// Threading: <see cref="AddReferences"/>, <see cref="Release(long)"/> and <see cref="Group"/> from any thread; <see cref="Start"/> once,
 /// then <see cref="CompleteAsync"/> once the run ended (or was taken over at its deadline) (the tracker stays usable: stage code that outlived a deadline may still release).
 /// </para>
 /// </remarks>
@@ -69,6 +69,29 @@ internal sealed class AcknowledgementLedger
             {
                 Release(member);
             }
+        }
+    }
+
+    /// <summary>Releases one reference of each of <paramref name="acknowledgements"/>: items together (the watermark moves once), groups one by one.</summary>
+    public void Release(ReadOnlySpan<long> acknowledgements)
+    {
+        Span<long> items = stackalloc long[acknowledgements.Length];
+        var count = 0;
+        foreach (var acknowledgement in acknowledgements)
+        {
+            if (acknowledgement > 0)
+            {
+                items[count++] = acknowledgement;
+            }
+            else
+            {
+                Release(acknowledgement);
+            }
+        }
+
+        if (count > 0)
+        {
+            Tracker.Release(items[..count]);
         }
     }
 

@@ -20,6 +20,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
     {
         var reader = Input;
         var slot = CreateSlot<T>();
+        var sunk = new SunkAcknowledgements(this);
         do
         {
             while (reader.TryRead(out var envelope))
@@ -49,9 +50,12 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 if (slot.TryEnd())
                 {
                     counter.Out++;
-                    ReleaseAcknowledgement(envelope.Acknowledgement);
+                    sunk.Add(envelope.Acknowledgement);
                 }
             }
+
+            // Nothing more to take now: what was sunk is acknowledged before the worker waits.
+            sunk.Flush();
         }
         while (await WaitForInputAsync(reader, counter).ConfigureAwait(false));
     }
@@ -66,6 +70,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
         var sink = _sink;
         var abortToken = Lifecycle.AbortToken;
         var slot = CreateSlot<T>();
+        var sunk = new SunkAcknowledgements(this);
         do
         {
             while (reader.TryRead(out var envelope))
@@ -83,6 +88,8 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                     var pending = sink.WriteAsync(envelope.Item, abortToken);
                     if (!pending.IsCompletedSuccessfully)
                     {
+                        // This item may take long: what was sunk before it is not held back behind it.
+                        sunk.Flush();
                         await pending.ConfigureAwait(false);
                     }
                 }
@@ -99,10 +106,48 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 if (slot.TryEnd())
                 {
                     counter.Out++;
-                    ReleaseAcknowledgement(envelope.Acknowledgement);
+                    sunk.Add(envelope.Acknowledgement);
                 }
             }
+
+            // Nothing more to take now: what was sunk is acknowledged before the worker waits.
+            sunk.Flush();
         }
         while (await WaitForInputAsync(reader, counter).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// The acknowledgements of items one worker sunk, released in chunks: the watermark moves once per chunk instead of once per
+    /// item (each move touches memory the source's thread writes too). Flushed whenever the worker runs out of input and before it
+    /// awaits a write that did not complete at once, so an acknowledgement waits at most for the chunk to fill while items keep
+    /// coming (or, behind a synchronous sink that blocks, for that call).
+    /// </summary>
+    private sealed class SunkAcknowledgements(StageRunner stage)
+    {
+        private readonly long[] _pending = new long[64];
+        private int _count;
+
+        public void Add(long acknowledgement)
+        {
+            if (acknowledgement == 0)
+            {
+                return;
+            }
+
+            _pending[_count++] = acknowledgement;
+            if (_count == _pending.Length)
+            {
+                Flush();
+            }
+        }
+
+        public void Flush()
+        {
+            if (_count > 0)
+            {
+                stage.ReleaseAcknowledgements(_pending.AsSpan(0, _count));
+                _count = 0;
+            }
+        }
     }
 }

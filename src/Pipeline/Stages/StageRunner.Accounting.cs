@@ -101,6 +101,9 @@ internal abstract partial class StageRunner
         }
     }
 
+    /// <summary>Releases one reference of each acknowledgement in <paramref name="acknowledgements"/> (none is 0), moving the watermark once.</summary>
+    internal void ReleaseAcknowledgements(ReadOnlySpan<long> acknowledgements) => Lifecycle.Acknowledgements!.Release(acknowledgements);
+
     /// <summary>Adds <paramref name="count"/> references to the acknowledgement an item carries, before handing out that many outputs.</summary>
     internal void AddAcknowledgementReferences(long acknowledgement, int count)
     {

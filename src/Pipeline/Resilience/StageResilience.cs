@@ -75,7 +75,7 @@ internal static class StageResilience
 
         if (services?.GetService<ILoggerFactory>() is { } loggerFactory)
         {
-            builder.ConfigureTelemetry(new TelemetryOptions { LoggerFactory = loggerFactory });
+            builder.ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(loggerFactory) });
         }
 
         return builder.Build();

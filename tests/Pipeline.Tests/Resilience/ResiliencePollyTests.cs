@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -73,6 +74,28 @@ public class ResiliencePollyTests
         Assert.Equal(0, result["call-api"].Failed);
         Assert.True(elapsed >= TimeSpan.FromSeconds(0.4), $"500 calls at 1000/s after a burst of 10 took only {elapsed}");
         AssertAccounted(result);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task PollyTelemetry_LogsTheRetryButNotALinePerItem()
+    {
+        var logged = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var attempts = 0;
+        using var services = new ServiceCollection()
+            .AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged)))
+            .BuildServiceProvider();
+        var result = await NewPipeline(HandoffKind.Channel)
+            .From("numbers", ct => Range(200, ct))
+            .Then("flaky", x => x == 7 && Interlocked.Increment(ref attempts) == 1 ? throw new TimeoutException("transient") : x,
+                o => o.Resilience = new ResilienceSettings { Retry = new RetrySettings { MaxRetryAttempts = 2, Delay = TimeSpan.Zero } })
+            .To("collect", _ => { })
+            .Build(services)
+            .RunAsync()
+            .WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Contains(logged, line => line.StartsWith("Warning:", StringComparison.Ordinal) && line.Contains("OnRetry", StringComparison.Ordinal));
+        Assert.DoesNotContain(logged, line => line.Contains("Resilience pipeline executed", StringComparison.Ordinal) || line.Contains("Execution attempt", StringComparison.Ordinal) && line.StartsWith("Information:", StringComparison.Ordinal));
     }
 
     [Fact(Timeout = 30_000)]

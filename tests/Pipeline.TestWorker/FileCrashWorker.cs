@@ -46,9 +46,14 @@ internal static class FileCrashWorker
         var batchSize = configuration.GetValue("Crash:BatchSize", 32);
         var maxPending = configuration.GetValue<int?>("Crash:MaxPending");
         var ackMaxCount = configuration.GetValue<int?>("Crash:AckMaxCount");
-        var sinkDelay = configuration.GetValue("Crash:SinkDelay", TimeSpan.Zero);
+        var holdAfter = configuration.GetValue<long?>("Crash:HoldAfterLines");
 
         using var output = OpenOutput(outputPath);
+
+        // Complete lines in the output, this run's and earlier runs': printed as "sunk N" after each batch, the test's signal.
+        var sunk = CountLines(output);
+        Console.Out.WriteLine($"sunk {sunk}");
+        using var never = new ManualResetEventSlim();
         var text = new StringBuilder();
         IHostApplicationLifetime? lifetime = null;
 
@@ -69,12 +74,6 @@ internal static class FileCrashWorker
                 .Batch("batch", batchSize, TimeSpan.FromMilliseconds(20))
                 .To("append", lines =>
                 {
-                    if (sinkDelay > TimeSpan.Zero)
-                    {
-                        // A slow store, so that a test host slowed by a loaded machine still finds the worker running when it kills it.
-                        Thread.Sleep(sinkDelay);
-                    }
-
                     var sentinel = false;
                     text.Clear();
                     foreach (var line in lines)
@@ -90,6 +89,16 @@ internal static class FileCrashWorker
 
                     // One unbuffered write: in the operating system before the batch counts as sunk, so a SIGKILL after it keeps it.
                     output.Write(Encoding.UTF8.GetBytes(text.ToString()));
+                    sunk += lines.Count - (sentinel ? 1 : 0);
+                    Console.Out.WriteLine($"sunk {sunk}");
+                    if (holdAfter is { } hold && sunk >= hold)
+                    {
+                        // Held here, its handoffs filling behind it, until the test kills the process: the kill lands at this point
+                        // however slow the machine is.
+                        Console.Out.WriteLine("held");
+                        never.Wait();
+                    }
+
                     if (sentinel)
                     {
                         lifetime?.StopApplication();
@@ -130,6 +139,23 @@ internal static class FileCrashWorker
 
         output.Position = end;
         return output;
+    }
+
+    /// <summary>Counts the complete lines in <paramref name="output"/> (positioned at its end, which stays where it was).</summary>
+    private static long CountLines(FileStream output)
+    {
+        var end = output.Position;
+        output.Position = 0;
+        var buffer = new byte[64 * 1024];
+        long lines = 0;
+        int read;
+        while (output.Position < end && (read = output.Read(buffer, 0, (int)Math.Min(buffer.Length, end - output.Position))) > 0)
+        {
+            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+        }
+
+        output.Position = end;
+        return lines;
     }
 
     private static string Parse(FileLine line)

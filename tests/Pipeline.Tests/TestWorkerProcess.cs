@@ -14,6 +14,11 @@ internal sealed class TestWorkerProcess : IDisposable
     private readonly Task _standardOutput;
     private readonly Task _standardError;
 
+    /// <summary>Waits for the worker to report (a line <c>sunk N</c>) at least a number of output lines; completed by the reader of its output.</summary>
+    private readonly List<(long Lines, TaskCompletionSource Reached)> _sunkWaiters = [];
+
+    private long _sunk;
+
     private TestWorkerProcess(Process process)
     {
         _process = process;
@@ -34,6 +39,40 @@ internal sealed class TestWorkerProcess : IDisposable
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>Gets the most output lines the worker has reported (<c>sunk N</c> on its standard output).</summary>
+    public long Sunk => Interlocked.Read(ref _sunk);
+
+    /// <summary>
+    /// Completes once the worker reports at least <paramref name="lines"/> output lines; fails when its output ends first (it
+    /// exited) or after <paramref name="timeout"/> (no progress: a hang or a livelock).
+    /// </summary>
+    public async Task WaitForSunkAsync(long lines, TimeSpan timeout)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_sunkWaiters)
+        {
+            if (_sunk >= lines)
+            {
+                return;
+            }
+
+            _sunkWaiters.Add((lines, reached));
+        }
+
+        Task first;
+        try
+        {
+            first = await Task.WhenAny(reached.Task, _standardOutput).WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"The worker wrote {Sunk:N0} of {lines:N0} output lines within {timeout}; output:\n{Output}");
+            throw;
+        }
+
+        Assert.True(first == reached.Task || reached.Task.IsCompleted, $"The worker exited after {Sunk:N0} of {lines:N0} output lines; output:\n{Output}");
+    }
 
     public int ExitCode => _process.ExitCode;
 
@@ -115,6 +154,21 @@ internal sealed class TestWorkerProcess : IDisposable
     {
         while (await reader.ReadLineAsync() is { } line)
         {
+            if (line.StartsWith("sunk ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture, out var sunk))
+            {
+                lock (_sunkWaiters)
+                {
+                    _sunk = Math.Max(_sunk, sunk);
+                    foreach (var waiter in _sunkWaiters.Where(waiter => waiter.Lines <= sunk).ToArray())
+                    {
+                        _sunkWaiters.Remove(waiter);
+                        waiter.Reached.TrySetResult();
+                    }
+                }
+
+                continue;
+            }
+
             lock (_output)
             {
                 _output.AppendLine(line);

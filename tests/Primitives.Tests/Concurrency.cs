@@ -83,6 +83,9 @@ internal static class Concurrency
             var state = thread.ThreadState;
             Assert.False((state & System.Threading.ThreadState.Stopped) != 0, "The waiter finished instead of parking.");
             consecutive = (state & System.Threading.ThreadState.WaitSleepJoin) != 0 ? consecutive + 1 : 0;
+
+            // A poll of the thread's state, not an ordering: a parked thread gives no signal, and five looks a millisecond
+            // apart tell parked from passing through a wait.
             Thread.Sleep(1);
         }
     }

@@ -339,6 +339,7 @@ public class CyclicBarrierTests
         });
         Concurrency.WaitUntil(() => barrier.WaitingCount == 1, "the party to wait");
         other.AssertStaysBlocked();
+        // Time is under test: twice the barrier's 50 ms default passes, and the explicit timeout must hold instead.
         Thread.Sleep(TimeSpan.FromMilliseconds(100));
         Assert.False(barrier.IsBroken);
 

@@ -408,6 +408,8 @@ public class RaceTests(ITestOutputHelper output)
         {
             using (queue.Sync.EnterScope())
             {
+                // Time is what is under test here: the 20 ms timer must fire and stall on this lock, and the primitive's timer
+                // (TimeProvider.System) offers no signal of that; 300 ms is fifteen times its due time.
                 Thread.Sleep(300);
                 semaphore.Release();
                 Assert.True(Concurrency.CompletedResult(timed), "The timed wait should have been granted.");
@@ -415,6 +417,7 @@ public class RaceTests(ITestOutputHelper output)
             }
         }).WaitAsync(Concurrency.HangTimeout);
 
+        // An absence is checked over a bounded window: nothing can signal that the stale tick did not come.
         var ended = await Task.WhenAny(next, Task.Delay(300));
         Assert.False(ended == next, "A stale timer tick ended an untimed wait: it reports a permit that was never released.");
         semaphore.Release();

@@ -17,12 +17,17 @@ public class ResiliencePollyTests
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task Retry_ExponentialWithMaxDelayAndJitter_NeverWaitsLongerThanMaxDelay(HandoffKind kind)
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerSignalingTimeProvider();
+        var attempted = new SemaphoreSlim(0);
         var attempts = 0;
         var sink = new RecordingSink<int>();
         var run = NewPipeline(kind)
             .From("numbers", ct => Range(1, ct))
-            .Then("flaky", x => Interlocked.Increment(ref attempts) <= 5 ? throw new TimeoutException("transient") : x, o => o.Resilience = new ResilienceSettings
+            .Then("flaky", x =>
+            {
+                attempted.Release();
+                return Interlocked.Increment(ref attempts) <= 5 ? throw new TimeoutException("transient") : x;
+            }, o => o.Resilience = new ResilienceSettings
             {
                 // Uncapped, the fifth retry would wait 16 s (1, 2, 4, 8, 16); the cap holds every wait to 2 s.
                 Retry = new RetrySettings { MaxRetryAttempts = 5, Delay = TimeSpan.FromSeconds(1), BackoffType = DelayBackoffType.Exponential, MaxDelay = TimeSpan.FromSeconds(2), UseJitter = true },
@@ -31,18 +36,13 @@ public class ResiliencePollyTests
             .Build(timeProvider: time)
             .Start();
 
-        // Fake time moves on in small steps until each retry comes: uncapped, the fifth would need 16 s.
+        // After each failed attempt Polly starts its delay's timer; 2 s of fake time (the cap) must then bring the next attempt.
+        Assert.True(await attempted.WaitAsync(Bound), "the first attempt");
         for (var retry = 1; retry <= 5; retry++)
         {
-            await WaitUntilAsync(() => Volatile.Read(ref attempts) >= retry, $"attempt {retry}");
-            var waited = TimeSpan.Zero;
-            while (Volatile.Read(ref attempts) == retry)
-            {
-                Assert.True(waited <= TimeSpan.FromSeconds(2.5), $"retry {retry} still waiting after {waited} of fake time");
-                time.Advance(TimeSpan.FromMilliseconds(100));
-                waited += TimeSpan.FromMilliseconds(100);
-                await Task.Delay(2);
-            }
+            Assert.True(await time.TimerCreated.WaitAsync(Bound), $"the delay before retry {retry}");
+            time.Advance(TimeSpan.FromSeconds(2));
+            Assert.True(await attempted.WaitAsync(Bound), $"retry {retry} within 2 s of fake time");
         }
 
         var result = await run.Completion.WaitAsync(Bound);
@@ -157,5 +157,18 @@ public class ResiliencePollyTests
         Assert.Contains(
             "Pipelines:named:Stages:flaky:Resilience:Pipeline names a registered resilience pipeline, so Pipelines:named:Stages:flaky:Resilience:Retry, Pipelines:named:Stages:flaky:Resilience:Timeout and Pipelines:named:Stages:flaky:Resilience:RateLimit must be unset",
             error.Failures);
+    }
+
+    /// <summary>A fake clock that signals each timer created on it (Polly's retry delays), so a test advances time only once one waits.</summary>
+    private sealed class TimerSignalingTimeProvider : FakeTimeProvider
+    {
+        public SemaphoreSlim TimerCreated { get; } = new(0);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            TimerCreated.Release();
+            return timer;
+        }
     }
 }

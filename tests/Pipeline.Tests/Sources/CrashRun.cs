@@ -46,11 +46,11 @@ internal sealed class CrashRun(TempDirectory directory)
 
     /// <summary>The worker's command line.</summary>
     /// <param name="follow">Whether the source follows the file.</param>
-    /// <param name="sinkDelay">How long the sink sleeps per batch; <see langword="null"/> for not at all.</param>
-    public string[] Arguments(bool follow, TimeSpan? sinkDelay = null) =>
+    /// <param name="holdAfterLines">Once the output holds at least this many lines, the sink stops (until killed); <see langword="null"/> for never.</param>
+    public string[] Arguments(bool follow, long? holdAfterLines = null) =>
     [
         "file",
-        $"--Crash:SinkDelay={sinkDelay ?? TimeSpan.Zero}",
+        $"--Crash:HoldAfterLines={holdAfterLines ?? long.MaxValue}",
         $"--Crash:Source:Path={Input}",
         $"--Crash:Source:CheckpointPath={Checkpoint}",
         $"--Crash:Source:Follow={follow}",

@@ -38,13 +38,12 @@ public sealed class FileSourceCrashFollowTests(ITestOutputHelper output)
         writer.WriteUpTo(10_000);
 
         IReadOnlyList<string> filesAtKill;
-        using (var first = TestWorkerProcess.Start(run.Arguments(follow: true)))
-        using (var progress = new OutputProgress(run.Output))
+        using (var first = TestWorkerProcess.Start(run.Arguments(follow: true, holdAfterLines: killAt)))
         {
             while (true)
             {
-                await progress.WaitForAsync(Math.Min(writer.Written - Lag, killAt), first, Bound);
-                if (progress.Lines >= killAt)
+                await first.WaitForSunkAsync(Math.Min(writer.Written - Lag, killAt), Bound);
+                if (first.Sunk >= killAt)
                 {
                     break;
                 }
@@ -59,11 +58,10 @@ public sealed class FileSourceCrashFollowTests(ITestOutputHelper output)
         var killed = CrashRun.Snapshot.Take(run, input, filesAtKill);
         writer.WriteUpTo(writer.Written + DownLines);
         using (var second = TestWorkerProcess.Start(run.Arguments(follow: true)))
-        using (var progress = new OutputProgress(run.Output))
         {
             while (writer.Written < LineCount)
             {
-                await progress.WaitForAsync(writer.Written - Lag, second, Bound);
+                await second.WaitForSunkAsync(writer.Written - Lag, Bound);
                 writer.WriteUpTo(writer.Written + Chunk);
             }
 

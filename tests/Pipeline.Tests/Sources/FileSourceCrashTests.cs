@@ -27,12 +27,11 @@ public sealed class FileSourceCrashTests(ITestOutputHelper output)
         var input = NewInput(seed);
         Append(run.Input, input.Values);
 
-        // The first run's sink takes a millisecond per batch (about 60,000 lines a second at most), so that a test host slowed by a
-        // loaded machine still finds the worker running when it kills it; the restart runs at full speed.
-        using (var first = TestWorkerProcess.Start(run.Arguments(follow: false, sinkDelay: TimeSpan.FromMilliseconds(1))))
-        using (var progress = new OutputProgress(run.Output))
+        // The first run's sink holds once the output has killAt lines (its handoffs fill behind it): the kill lands there however
+        // slow the machine is. The restart runs to the end.
+        using (var first = TestWorkerProcess.Start(run.Arguments(follow: false, holdAfterLines: killAt)))
         {
-            await progress.WaitForAsync(killAt, first, Bound);
+            await first.WaitForSunkAsync(killAt, Bound);
             await first.KillAsync(Bound);
         }
 

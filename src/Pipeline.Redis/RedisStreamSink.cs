@@ -41,7 +41,7 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
     /// <exception cref="ArgumentNullException">Thrown when <paramref name="connection"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">Thrown when <paramref name="options"/> are invalid; the message names every bad setting.</exception>
     public RedisStreamSink(IConnectionMultiplexer connection, RedisStreamOptions options, JsonTypeInfo<T>? itemTypeInfo = null, ILogger? logger = null)
-        : this(ValidConnection(connection), Checked(options), itemTypeInfo, logger)
+        : this(RedisStreamArguments.ValidConnection(connection), RedisStreamArguments.Checked(options, requireGroup: false), itemTypeInfo, logger)
     {
     }
 
@@ -150,29 +150,6 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
     /// <summary>Returns this sink as a sink of batches (after a <c>Batch</c> step): each batch goes through <see cref="WriteBatchAsync"/>.</summary>
     /// <returns>A sink of batches that shares this sink's connection and lifecycle.</returns>
     public ISink<IReadOnlyList<T>> AsBatchSink() => new RedisStreamBatchSink<T>(this);
-
-    private static Func<ValueTask<IConnectionMultiplexer>> ValidConnection(IConnectionMultiplexer connection)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        return () => new ValueTask<IConnectionMultiplexer>(connection);
-    }
-
-    private static RedisStreamOptions Checked(RedisStreamOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var copy = new RedisStreamOptions
-        {
-            ConnectionString = options.ConnectionString ?? "unused:0",
-            Stream = options.Stream,
-            Group = options.Group,
-            Consumer = options.Consumer,
-            BatchSize = options.BatchSize,
-            ClaimIdleTime = options.ClaimIdleTime,
-            MaxDeliveries = options.MaxDeliveries,
-        };
-        RedisStreamOptionsValidator.ThrowIfInvalid(copy, requireGroup: false, nameof(options));
-        return options;
-    }
 
     private async ValueTask<IDatabase> GetDatabaseAsync()
     {

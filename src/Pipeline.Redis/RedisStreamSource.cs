@@ -82,7 +82,7 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
     /// <exception cref="ArgumentException">Thrown when <paramref name="options"/> are invalid; the message names every bad setting.</exception>
     public RedisStreamSource(
         IConnectionMultiplexer connection, RedisStreamOptions options, JsonTypeInfo<T>? itemTypeInfo = null, IDeadLetterStore? deadLetters = null, ILogger? logger = null)
-        : this(ValidConnection(connection), Checked(options), itemTypeInfo, deadLetters, logger)
+        : this(RedisStreamArguments.ValidConnection(connection), RedisStreamArguments.Checked(options, requireGroup: true), itemTypeInfo, deadLetters, logger)
     {
     }
 
@@ -156,29 +156,6 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
                 }
             }
         }
-    }
-
-    private static Func<ValueTask<IConnectionMultiplexer>> ValidConnection(IConnectionMultiplexer connection)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        return () => new ValueTask<IConnectionMultiplexer>(connection);
-    }
-
-    private static RedisStreamOptions Checked(RedisStreamOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var copy = new RedisStreamOptions
-        {
-            ConnectionString = options.ConnectionString ?? "unused:0",
-            Stream = options.Stream,
-            Group = options.Group,
-            Consumer = options.Consumer,
-            BatchSize = options.BatchSize,
-            ClaimIdleTime = options.ClaimIdleTime,
-            MaxDeliveries = options.MaxDeliveries,
-        };
-        RedisStreamOptionsValidator.ThrowIfInvalid(copy, requireGroup: true, nameof(options));
-        return copy;
     }
 
     private async ValueTask<IDatabase> GetDatabaseAsync()

@@ -9,6 +9,9 @@ public sealed class PipelineResult
     /// <summary>Whether every stage had ended (or given up everything it held) when the result was taken.</summary>
     private readonly bool _ended;
 
+    /// <summary>The bottleneck report, made on first use (a result probed at the deadline never needs one).</summary>
+    private BottleneckReport? _bottleneck;
+
     internal PipelineResult(string pipelineName, PipelineStatus status, Exception? exception, string? faultedStage, IReadOnlyList<StageStatistics> stages)
         : this(pipelineName, status, exception, faultedStage, stages, isOneToOne: false, disposalErrors: [], ended: true)
     {
@@ -49,7 +52,7 @@ public sealed class PipelineResult
     }
 
     /// <summary>Gets which stage limited the run's throughput and what to change, from each stage's busy, starved and blocked time.</summary>
-    public BottleneckReport Bottleneck => new(PipelineName, Stages);
+    public BottleneckReport Bottleneck => _bottleneck ??= new BottleneckReport(PipelineName, Stages);
 
     /// <summary>Gets the pipeline's name.</summary>
     public string PipelineName { get; }

@@ -82,13 +82,8 @@ internal sealed class AcknowledgingSourceStageRunner<T> : StageRunner
 
                 // Once read, an item is delivered: as for a plain source, only the deadline's closing of the handoff gives it up.
                 var envelope = new Envelope<T>(positioned.Item, ticket);
-                // Counted before the write, undone if it fails (see WriteSlowAsync).
-                counter.Out++;
-                counter.Produced++;
-                if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope, counter).ConfigureAwait(false))
+                if (!await HandOnAsync(writer, envelope, counter).ConfigureAwait(false))
                 {
-                    counter.Out--;
-                    counter.Produced--;
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     break;
                 }

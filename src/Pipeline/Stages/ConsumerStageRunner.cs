@@ -52,27 +52,5 @@ internal abstract class ConsumerStageRunner<TIn> : StageRunner
     }
 
     /// <summary>Reads the input to its end, giving every item up in groups of what is waiting (see <see cref="StageRunner.GiveUpManyAsync"/>).</summary>
-    private async Task GiveUpInputAsync(bool atDeadline, StageCounter counter)
-    {
-        var reader = Input;
-        var group = new List<Envelope<TIn>>();
-        do
-        {
-            while (reader.TryRead(out var envelope))
-            {
-                counter.In++;
-                group.Add(envelope);
-                if (group.Count == GiveUpGroupSize)
-                {
-                    await GiveUpManyAsync(group, atDeadline, counter).ConfigureAwait(false);
-                }
-            }
-
-            if (group.Count > 0)
-            {
-                await GiveUpManyAsync(group, atDeadline, counter).ConfigureAwait(false);
-            }
-        }
-        while (await reader.WaitToReadAsync().ConfigureAwait(false));
-    }
+    private Task GiveUpInputAsync(bool atDeadline, StageCounter counter) => GiveUpAllAsync(Input, atDeadline, countIn: true, counter);
 }

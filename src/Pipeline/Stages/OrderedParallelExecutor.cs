@@ -335,28 +335,9 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         return default;
     }
 
-    private async Task DrainLaneInputAtDeadlineAsync(ChannelReader<Envelope<TIn>> reader, StageCounter counter)
-    {
-        // Dispatched inputs were counted in by the dispatcher; here they are only given up, in groups of what is waiting.
-        var group = new List<Envelope<TIn>>();
-        do
-        {
-            while (reader.TryRead(out var envelope))
-            {
-                group.Add(envelope);
-                if (group.Count == StageRunner.GiveUpGroupSize)
-                {
-                    await _stage.GiveUpManyAsync(group, atDeadline: true, counter).ConfigureAwait(false);
-                }
-            }
-
-            if (group.Count > 0)
-            {
-                await _stage.GiveUpManyAsync(group, atDeadline: true, counter).ConfigureAwait(false);
-            }
-        }
-        while (await reader.WaitToReadAsync().ConfigureAwait(false));
-    }
+    /// <summary>Dispatched inputs were counted in by the dispatcher; here they are only given up, in groups of what is waiting.</summary>
+    private Task DrainLaneInputAtDeadlineAsync(ChannelReader<Envelope<TIn>> reader, StageCounter counter) =>
+        _stage.GiveUpAllAsync(reader, atDeadline: true, countIn: false, counter);
 
     /// <summary>Writes to a lane; the time a full lane (the collector held up downstream) keeps the worker waiting counts as blocked.</summary>
     private static ValueTask WriteAsync(ChannelWriter<LaneMessage> writer, LaneMessage message, StageCounter counter) =>

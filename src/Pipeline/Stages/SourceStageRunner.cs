@@ -56,13 +56,8 @@ internal sealed class SourceStageRunner<T> : StageRunner
                 // its handoff (the downstream stage reads its input to the end, discarding if it must). Only the shutdown
                 // deadline closes the handoff under a blocked write, and then the item is given up, not lost.
                 var envelope = new Envelope<T>(items.Current, 0);
-                // Counted before the write, undone if it fails (see WriteSlowAsync).
-                counter.Out++;
-                counter.Produced++;
-                if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope, counter).ConfigureAwait(false))
+                if (!await HandOnAsync(writer, envelope, counter).ConfigureAwait(false))
                 {
-                    counter.Out--;
-                    counter.Produced--;
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     break;
                 }
@@ -87,13 +82,8 @@ internal sealed class SourceStageRunner<T> : StageRunner
 
             counter.In++;
             var envelope = new Envelope<T>(enumerator.Current, 0);
-            // Counted before the write, undone if it fails (see WriteSlowAsync).
-            counter.Out++;
-            counter.Produced++;
-            if (!writer.TryWrite(envelope) && !await WriteSlowAsync(writer, envelope, counter).ConfigureAwait(false))
+            if (!await HandOnAsync(writer, envelope, counter).ConfigureAwait(false))
             {
-                counter.Out--;
-                counter.Produced--;
                 await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                 break;
             }

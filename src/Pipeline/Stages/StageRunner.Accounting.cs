@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 
 namespace Pipeline;
 
@@ -166,6 +167,33 @@ internal abstract partial class StageRunner
         }
 
         items.Clear();
+    }
+
+    /// <summary>
+    /// Reads <paramref name="reader"/> to its end, giving every item up in groups of what is waiting (see <see cref="GiveUpManyAsync"/>);
+    /// <paramref name="countIn"/> when the items are taken from the stage's input here (not already counted in).
+    /// </summary>
+    internal async Task GiveUpAllAsync<TItem>(ChannelReader<Envelope<TItem>> reader, bool atDeadline, bool countIn, StageCounter counter)
+    {
+        var group = new List<Envelope<TItem>>();
+        do
+        {
+            while (reader.TryRead(out var envelope))
+            {
+                counter.In += countIn ? 1 : 0;
+                group.Add(envelope);
+                if (group.Count == GiveUpGroupSize)
+                {
+                    await GiveUpManyAsync(group, atDeadline, counter).ConfigureAwait(false);
+                }
+            }
+
+            if (group.Count > 0)
+            {
+                await GiveUpManyAsync(group, atDeadline, counter).ConfigureAwait(false);
+            }
+        }
+        while (await reader.WaitToReadAsync().ConfigureAwait(false));
     }
 
     /// <summary>Writes the item to the dead-letter store, if there is one, and counts where it ended.</summary>

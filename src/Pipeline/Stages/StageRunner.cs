@@ -161,6 +161,31 @@ internal abstract partial class StageRunner
     /// reader that frees room may move a waiting writer's item in and take it long before the writer's continuation runs (a busy
     /// thread pool), so counting after the write would show that item twice: in the writer's hands and in the reader's.
     /// </remarks>
+    /// <summary>
+    /// Counts one output handed on (<c>Out</c> and <c>Produced</c>) and writes it downstream; <see langword="false"/>, with the count
+    /// undone, when the output was closed at the shutdown deadline (the caller then gives the input up). See <see cref="WriteSlowAsync"/>
+    /// for why the count comes first.
+    /// </summary>
+    internal static ValueTask<bool> HandOnAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output, StageCounter counter)
+    {
+        counter.Out++;
+        counter.Produced++;
+        return writer.TryWrite(output) ? new ValueTask<bool>(true) : HandOnSlowAsync(writer, output, counter);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> HandOnSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output, StageCounter counter)
+    {
+        if (await WriteSlowAsync(writer, output, counter).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        counter.Out--;
+        counter.Produced--;
+        return false;
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal static async ValueTask<bool> WriteSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output, StageCounter? counter)
     {

@@ -69,13 +69,8 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 var output = new Envelope<TOut>(result, envelope.Acknowledgement);
-                // Counted before the write, undone if it fails (see WriteSlowAsync).
-                counter.Out++;
-                counter.Produced++;
-                if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output, counter).ConfigureAwait(false))
+                if (!await HandOnAsync(writer, output, counter).ConfigureAwait(false))
                 {
-                    counter.Out--;
-                    counter.Produced--;
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }
@@ -126,13 +121,8 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 var output = new Envelope<TOut>(result, envelope.Acknowledgement);
-                // Counted before the write, undone if it fails (see WriteSlowAsync).
-                counter.Out++;
-                counter.Produced++;
-                if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output, counter).ConfigureAwait(false))
+                if (!await HandOnAsync(writer, output, counter).ConfigureAwait(false))
                 {
-                    counter.Out--;
-                    counter.Produced--;
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
                     continue;
                 }

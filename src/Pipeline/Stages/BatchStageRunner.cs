@@ -39,7 +39,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                     counter.In++;
                     if (IsDiscarding)
                     {
-                        await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                        await DiscardRestAsync(envelope, reader, counter).ConfigureAwait(false);
                         continue;
                     }
 
@@ -149,12 +149,16 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
         }
     }
 
-    private async ValueTask DiscardAllAsync(List<T> batch, List<long> acknowledgements, StageCounter counter)
+    /// <summary>Discards a partial batch, handing its items to the dead-letter store together (see <see cref="StageRunner.GiveUpManyAsync"/>).</summary>
+    private ValueTask DiscardAllAsync(List<T> batch, List<long> acknowledgements, StageCounter counter)
     {
+        var envelopes = new List<Envelope<T>>(batch.Count);
         for (var index = 0; index < batch.Count; index++)
         {
-            await DiscardAsync(batch[index], acknowledgements[index], counter).ConfigureAwait(false);
+            envelopes.Add(new Envelope<T>(batch[index], acknowledgements[index]));
         }
+
+        return GiveUpManyAsync(envelopes, atDeadline: false, counter);
     }
 
     private static void Reset(ref List<T>? batch, ref CancellationTokenSource? deadline, ref CancellationTokenRegistration abortRegistration)

@@ -44,7 +44,7 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                    await DiscardRestAsync(envelope, reader, counter).ConfigureAwait(false);
                     continue;
                 }
 

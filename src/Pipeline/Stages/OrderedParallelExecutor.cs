@@ -84,7 +84,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                 counter.In++;
                 if (_stage.IsDiscarding)
                 {
-                    await _stage.DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                    await _stage.DiscardRestAsync(envelope, reader, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -291,6 +291,9 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
 
     private async Task DrainLaneAsync(ChannelReader<LaneMessage> reader, int written, StageCounter counter)
     {
+        // Inputs held back with none of their outputs gone are discarded in groups of what is waiting: one dead-letter commit per
+        // group, not per input, which keeps a store that syncs to disk within a shutdown deadline.
+        var discarded = new List<Envelope<TIn>>();
         do
         {
             while (reader.TryRead(out var message))
@@ -303,20 +306,46 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                         break;
                     case LaneMessageKind.LastOutput:
                         _stage.ReleaseAcknowledgement(message.Output.Acknowledgement);
-                        await EndHeldBackInputAsync(message.Input, written, counter).ConfigureAwait(false);
+                        EndHeldBackInput(message.Input, written, discarded, counter);
                         written = 0;
                         break;
                     case LaneMessageKind.Succeeded:
-                        await EndHeldBackInputAsync(message.Input, written, counter).ConfigureAwait(false);
+                        EndHeldBackInput(message.Input, written, discarded, counter);
                         written = 0;
                         break;
                     default:
                         written = 0;
                         break;
                 }
+
+                if (discarded.Count == StageRunner.GiveUpGroupSize)
+                {
+                    await _stage.GiveUpManyAsync(discarded, atDeadline: false, counter).ConfigureAwait(false);
+                }
+            }
+
+            if (discarded.Count > 0)
+            {
+                await _stage.GiveUpManyAsync(discarded, atDeadline: false, counter).ConfigureAwait(false);
             }
         }
         while (await reader.WaitToReadAsync().ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Ends a held-back input in a lane being drained: processed if <paramref name="written"/> of its outputs already left,
+    /// otherwise added to <paramref name="discarded"/>.
+    /// </summary>
+    private void EndHeldBackInput(Envelope<TIn> input, int written, List<Envelope<TIn>> discarded, StageCounter counter)
+    {
+        if (written == 0)
+        {
+            discarded.Add(input);
+            return;
+        }
+
+        counter.Out++;
+        _stage.ReleaseAcknowledgement(input.Acknowledgement);
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                    await DiscardRestAsync(envelope, reader, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -78,7 +78,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                    await DiscardRestAsync(envelope, reader, counter).ConfigureAwait(false);
                     continue;
                 }
 

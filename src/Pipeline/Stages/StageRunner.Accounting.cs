@@ -173,9 +173,19 @@ internal abstract partial class StageRunner
     /// Reads <paramref name="reader"/> to its end, giving every item up in groups of what is waiting (see <see cref="GiveUpManyAsync"/>);
     /// <paramref name="countIn"/> when the items are taken from the stage's input here (not already counted in).
     /// </summary>
-    internal async Task GiveUpAllAsync<TItem>(ChannelReader<Envelope<TItem>> reader, bool atDeadline, bool countIn, StageCounter counter)
+    internal Task GiveUpAllAsync<TItem>(ChannelReader<Envelope<TItem>> reader, bool atDeadline, bool countIn, StageCounter counter) =>
+        GiveUpAllAsync([], reader, atDeadline, countIn, counter);
+
+    /// <summary>
+    /// Once the stage discards (which it then does to the run's end): gives up <paramref name="first"/>, already counted in, and
+    /// every item <paramref name="reader"/> brings after it, to its end, in groups of what is waiting (one dead-letter commit per
+    /// group rather than one per item). The caller's read loop then finds its input ended.
+    /// </summary>
+    internal Task DiscardRestAsync<TItem>(Envelope<TItem> first, ChannelReader<Envelope<TItem>> reader, StageCounter counter) =>
+        GiveUpAllAsync([first], reader, atDeadline: false, countIn: true, counter);
+
+    private async Task GiveUpAllAsync<TItem>(List<Envelope<TItem>> group, ChannelReader<Envelope<TItem>> reader, bool atDeadline, bool countIn, StageCounter counter)
     {
-        var group = new List<Envelope<TItem>>();
         do
         {
             while (reader.TryRead(out var envelope))

@@ -42,7 +42,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                    await DiscardRestAsync(envelope, reader, counter).ConfigureAwait(false);
                     continue;
                 }
 
@@ -93,7 +93,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 counter.In++;
                 if (IsDiscarding)
                 {
-                    await DiscardAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
+                    await DiscardRestAsync(envelope, reader, counter).ConfigureAwait(false);
                     continue;
                 }
 

@@ -12,7 +12,7 @@ namespace Pipeline.Redis;
 internal sealed class BindRedisStreamOptions(string pipelineName, IServiceProvider services) : IConfigureNamedOptions<RedisStreamOptions>
 {
     private static readonly string[] s_keys =
-        ["ConnectionString", "Stream", "Group", "Consumer", "BatchSize", "ClaimIdleTime", "MaxDeliveries"];
+        ["ConnectionString", "Stream", "Group", "Consumer", "BatchSize", "ClaimIdleTime", "MaxDeliveries", "TrimAcknowledged"];
 
     public void Configure(string? name, RedisStreamOptions options)
     {

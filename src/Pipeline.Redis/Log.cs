@@ -19,4 +19,13 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Information, "Stream {Stream}, group {Group}: created the group (and the stream if missing)", EventName = "GroupCreated")]
     public static partial void GroupCreated(this ILogger logger, string stream, string group);
+
+    [LoggerMessage(6, LogLevel.Debug, "Stream {Stream}: trimmed {Count} entries every group had acknowledged", EventName = "EntriesTrimmed")]
+    public static partial void EntriesTrimmed(this ILogger logger, string stream, long count);
+
+    [LoggerMessage(7, LogLevel.Warning, "Stream {Stream}: trimming acknowledged entries failed", EventName = "TrimFailed")]
+    public static partial void TrimFailed(this ILogger logger, string stream, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Warning, "Stream {Stream}: trimming is off for this source (the server rejected XTRIM MINID, which needs Redis 6.2 or later); the stream keeps acknowledged entries", EventName = "TrimDisabled")]
+    public static partial void TrimDisabled(this ILogger logger, string stream);
 }

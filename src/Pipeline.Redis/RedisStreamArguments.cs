@@ -19,16 +19,8 @@ internal static class RedisStreamArguments
     public static RedisStreamOptions Checked(RedisStreamOptions options, bool requireGroup)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var copy = new RedisStreamOptions
-        {
-            ConnectionString = options.ConnectionString ?? "unused:0",
-            Stream = options.Stream,
-            Group = options.Group,
-            Consumer = options.Consumer,
-            BatchSize = options.BatchSize,
-            ClaimIdleTime = options.ClaimIdleTime,
-            MaxDeliveries = options.MaxDeliveries,
-        };
+        var copy = options.Copy();
+        copy.ConnectionString ??= "unused:0";
         RedisStreamOptionsValidator.ThrowIfInvalid(copy, requireGroup, nameof(options));
         return copy;
     }

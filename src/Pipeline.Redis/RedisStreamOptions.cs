@@ -83,6 +83,19 @@ public sealed class RedisStreamOptions
     /// <value>The default value is 5. Allowed: 1 to 1,000.</value>
     public int MaxDeliveries { get; set; } = DefaultMaxDeliveries;
 
+    /// <summary>
+    /// Gets or sets whether the source deletes the entries that every consumer group of the stream has acknowledged
+    /// (<c>XTRIM MINID</c> below the oldest entry any group still needs: its oldest pending one, or the first it has not been
+    /// delivered), at most once a second after an acknowledgement. An entry not yet acknowledged by every group is never deleted,
+    /// nor is anything in a stream without a group. Needs Redis 6.2 or later (on an older server trimming turns itself off with a
+    /// warning). Turn it off when other readers (<c>XRANGE</c>, another tool) need entries after the groups are done with them.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>: a stream that is only ever appended to grows until Redis runs out of memory.</value>
+    public bool TrimAcknowledged { get; set; } = true;
+
+    /// <summary>Returns a copy of every setting, which later changes to these options do not reach.</summary>
+    internal RedisStreamOptions Copy() => (RedisStreamOptions)MemberwiseClone();
+
     /// <summary>Returns <c>{host name}-{process id}</c>, the default <see cref="Consumer"/>.</summary>
     /// <returns>The default consumer name.</returns>
     public static string DefaultConsumer() => $"{Environment.MachineName}-{Environment.ProcessId}";

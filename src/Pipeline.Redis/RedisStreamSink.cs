@@ -27,11 +27,10 @@ namespace Pipeline.Redis;
 /// </remarks>
 public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
 {
-    private readonly Func<ValueTask<IConnectionMultiplexer>> _connect;
+    private readonly LazyDatabase _database;
     private readonly RedisKey _stream;
     private readonly JsonTypeInfo<T> _itemTypeInfo;
     private readonly ILogger _logger;
-    private IDatabase? _database;
 
     /// <summary>Initializes a sink on the stream <see cref="RedisStreamOptions.Stream"/> of <paramref name="connection"/>.</summary>
     /// <param name="connection">The multiplexer, shared and owned by the caller (not disposed by the sink).</param>
@@ -47,7 +46,7 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
 
     internal RedisStreamSink(Func<ValueTask<IConnectionMultiplexer>> connect, RedisStreamOptions options, JsonTypeInfo<T>? itemTypeInfo, ILogger? logger)
     {
-        _connect = connect;
+        _database = new LazyDatabase(connect);
         _stream = options.Stream;
         _itemTypeInfo = RedisStreamEntryFormat.Resolve(itemTypeInfo);
         _logger = logger ?? NullLogger.Instance;
@@ -60,7 +59,7 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
     /// <param name="cancellationToken">Cancelled when the pipeline is aborted.</param>
     /// <returns>A task that completes when the sink is connected.</returns>
     /// <exception cref="RedisUnavailableException">Thrown when Redis cannot be reached; the message names the endpoints, never the password.</exception>
-    public async ValueTask StartAsync(CancellationToken cancellationToken) => await GetDatabaseAsync().ConfigureAwait(false);
+    public async ValueTask StartAsync(CancellationToken cancellationToken) => await _database.GetAsync().ConfigureAwait(false);
 
     /// <summary>Does nothing: every write has completed when it returned.</summary>
     /// <param name="cancellationToken">Not observed.</param>
@@ -76,7 +75,7 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
     /// <exception cref="RedisServerException">Thrown when Redis rejects the write for good (e.g. the key holds another type).</exception>
     public async ValueTask WriteAsync(T item, CancellationToken cancellationToken)
     {
-        var database = await GetDatabaseAsync().ConfigureAwait(false);
+        var database = await _database.GetAsync().ConfigureAwait(false);
         var fields = RedisStreamEntryFormat.Create(item, _itemTypeInfo);
         await RedisRetry.RunAsync(() => database.StreamAddAsync(_stream, fields), _logger, "XADD", TimeProvider, cancellationToken)
             .ConfigureAwait(false);
@@ -101,7 +100,7 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
             return;
         }
 
-        var database = await GetDatabaseAsync().ConfigureAwait(false);
+        var database = await _database.GetAsync().ConfigureAwait(false);
         var entries = new NameValueEntry[items.Count][];
         for (var index = 0; index < entries.Length; index++)
         {
@@ -150,17 +149,4 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
     /// <summary>Returns this sink as a sink of batches (after a <c>Batch</c> step): each batch goes through <see cref="WriteBatchAsync"/>.</summary>
     /// <returns>A sink of batches that shares this sink's connection and lifecycle.</returns>
     public ISink<IReadOnlyList<T>> AsBatchSink() => new RedisStreamBatchSink<T>(this);
-
-    private async ValueTask<IDatabase> GetDatabaseAsync()
-    {
-        if (Volatile.Read(ref _database) is { } database)
-        {
-            return database;
-        }
-
-        var connection = await _connect().ConfigureAwait(false);
-        database = connection.GetDatabase();
-        Volatile.Write(ref _database, database);
-        return database;
-    }
 }

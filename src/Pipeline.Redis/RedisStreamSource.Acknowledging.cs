@@ -18,7 +18,7 @@ public sealed partial class RedisStreamSource<T>
     public async ValueTask AcknowledgeAsync(long position, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(position);
-        var database = Volatile.Read(ref _database)
+        var database = _database.Current
             ?? throw new InvalidOperationException("The source has yielded nothing to acknowledge: it has not been read.");
         var ids = new List<RedisValue>();
         lock (_sync)
@@ -46,6 +46,11 @@ public sealed partial class RedisStreamSource<T>
                     _held.Remove(id);
                 }
             }
+        }
+
+        if (ids.Count > 0)
+        {
+            await TrimIfDueAsync(database).ConfigureAwait(false);
         }
     }
 

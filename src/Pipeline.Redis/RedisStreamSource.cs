@@ -46,7 +46,7 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
     /// <summary>The longest pause of an idle poll: the most latency an entry arriving in an idle stream waits.</summary>
     internal static readonly TimeSpan MaxPollDelay = TimeSpan.FromMilliseconds(100);
 
-    private readonly Func<ValueTask<IConnectionMultiplexer>> _connect;
+    private readonly LazyDatabase _database;
     private readonly RedisStreamOptions _options;
     private readonly RedisKey _stream;
     private readonly RedisValue _group;
@@ -70,7 +70,6 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
     /// <summary>The last position handed out; positions start at 1.</summary>
     private long _lastPosition;
 
-    private IDatabase? _database;
 
     /// <summary>Initializes a source reading <see cref="RedisStreamOptions.Stream"/> through <see cref="RedisStreamOptions.Group"/>.</summary>
     /// <param name="connection">The multiplexer, shared and owned by the caller (not disposed by the source).</param>
@@ -89,7 +88,7 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
     internal RedisStreamSource(
         Func<ValueTask<IConnectionMultiplexer>> connect, RedisStreamOptions options, JsonTypeInfo<T>? itemTypeInfo, IDeadLetterStore? deadLetters, ILogger? logger)
     {
-        _connect = connect;
+        _database = new LazyDatabase(connect);
         _options = options;
         _stream = options.Stream;
         _group = options.Group;
@@ -117,7 +116,7 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
 
     private async IAsyncEnumerable<PositionedItem<T>> ReadEntriesAsync([EnumeratorCancellation] CancellationToken stoppingToken)
     {
-        var database = await GetDatabaseAsync().ConfigureAwait(false);
+        var database = await _database.GetAsync().ConfigureAwait(false);
         if (!await CreateGroupAsync(database, stoppingToken).ConfigureAwait(false))
         {
             yield break;
@@ -156,18 +155,5 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
                 }
             }
         }
-    }
-
-    private async ValueTask<IDatabase> GetDatabaseAsync()
-    {
-        if (Volatile.Read(ref _database) is { } database)
-        {
-            return database;
-        }
-
-        var connection = await _connect().ConfigureAwait(false);
-        database = connection.GetDatabase();
-        Volatile.Write(ref _database, database);
-        return database;
     }
 }

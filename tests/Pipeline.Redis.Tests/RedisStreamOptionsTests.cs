@@ -42,7 +42,7 @@ public sealed class RedisStreamOptionsTests(RedisServerFixture redis)
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
 
         Assert.Equal(
-            ["Pipelines:orders:Redis:BatchSzie is not a known setting; allowed: ConnectionString, Stream, Group, Consumer, BatchSize, ClaimIdleTime, MaxDeliveries"],
+            ["Pipelines:orders:Redis:BatchSzie is not a known setting; allowed: ConnectionString, Stream, Group, Consumer, BatchSize, ClaimIdleTime, MaxDeliveries, TrimAcknowledged"],
             error.Failures);
     }
 

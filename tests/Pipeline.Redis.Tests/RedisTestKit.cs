@@ -32,6 +32,7 @@ internal static class RedisTestKit
         BatchSize = options.BatchSize,
         ClaimIdleTime = options.ClaimIdleTime,
         MaxDeliveries = options.MaxDeliveries,
+        TrimAcknowledged = options.TrimAcknowledged,
     };
 
     /// <summary>Writes <paramref name="items"/> through a producer pipeline (batched sink) and checks its accounting.</summary>

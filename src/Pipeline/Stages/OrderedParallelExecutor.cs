@@ -42,7 +42,8 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         {
             var laneInput = _laneInputs[lane] = Handoff.Create<Envelope<TIn>>(laneOptions);
             _laneOutputs[lane] = Handoff.Create<LaneMessage>(laneOptions);
-            stage.AddDeadlineDrain(counter => DrainLaneInputAtDeadlineAsync(laneInput.Reader, counter), () => laneInput.Writer.TryComplete());
+            stage.AddDeadlineDrain(
+                counter => DrainLaneInputAtDeadlineAsync(laneInput.Reader, counter), () => laneInput.Writer.TryComplete(), () => laneInput.Reader.Count);
         }
     }
 

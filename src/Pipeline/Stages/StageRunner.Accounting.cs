@@ -265,7 +265,8 @@ internal abstract partial class StageRunner
 
         if (Options.MaxFailureRatio is { } maxRatio)
         {
-            var taken = Counters.SumIn();
+            // Items dealt to an ordered stage's lanes are counted in before stage code sees them: they are not yet in the ratio.
+            var taken = Counters.SumIn() - WaitingInside();
             if (taken >= Options.FailureRatioMinimumItems && taken > 0 && (double)failures / taken > maxRatio)
             {
                 Lifecycle.ReportFault(this, new InvalidOperationException(string.Format(

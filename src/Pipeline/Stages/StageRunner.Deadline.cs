@@ -10,6 +10,7 @@ internal abstract partial class StageRunner
     private readonly List<IInFlightSlot> _slots = [];
     private readonly List<Func<StageCounter, Task>> _reapers = [];
     private readonly List<Action> _closers = [];
+    private readonly List<Func<int>> _waiting = [];
 
     /// <summary>
     /// Whether every item the stage took has reached its end (handed on, or dead-lettered, skipped, discarded or abandoned), even
@@ -29,14 +30,33 @@ internal abstract partial class StageRunner
         return slot;
     }
 
-    /// <summary>Adds an inner handoff (beyond the stage's input) to drain at the deadline, and how to close it to its writers.</summary>
-    internal void AddDeadlineDrain(Func<StageCounter, Task> reaper, Action close)
+    /// <summary>
+    /// Adds an inner handoff (beyond the stage's input) to drain at the deadline, how to close it to its writers, and how many items
+    /// taken in wait in it for stage code.
+    /// </summary>
+    internal void AddDeadlineDrain(Func<StageCounter, Task> reaper, Action close, Func<int> waiting)
     {
         lock (_slots)
         {
             _reapers.Add(reaper);
             _closers.Add(close);
+            _waiting.Add(waiting);
         }
+    }
+
+    /// <summary>Returns how many items the stage has taken in that wait in inner handoffs and have not reached stage code yet.</summary>
+    internal long WaitingInside()
+    {
+        long waiting = 0;
+        lock (_slots)
+        {
+            foreach (var count in _waiting)
+            {
+                waiting += count();
+            }
+        }
+
+        return waiting;
     }
 
     /// <summary>Takes over every item that stage code holds, and closes the stage's output (and inner handoffs) to their writers.</summary>

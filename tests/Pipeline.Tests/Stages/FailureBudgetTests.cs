@@ -40,6 +40,27 @@ public class FailureBudgetTests
         AssertAccounted(result);
     }
 
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task AllBadLines_OrderedParallelStage_RatioCountsOnlyItemsStageCodeTook(HandoffKind kind)
+    {
+        // Inputs dealt to the ordered stage's lanes and not yet processed are not in the ratio: it counts what stage code saw.
+        var (result, _) = await RunBadLinesAsync(kind, o =>
+        {
+            o.MaxFailureRatio = 0.01;
+            o.Parallelism = 4;
+            o.Ordered = true;
+        });
+
+        Assert.Equal(PipelineStatus.Faulted, result.Status);
+        var match = System.Text.RegularExpressions.Regex.Match(result.Exception!.Message, @"failed (\d+) of its (\d+) items");
+        Assert.True(match.Success, result.Exception.Message);
+        var failed = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var taken = int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(taken >= 100 && taken - failed <= 8, result.Exception.Message);
+        AssertAccounted(result);
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task MaxFailures_Exceeded_FaultsNamingTheStageCountAndLimit()
     {

@@ -77,7 +77,7 @@ public sealed class DataPipeline
             _metrics?.Track(run);
             if (_configuration?.ProgressInterval is { } interval && interval > TimeSpan.Zero)
             {
-                _ = ProgressReporter.RunAsync(run, interval, _logger, _timeProvider);
+                run.Progress = ProgressReporter.Start(run, interval, _logger, _timeProvider);
             }
 
             return run;

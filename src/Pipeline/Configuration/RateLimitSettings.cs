@@ -14,6 +14,10 @@ public sealed class RateLimitSettings
     public double PermitsPerSecond { get; set; }
 
     /// <summary>Gets or sets how many calls may start at once after an idle spell (the bucket's size).</summary>
-    /// <value>The default value is <see langword="null"/>, which means one second's permits (at least 1). Allowed: 1 or more.</value>
+    /// <value>
+    /// The default value is <see langword="null"/>, which means one second's permits (at least 1). Allowed: 1 or more. The bucket
+    /// refills every 10 ms at most (every <c>1 / PermitsPerSecond</c> seconds at lower rates), so a burst smaller than one refill
+    /// (<c>PermitsPerSecond × 0.01</c>) is raised to it: a smaller bucket would hold the rate below <see cref="PermitsPerSecond"/>.
+    /// </value>
     public int? Burst { get; set; }
 }

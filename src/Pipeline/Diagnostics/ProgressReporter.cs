@@ -6,24 +6,46 @@ namespace Pipeline;
 
 /// <summary>
 /// Logs one progress line per interval while a run goes on (<c>Pipelines:{name}:Progress:Interval</c>): per stage the items taken
-/// and their rate over the interval and the fill of its input handoff, then the totals sunk and failed.
+/// and their rate over the interval and the fill of its input handoff, then the totals sunk and failed. The interval may change
+/// while it runs (a configuration reload), and it may be stopped.
 /// </summary>
-internal static class ProgressReporter
+internal sealed class ProgressReporter : IDisposable
 {
     /// <summary>The shortest interval allowed.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Logs a line every <paramref name="interval"/> until <paramref name="run"/> completes.</summary>
-    public static async Task RunAsync(PipelineRun run, TimeSpan interval, ILogger logger, TimeProvider timeProvider)
+    private readonly PeriodicTimer _timer;
+
+    private ProgressReporter(TimeSpan interval, TimeProvider timeProvider) => _timer = new PeriodicTimer(interval, timeProvider);
+
+    /// <summary>Gets or sets the interval; a new one counts from now.</summary>
+    public TimeSpan Interval
     {
-        using var timer = new PeriodicTimer(interval, timeProvider);
+        get => _timer.Period;
+        set => _timer.Period = value;
+    }
+
+    /// <summary>Starts logging a line every <paramref name="interval"/> until <paramref name="run"/> completes or it is disposed.</summary>
+    public static ProgressReporter Start(PipelineRun run, TimeSpan interval, ILogger logger, TimeProvider timeProvider)
+    {
+        var reporter = new ProgressReporter(interval, timeProvider);
+        _ = reporter.RunAsync(run, logger, timeProvider);
+        return reporter;
+    }
+
+    /// <summary>Stops logging.</summary>
+    public void Dispose() => _timer.Dispose();
+
+    private async Task RunAsync(PipelineRun run, ILogger logger, TimeProvider timeProvider)
+    {
+        using var timer = _timer;
         var previous = run.GetStatistics().Select(stage => stage.In).ToArray();
         var started = timeProvider.GetTimestamp();
         var last = started;
         while (!run.Completion.IsCompleted)
         {
             var tick = timer.WaitForNextTickAsync().AsTask();
-            if (await Task.WhenAny(tick, run.Completion).ConfigureAwait(false) != tick)
+            if (await Task.WhenAny(tick, run.Completion).ConfigureAwait(false) != tick || !await tick.ConfigureAwait(false))
             {
                 return;
             }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Pipeline;
 
@@ -26,6 +28,12 @@ public sealed class PipelineHostedService : IHostedLifecycleService
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<PipelineResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PipelineRun? _run;
+
+    /// <summary>Follows configuration reloads while the run goes on; disposed when it ends.</summary>
+    private IDisposable? _reloads;
+
+    /// <summary>The keys last reported as needing a restart, so that a reload firing twice for one change logs once.</summary>
+    private string _needRestartReported = string.Empty;
 
     /// <summary>When the host began stopping (a <see cref="Stopwatch"/> timestamp); 0 until then.</summary>
     private long _stoppingSince;
@@ -68,6 +76,11 @@ public sealed class PipelineHostedService : IHostedLifecycleService
             _services.GetService<ILoggerFactory>());
         var run = pipeline.Start();
         _run = run;
+        if (_services.GetService<IConfiguration>() is { } source)
+        {
+            _reloads = ChangeToken.OnChange(source.GetReloadToken, OnConfigurationReloaded);
+        }
+
         _ = ObserveAsync(run);
         try
         {
@@ -122,9 +135,52 @@ public sealed class PipelineHostedService : IHostedLifecycleService
 
     private TimeSpan ShutdownTimeout => _services.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Reads the pipeline's configuration again (binding and validation as at start, through <see cref="IOptionsFactory{TOptions}"/>)
+    /// and puts in force what a running pipeline can change (<see cref="PipelineRun.ApplySettings"/>). Invalid configuration is
+    /// logged and not applied. Not through <see cref="IOptionsMonitor{TOptions}.OnChange"/>: the monitor throws a validation error
+    /// on the configuration provider's reload thread, where nothing catches it.
+    /// </summary>
+    private void OnConfigurationReloaded()
+    {
+        if (_run is not { Completion.IsCompleted: false } run)
+        {
+            return;
+        }
+
+        lock (_completion)
+        {
+            PipelineOptions options;
+            try
+            {
+                options = _services.GetRequiredService<IOptionsFactory<PipelineOptions>>().Create(_definition.Name);
+            }
+            catch (OptionsValidationException exception)
+            {
+                _logger.SettingsReloadRejected(_definition.Name, string.Join("; ", exception.Failures));
+                return;
+            }
+
+            var (applied, needRestart) = run.ApplySettings(_definition, options);
+            if (applied.Count > 0)
+            {
+                _logger.SettingsReloaded(_definition.Name, string.Join("; ", applied));
+            }
+
+            var keys = string.Join(", ", needRestart);
+            if (needRestart.Count > 0 && keys != _needRestartReported)
+            {
+                _logger.SettingsNeedRestart(_definition.Name, keys);
+            }
+
+            _needRestartReported = keys;
+        }
+    }
+
     private async Task ObserveAsync(PipelineRun run)
     {
         var result = await run.Completion.ConfigureAwait(false);
+        _reloads?.Dispose();
         if (result.Status == PipelineStatus.Faulted)
         {
             if (Environment.ExitCode == 0)

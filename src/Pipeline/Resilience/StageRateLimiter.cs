@@ -15,7 +15,8 @@ internal static class StageRateLimiter
         var tokensPerPeriod = Math.Max(1, (int)Math.Round(settings.PermitsPerSecond * period.TotalSeconds));
         return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = settings.Burst ?? Math.Max(1, (int)Math.Min(settings.PermitsPerSecond, int.MaxValue)),
+            // A bucket smaller than one refill would cap the rate below PermitsPerSecond: a Burst that small is raised to one refill.
+            TokenLimit = Math.Max(tokensPerPeriod, settings.Burst ?? Math.Max(1, (int)Math.Min(settings.PermitsPerSecond, int.MaxValue))),
             TokensPerPeriod = tokensPerPeriod,
             ReplenishmentPeriod = period,
             AutoReplenishment = true,

@@ -31,7 +31,16 @@ internal abstract partial class StageRunner
     /// <summary>The stage's position; 0 is the source.</summary>
     public int Index { get; }
 
-    public ResolvedStageOptions Options { get; }
+    public ResolvedStageOptions Options { get; private set; }
+
+    /// <summary>Puts in force the failure budget of <paramref name="options"/> (a configuration reload); nothing else changes.</summary>
+    internal void ChangeFailureBudget(ResolvedStageOptions options) =>
+        Options = Options with
+        {
+            MaxFailures = options.MaxFailures,
+            MaxFailureRatio = options.MaxFailureRatio,
+            FailureRatioMinimumItems = options.FailureRatioMinimumItems,
+        };
 
     public StageCounters Counters { get; } = new();
 

@@ -18,20 +18,42 @@ internal static partial class PipelineConfigurationReader
         return false;
     }
 
-    private static string? RequireValue(IConfigurationSection section, List<string> errors)
+    /// <summary>Returns the section's value, or records that it must be <paramref name="allowed"/> and was a section.</summary>
+    private static string? RequireValue(IConfigurationSection section, List<string> errors, string allowed = "a value")
     {
         if (section.Value is not null)
         {
             return section.Value;
         }
 
-        errors.Add($"{section.Path} must be a value, not a section");
+        var children = section.GetChildren().ToArray();
+        var was = children.All(child => child.Key.All(char.IsAsciiDigit))
+            ? $"a list: {string.Join(", ", children.Select(child => child.Value is { } text ? $"'{text}'" : "a section"))}"
+            : $"a section with {string.Join(", ", children.Select(child => child.Key))}";
+        errors.Add($"{section.Path} must be {allowed}, was {was}");
         return null;
+    }
+
+    /// <summary>
+    /// Records the error of a key that names no setting. A number is an item of a JSON array where a section was expected: the
+    /// error names the array and the item's value.
+    /// </summary>
+    private static void AddUnknownKey(IConfigurationSection section, string[] allowed, List<string> errors)
+    {
+        if (section.Key.Length > 0 && section.Key.All(char.IsAsciiDigit))
+        {
+            var parent = section.Path[..^(section.Key.Length + 1)];
+            var value = section.Value is { } text ? $"'{text}'" : "a section";
+            errors.Add($"{parent} must be a section with {string.Join(", ", allowed)}, was a list (item {section.Key}: {value})");
+            return;
+        }
+
+        errors.Add($"{section.Path} is not a known setting; allowed: {string.Join(", ", allowed)}");
     }
 
     private static int? ReadInt(IConfigurationSection section, int min, int max, List<string> errors)
     {
-        if (RequireValue(section, errors) is not { } text)
+        if (RequireValue(section, errors, $"an integer between {min} and {max}") is not { } text)
         {
             return null;
         }
@@ -48,7 +70,7 @@ internal static partial class PipelineConfigurationReader
 
     private static double? ReadDouble(IConfigurationSection section, List<string> errors, string allowed = "a number between 0 and 1")
     {
-        if (RequireValue(section, errors) is not { } text)
+        if (RequireValue(section, errors, allowed) is not { } text)
         {
             return null;
         }
@@ -65,7 +87,7 @@ internal static partial class PipelineConfigurationReader
 
     private static bool? ReadBool(IConfigurationSection section, List<string> errors)
     {
-        if (RequireValue(section, errors) is not { } text)
+        if (RequireValue(section, errors, "true or false") is not { } text)
         {
             return null;
         }
@@ -81,7 +103,7 @@ internal static partial class PipelineConfigurationReader
 
     private static TimeSpan? ReadTimeSpan(IConfigurationSection section, List<string> errors)
     {
-        if (RequireValue(section, errors) is not { } text)
+        if (RequireValue(section, errors, "a time span such as 00:00:05") is not { } text)
         {
             return null;
         }
@@ -99,7 +121,7 @@ internal static partial class PipelineConfigurationReader
     private static TEnum? ReadEnum<TEnum>(IConfigurationSection section, List<string> errors)
         where TEnum : struct, Enum
     {
-        if (RequireValue(section, errors) is not { } text)
+        if (RequireValue(section, errors, $"one of {string.Join(", ", Enum.GetNames<TEnum>())}") is not { } text)
         {
             return null;
         }

@@ -71,7 +71,7 @@ internal static partial class PipelineConfigurationReader
                             switch (Match(key, s_deadLetterKeys, errors))
                             {
                                 case "Path":
-                                    if (RequireValue(key, errors) is { } path)
+                                    if (RequireValue(key, errors, "a file path") is { } path)
                                     {
                                         options.DeadLetter.Path = path;
                                     }
@@ -172,13 +172,13 @@ internal static partial class PipelineConfigurationReader
                         stageOptions.FailureRatioMinimumItems = ReadInt(child, 1, int.MaxValue, errors);
                         break;
                     case "Path":
-                        (stageOptions.FileSource ??= new()).Path = RequireValue(child, errors);
+                        (stageOptions.FileSource ??= new()).Path = RequireValue(child, errors, "a file path");
                         break;
                     case "Follow":
                         (stageOptions.FileSource ??= new()).Follow = ReadBool(child, errors);
                         break;
                     case "CheckpointPath":
-                        (stageOptions.FileSource ??= new()).CheckpointPath = RequireValue(child, errors);
+                        (stageOptions.FileSource ??= new()).CheckpointPath = RequireValue(child, errors, "a file path");
                         break;
                     case "PollInterval":
                         (stageOptions.FileSource ??= new()).PollInterval = ReadTimeSpan(child, errors);
@@ -254,7 +254,7 @@ internal static partial class PipelineConfigurationReader
                     resilience.Timeout = ReadTimeSpan(child, errors);
                     break;
                 case "Pipeline":
-                    resilience.Pipeline = RequireValue(child, errors);
+                    resilience.Pipeline = RequireValue(child, errors, "the name of a pipeline registered with AddResiliencePipeline");
                     break;
                 case "RateLimit":
                     if (RequireSection(child, s_rateLimitKeys, errors))
@@ -322,7 +322,7 @@ internal static partial class PipelineConfigurationReader
             }
         }
 
-        errors.Add($"{section.Path} is not a known setting; allowed: {string.Join(", ", allowed)}");
+        AddUnknownKey(section, allowed, errors);
         return null;
     }
 }

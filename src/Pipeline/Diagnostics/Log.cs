@@ -55,12 +55,12 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Error, "Pipeline {PipelineName}: the accounting does not balance: {Accounting}", EventName = "AccountingMismatch")]
     public static partial void AccountingMismatch(this ILogger logger, string pipelineName, string accounting);
 
-    [LoggerMessage(17, LogLevel.Information, "Pipeline {PipelineName}: configuration reloaded; now in force: {Applied}", EventName = "SettingsReloaded")]
+    [LoggerMessage(19, LogLevel.Information, "Pipeline {PipelineName}: configuration reloaded; now in force: {Applied}", EventName = "SettingsReloaded")]
     public static partial void SettingsReloaded(this ILogger logger, string pipelineName, string applied);
 
-    [LoggerMessage(18, LogLevel.Warning, "Pipeline {PipelineName}: configuration changed where a running pipeline cannot follow; takes effect when it starts again (restart the host): {Keys}", EventName = "SettingsNeedRestart")]
+    [LoggerMessage(20, LogLevel.Warning, "Pipeline {PipelineName}: configuration changed where a running pipeline cannot follow; takes effect when it starts again (restart the host): {Keys}", EventName = "SettingsNeedRestart")]
     public static partial void SettingsNeedRestart(this ILogger logger, string pipelineName, string keys);
 
-    [LoggerMessage(19, LogLevel.Error, "Pipeline {PipelineName}: reloaded configuration is invalid and was not applied; the running settings stay: {Errors}", EventName = "SettingsReloadRejected")]
+    [LoggerMessage(21, LogLevel.Error, "Pipeline {PipelineName}: reloaded configuration is invalid and was not applied; the running settings stay: {Errors}", EventName = "SettingsReloadRejected")]
     public static partial void SettingsReloadRejected(this ILogger logger, string pipelineName, string errors);
 }

@@ -20,6 +20,7 @@ public static partial class LogAnalyticsApp
         IServiceProvider services, LogAnalyticsSettings settings, PipelineHostedService service, TextWriter output, Stopwatch elapsed, TimeSpan interval, CancellationToken stopping)
     {
         using var timer = new PeriodicTimer(interval);
+        string? previous = null;
         try
         {
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false) && !service.Completion.IsCompleted)
@@ -37,9 +38,16 @@ public static partial class LogAnalyticsApp
                 {
                     ProcessRole.Producer =>
                         $"progress: read {read:N0} lines ({rate:N0}/s), appended {services.GetRequiredService<StreamPublisher>().Appended:N0} to stream '{settings.RedisStream}', dead-lettered {deadLettered:N0}",
-                    ProcessRole.Consumer => ConsumerProgress(services, read, rate),
+                    ProcessRole.Consumer => ConsumerProgress(services, read),
                     _ => $"progress: read {read:N0} lines ({rate:N0}/s), stored {Stored(services):N0}, dead-lettered {deadLettered:N0}",
                 };
+                if (settings.Role == ProcessRole.Consumer && string.Equals(line, previous, StringComparison.Ordinal))
+                {
+                    // A consumer waiting for entries says so once, not every interval.
+                    continue;
+                }
+
+                previous = line;
                 await output.WriteLineAsync(line).ConfigureAwait(false);
             }
         }
@@ -49,10 +57,16 @@ public static partial class LogAnalyticsApp
         }
     }
 
-    private static string ConsumerProgress(IServiceProvider services, long taken, double rate)
+    private static string ConsumerProgress(IServiceProvider services, long taken)
     {
         var source = services.GetRequiredService<StreamEntrySource>();
-        return $"progress: took {taken:N0} entries ({rate:N0}/s), stored {Stored(services):N0}, acknowledged {source.Acknowledged:N0}, dead-lettered {ConsumerDeadLettered(services):N0}";
+        if (taken == 0)
+        {
+            return $"progress ({source.Consumer}): waiting for entries";
+        }
+
+        var rate = taken / Stopwatch.GetElapsedTime(source.FirstTakenTimestamp).TotalSeconds;
+        return $"progress ({source.Consumer}): took {taken:N0} entries ({rate:N0}/s), stored {Stored(services):N0}, acknowledged {source.Acknowledged:N0}, dead-lettered {ConsumerDeadLettered(services):N0}";
     }
 
     /// <summary>Requests the store stage has written, new or already stored.</summary>
@@ -91,7 +105,7 @@ public static partial class LogAnalyticsApp
         return TrafficReport.Query(settings.StorePath, run);
     }
 
-    private static TrafficReport ConsumerReport(IServiceProvider services, LogAnalyticsSettings settings, PipelineResult result, TimeSpan elapsed, bool done)
+    private static TrafficReport ConsumerReport(IServiceProvider services, LogAnalyticsSettings settings, PipelineResult result, bool done)
     {
         var sink = services.GetRequiredService<StoreSink>();
         var source = services.GetRequiredService<StreamEntrySource>();
@@ -114,7 +128,7 @@ public static partial class LogAnalyticsApp
             DeadLettered = stageDeadLettered,
             Acknowledged = source.Acknowledged,
             StreamDeadLettered = Math.Max(0, ConsumerDeadLettered(services) - stageDeadLettered),
-            Elapsed = elapsed,
+            Elapsed = source.FirstTakenTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(source.FirstTakenTimestamp),
             Bottleneck = result.Bottleneck.Text,
         };
         return TrafficReport.Query(settings.StorePath, run);

@@ -254,7 +254,7 @@ public static partial class LogAnalyticsApp
                 await output.WriteAsync(ProducerSummary(settings, result, appended, elapsed.Elapsed, marked ? endOfInput!.Key : null)).ConfigureAwait(false);
                 return (exitCode, null);
             case ProcessRole.Consumer:
-                var consumerReport = ConsumerReport(host.Services, settings, result, elapsed.Elapsed, await consumerDone.ConfigureAwait(false));
+                var consumerReport = ConsumerReport(host.Services, settings, result, await consumerDone.ConfigureAwait(false));
                 await output.WriteAsync(consumerReport.ToString()).ConfigureAwait(false);
                 return (exitCode, consumerReport);
             default:

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Pipeline;
 using Pipeline.Redis;
 
@@ -13,6 +15,7 @@ namespace LogAnalytics;
 internal sealed class StreamEntrySource(RedisStreamSource<AccessLogEntry> stream) : IAcknowledgingSource<AccessLogEntry>
 {
     private long _acknowledged;
+    private long _firstTakenTimestamp;
 
     /// <summary>Gets this process's consumer name in the group.</summary>
     public string Consumer => stream.Consumer;
@@ -20,8 +23,23 @@ internal sealed class StreamEntrySource(RedisStreamSource<AccessLogEntry> stream
     /// <summary>Gets how many of the entries this process took are acknowledged in the group.</summary>
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
+    /// <summary>Gets the <see cref="Stopwatch"/> timestamp at which the first entry was taken, or 0 while none has been: a consumer
+    /// may wait long for its producer, and its throughput counts from here.</summary>
+    public long FirstTakenTimestamp => Interlocked.Read(ref _firstTakenTimestamp);
+
     /// <inheritdoc/>
-    public IAsyncEnumerable<PositionedItem<AccessLogEntry>> ReadAsync(CancellationToken stoppingToken) => stream.ReadAsync(stoppingToken);
+    public async IAsyncEnumerable<PositionedItem<AccessLogEntry>> ReadAsync([EnumeratorCancellation] CancellationToken stoppingToken)
+    {
+        await foreach (var entry in stream.ReadAsync(stoppingToken).ConfigureAwait(false))
+        {
+            if (_firstTakenTimestamp == 0)
+            {
+                Interlocked.Exchange(ref _firstTakenTimestamp, Stopwatch.GetTimestamp());
+            }
+
+            yield return entry;
+        }
+    }
 
     /// <inheritdoc/>
     public async ValueTask AcknowledgeAsync(long position, CancellationToken cancellationToken)

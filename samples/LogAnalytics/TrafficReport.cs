@@ -45,7 +45,7 @@ public sealed class TrafficReport
     /// <summary>Gets how many lines this run sent to the dead-letter file.</summary>
     public required long DeadLettered { get; init; }
 
-    /// <summary>Gets the run's wall time.</summary>
+    /// <summary>Gets the run's wall time; a consumer's from the first entry it took.</summary>
     public required TimeSpan Elapsed { get; init; }
 
     /// <summary>Gets where the run's time went and which stage limited it (the engine's bottleneck report); empty when unknown.</summary>
@@ -146,14 +146,15 @@ public sealed class TrafficReport
             text.AppendLine(c, $"Access log report (consumer {Consumer}, {Outcome})");
             text.AppendLine(c, $"  this run   took {Read:N0} entries = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{balance}");
             text.AppendLine(c, $"  stream     acknowledged {Acknowledged:N0} of them to group '{Group}', and {StreamDeadLettered:N0} more dead-lettered untaken (delivered more than MaxDeliveries times, or unreadable)");
+            text.AppendLine(c, $"  throughput {LinesPerSecond:N0} entries/s ({Elapsed.TotalSeconds:N1} s from the first entry taken)");
         }
         else
         {
             text.AppendLine(c, $"Access log report ({(Replay ? "replay of the dead letters, " : string.Empty)}{Outcome}{(Complete ? string.Empty : $": PARTIAL, the {(Replay ? "dead-letter file" : "input")} was not read to the end")})");
             text.AppendLine(c, $"  this run   read {Read:N0} lines = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{balance}");
+            text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
         }
 
-        text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
         if (Bottleneck.Length > 0)
         {
             text.AppendLine(c, $"  time       {Bottleneck}");

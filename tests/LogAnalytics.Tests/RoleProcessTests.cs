@@ -141,7 +141,25 @@ public sealed partial class RoleProcessTests(RedisServerFixture redis, ITestOutp
         }
     }
 
-    [GeneratedRegex(@"progress: took (?<took>[\d,]+) entries \([\d,]+/s\), stored (?<stored>[\d,]+), acknowledged (?<acknowledged>[\d,]+)")]
+    [Fact(Timeout = 60_000)]
+    public async Task Producer_RedisUnreachable_ExitsWithStartFailedNamingTheEndpointAndTheSetting()
+    {
+        using var folder = new TempDirectory();
+        File.WriteAllText(folder.File("access.log"), "");
+        using var producer = SampleProcess.Start("producer", folder.Path,
+        [
+            "--Role=producer", $"--Input:Path={folder.File("access.log")}", $"--Store:Path={folder.File("db.sqlite")}",
+            "--Pipelines:access-logs:Redis:ConnectionString=127.0.0.1:1,connectTimeout=1000,password=secret",
+        ]);
+
+        var exitCode = await producer.WaitForExitAsync(s_processBound);
+
+        Assert.Equal(LogAnalyticsApp.StartFailedExitCode, exitCode);
+        Assert.Contains("Cannot reach Redis at 127.0.0.1:1 (Pipelines:access-logs:Redis:ConnectionString)", producer.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", producer.Output, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"progress \(c\d\): took (?<took>[\d,]+) entries \([\d,]+/s\), stored (?<stored>[\d,]+), acknowledged (?<acknowledged>[\d,]+)")]
     private static partial Regex ProgressLine();
 
     [GeneratedRegex(@"read (?<read>[\d,]+) lines = appended (?<appended>[\d,]+) to stream '[^']*' \+ dead-lettered (?<dead>[\d,]+)")]

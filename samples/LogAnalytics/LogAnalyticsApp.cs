@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -201,7 +202,7 @@ public static partial class LogAnalyticsApp
         {
             // The endpoints only: the connection string may hold a password.
             await Console.Error.WriteLineAsync(
-                $"Cannot reach Redis at {string.Join(", ", options.EndPoints.Select(endPoint => endPoint.ToString()))} ({LogAnalyticsSettings.RedisConnectionStringKey}); is redis-server running?")
+                $"Cannot reach Redis at {string.Join(", ", options.EndPoints.Select(endPoint => endPoint is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : endPoint.ToString()))} ({LogAnalyticsSettings.RedisConnectionStringKey}); is redis-server running?")
                 .ConfigureAwait(false);
             return null;
         }

@@ -242,6 +242,12 @@ public static partial class LogAnalyticsApp
         elapsed.Stop();
         await progress.ConfigureAwait(false);
         var exitCode = result.Status == PipelineStatus.Faulted ? FaultedExitCode : 0;
+        if (host.Services.GetService<IDeadLetterStore>() is CountingDeadLetterStore consumerDeadLetters)
+        {
+            // Registered as an instance, so the container does not dispose it: close the file here.
+            await consumerDeadLetters.DisposeAsync().ConfigureAwait(false);
+        }
+
         switch (settings.Role)
         {
             case ProcessRole.Producer:

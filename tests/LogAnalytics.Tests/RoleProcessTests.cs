@@ -142,6 +142,34 @@ public sealed partial class RoleProcessTests(RedisServerFixture redis, ITestOutp
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Consumer_UnreadableEntry_DeadLettersItToItsOwnFileAndEndsWithNothingPending()
+    {
+        using var folder = new TempDirectory();
+        var stream = "access-logs-unreadable-" + Guid.NewGuid().ToString("N");
+        var entry = AccessLogParser.Parse(new LogLine("/logs/a.log#0011223344556677", 42,
+            """10.0.0.1 - - [15/Mar/2026:08:00:05 +0000] "GET /api/orders/5 HTTP/1.1" 200 10 "-" "curl/8.5.0" """.TrimEnd()));
+        await redis.Database.StreamAddAsync(stream, "item", "{not json");
+        await redis.Database.StreamAddAsync(stream, "item", JsonSerializer.Serialize(entry, AccessLogJsonContext.Default.AccessLogEntry));
+        await redis.Database.StringSetAsync(stream + ":end-of-input", 2);
+
+        var (exitCode, report) = await LogAnalyticsApp.RunAsync(
+        [
+            "--Role=consumer", "--ExitWhenDone=true", "--Logging:LogLevel:Default=None", $"--Store:Path={folder.File("db.sqlite")}",
+            $"--Pipelines:access-logs:DeadLetter:Path={folder.File("dead.jsonl")}",
+            $"--Pipelines:access-logs:Redis:ConnectionString={redis.ConnectionString}", $"--Pipelines:access-logs:Redis:Stream={stream}",
+            "--Pipelines:access-logs:Redis:Consumer=c/1",
+        ], TextWriter.Null).WaitAsync(s_processBound);
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal((1L, 1L, 1L, 1L), (report!.Read, report.Stored, report.Acknowledged, report.StreamDeadLettered));
+        Assert.Equal(0, (await redis.Database.StreamPendingAsync(stream, Group)).PendingMessageCount);
+        Assert.Equal(1, LogAnalyticsAppTests.CountRows(folder.File("db.sqlite")));
+        var deadLetter = JsonDocument.Parse(Assert.Single(File.ReadAllLines(folder.File("dead.c_1.jsonl")))).RootElement;
+        Assert.Equal("Unreadable", deadLetter.GetProperty("reason").GetString());
+        Assert.False(File.Exists(folder.File("dead.jsonl")), "A consumer writes its dead letters to a file of its own.");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Producer_RedisUnreachable_ExitsWithStartFailedNamingTheEndpointAndTheSetting()
     {
         using var folder = new TempDirectory();

@@ -1,19 +1,20 @@
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pipeline;
+using StackExchange.Redis;
 
 namespace LogAnalytics;
 
 /// <summary>
 /// The application: a worker service whose content root is the application's base directory (so <c>appsettings.json</c> is found
 /// from any working directory), running the pipeline <c>access-logs</c> — read → parse → enrich → batch → store — until the input
-/// is read (or, in follow mode, until stopped), then printing the report.
+/// is read (or, in follow mode, until stopped), then printing the report. With <c>Role=producer</c> or <c>Role=consumer</c> the
+/// pipeline is split in two across processes at a Redis stream (see <see cref="ProcessRole"/>).
 /// </summary>
-public static class LogAnalyticsApp
+public static partial class LogAnalyticsApp
 {
     /// <summary>The pipeline's name, the key of its section under <c>Pipelines</c>.</summary>
     public const string PipelineName = "access-logs";
@@ -24,7 +25,7 @@ public static class LogAnalyticsApp
     /// <summary>Exit code of a run that could not start (bad settings, missing input).</summary>
     public const int StartFailedExitCode = 2;
 
-    /// <summary>How often a progress line is printed while the pipeline runs.</summary>
+    /// <summary>How often a progress line is printed while the pipeline runs, unless <c>Pipelines:access-logs:Progress:Interval</c> says otherwise.</summary>
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>The command-line switch that replays the dead-letter file through the pipeline instead of reading the input.</summary>
@@ -52,26 +53,23 @@ public static class LogAnalyticsApp
             builder.Configuration[deadLetterKey] = deadLetterPath;
         }
 
-        IAcknowledgingSource<LogLine> source;
-        if (replay)
+        builder.Services.AddSingleton(settings);
+        switch (settings.Role)
         {
-            // Items that fail again are appended to the same file, after the lines this replay reads: the next replay takes them.
-            source = new DeadLetterSource<LogLine>(
-                deadLetterPath ?? throw new InvalidOperationException($"{ReplayDeadLettersSwitch} needs {deadLetterKey}: the dead-letter file to replay"),
-                (JsonTypeInfo<LogLine>)JsonSerializerOptions.Default.GetTypeInfo(typeof(LogLine)));
-        }
-        else
-        {
-            source = new AccessLogSource(new FileSource(settings.ToFileSourceOptions(settings.InputPath ?? DefaultInputPath(baseDirectory))));
+            case ProcessRole.Producer when replay:
+            case ProcessRole.Consumer when replay:
+                throw new InvalidOperationException($"{ReplayDeadLettersSwitch} runs with Role=all (it stores the lines it replays), was Role={settings.Role.ToString().ToLowerInvariant()}");
+            case ProcessRole.Producer:
+                AddProducerStages(builder, settings);
+                break;
+            case ProcessRole.Consumer:
+                AddConsumerStages(builder, settings, deadLetterPath);
+                break;
+            default:
+                AddAllStages(builder, settings, replay, deadLetterPath);
+                break;
         }
 
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton<StoreSink>();
-        builder.Services.AddPipeline(PipelineName, pipeline => AddReadStage(pipeline, source)
-            .Then("parse", AccessLogParser.Parse)
-            .Then("enrich", Enricher.Enrich)
-            .Batch("batch", settings.BatchSize, TimeSpan.FromSeconds(1))
-            .To<StoreSink>("store"));
         return builder;
     }
 
@@ -114,13 +112,50 @@ public static class LogAnalyticsApp
 
         var settings = LogAnalyticsSettings.Read(builder.Configuration, builder.Environment.ContentRootPath);
         var replay = IsReplay(args);
+        if (!await PrepareInputAsync(builder, settings, replay, output).ConfigureAwait(false))
+        {
+            return (StartFailedExitCode, null);
+        }
+
+        IConnectionMultiplexer? redis = null;
+        try
+        {
+            if (settings.Role != ProcessRole.All)
+            {
+                redis = await ConnectAsync(builder.Configuration[LogAnalyticsSettings.RedisConnectionStringKey]!).ConfigureAwait(false);
+                if (redis is null)
+                {
+                    return (StartFailedExitCode, null);
+                }
+            }
+
+            return await RunHostAsync(builder, settings, replay, redis, output, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (redis is not null)
+            {
+                await redis.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Checks the input (or the dead-letter file to replay), generating the default log when it is needed and missing.</summary>
+    /// <returns><see langword="false"/> when the run cannot start; the reason is on the standard error.</returns>
+    private static async Task<bool> PrepareInputAsync(HostApplicationBuilder builder, LogAnalyticsSettings settings, bool replay, TextWriter output)
+    {
+        if (settings.Role == ProcessRole.Consumer)
+        {
+            return true;
+        }
+
         if (replay)
         {
             var deadLetterPath = builder.Configuration[DeadLetterPathKey]!;
             if (!File.Exists(deadLetterPath))
             {
                 await Console.Error.WriteLineAsync($"{ReplayDeadLettersSwitch}: no dead-letter file at '{deadLetterPath}' ({DeadLetterPathKey})").ConfigureAwait(false);
-                return (StartFailedExitCode, null);
+                return false;
             }
 
             await output.WriteLineAsync($"Replaying the dead letters in {deadLetterPath}").ConfigureAwait(false);
@@ -139,13 +174,53 @@ public static class LogAnalyticsApp
         else if (!File.Exists(settings.InputPath))
         {
             await Console.Error.WriteLineAsync($"Input:Path '{settings.InputPath}' does not exist").ConfigureAwait(false);
-            return (StartFailedExitCode, null);
+            return false;
         }
 
+        return true;
+    }
+
+    /// <summary>Connects to the Redis server of a producer or consumer; <see langword="null"/> (the reason on the standard error) when it cannot.</summary>
+    private static async Task<IConnectionMultiplexer?> ConnectAsync(string connectionString)
+    {
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(connectionString);
+        }
+        catch (ArgumentException exception)
+        {
+            await Console.Error.WriteLineAsync($"{LogAnalyticsSettings.RedisConnectionStringKey} is not a valid Redis connection string: {exception.Message}").ConfigureAwait(false);
+            return null;
+        }
+
+        try
+        {
+            return await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException)
+        {
+            // The endpoints only: the connection string may hold a password.
+            await Console.Error.WriteLineAsync(
+                $"Cannot reach Redis at {string.Join(", ", options.EndPoints.Select(endPoint => endPoint is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : endPoint.ToString()))} ({LogAnalyticsSettings.RedisConnectionStringKey}); is redis-server running?")
+                .ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    /// <summary>Runs the host until the pipeline ends (or the consumer is done, or it is stopped), then prints the role's report.</summary>
+    private static async Task<(int ExitCode, TrafficReport? Report)> RunHostAsync(
+        HostApplicationBuilder builder, LogAnalyticsSettings settings, bool replay, IConnectionMultiplexer? redis, TextWriter output, CancellationToken cancellationToken)
+    {
         using var host = builder.Build();
         var service = host.Services.GetPipeline(PipelineName);
-        var sink = host.Services.GetRequiredService<StoreSink>();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var endOfInput = redis is null ? null : new EndOfInput(redis, settings.RedisStream ?? string.Empty);
+        if (settings.Role == ProcessRole.Producer)
+        {
+            await endOfInput!.ClearAsync().ConfigureAwait(false);
+        }
+
         var elapsed = Stopwatch.StartNew();
         try
         {
@@ -158,59 +233,58 @@ public static class LogAnalyticsApp
         }
 
         _ = service.Completion.ContinueWith(_ => lifetime.StopApplication(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var progress = PrintProgressAsync(service, sink, output, elapsed, lifetime.ApplicationStopping);
+        var consumerDone = settings.Role == ProcessRole.Consumer && settings.ExitWhenDone
+            ? StopWhenDoneAsync(endOfInput!, settings.RedisGroup ?? string.Empty, lifetime)
+            : Task.FromResult(false);
+        var progress = PrintProgressAsync(host.Services, settings, service, output, elapsed, GetProgressInterval(builder.Configuration[$"{PipelineOptions.SectionName}:{PipelineName}:Progress:Interval"]), lifetime.ApplicationStopping);
         await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         var result = await service.Completion.ConfigureAwait(false);
         elapsed.Stop();
         await progress.ConfigureAwait(false);
-
-        var read = result.Stages[0].Produced;
-        var deadLettered = result.Stages.Sum(stage => stage.DeadLettered);
-        var run = new TrafficReport
+        var exitCode = result.Status == PipelineStatus.Faulted ? FaultedExitCode : 0;
+        if (host.Services.GetService<IDeadLetterStore>() is CountingDeadLetterStore consumerDeadLetters)
         {
-            Complete = result.Status == PipelineStatus.Completed,
-            Replay = replay,
-            Outcome = result.Status switch
-            {
-                PipelineStatus.Completed => "completed",
-                PipelineStatus.Stopped => "stopped early",
-                PipelineStatus.Faulted => $"faulted in stage '{result.FaultedStage}': {result.Exception?.Message}",
-                _ => "aborted",
-            },
-            Read = read,
-            Stored = sink.Inserted,
-            AlreadyStored = sink.AlreadyStored,
-            DeadLettered = deadLettered,
-            Elapsed = elapsed.Elapsed,
-            Bottleneck = result.Bottleneck.Text,
-        };
-        var report = TrafficReport.Query(settings.StorePath, run);
-        await output.WriteAsync(report.ToString()).ConfigureAwait(false);
-        return (result.Status == PipelineStatus.Faulted ? FaultedExitCode : 0, report);
-    }
+            // Registered as an instance, so the container does not dispose it: close the file here.
+            await consumerDeadLetters.DisposeAsync().ConfigureAwait(false);
+        }
 
-    private static async Task PrintProgressAsync(PipelineHostedService service, StoreSink sink, TextWriter output, Stopwatch elapsed, CancellationToken stopping)
-    {
-        using var timer = new PeriodicTimer(s_progressInterval);
-        try
+        switch (settings.Role)
         {
-            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false) && !service.Completion.IsCompleted)
-            {
-                if (service.Run is not { } run)
+            case ProcessRole.Producer:
+                var appended = host.Services.GetRequiredService<StreamPublisher>().Appended;
+                var marked = result.Status == PipelineStatus.Completed && !settings.Follow;
+                if (marked)
                 {
-                    continue;
+                    await endOfInput!.SetAsync(appended).ConfigureAwait(false);
                 }
 
-                var statistics = run.GetStatistics();
-                var read = statistics[0].Produced;
-                await output.WriteLineAsync(
-                    $"progress: read {read:N0} lines ({read / elapsed.Elapsed.TotalSeconds:N0}/s), stored {sink.Inserted + sink.AlreadyStored:N0}, dead-lettered {statistics.Sum(s => s.DeadLettered):N0}")
-                    .ConfigureAwait(false);
-            }
+                await output.WriteAsync(ProducerSummary(settings, result, appended, elapsed.Elapsed, marked ? endOfInput!.Key : null)).ConfigureAwait(false);
+                return (exitCode, null);
+            case ProcessRole.Consumer:
+                var consumerReport = ConsumerReport(host.Services, settings, result, await consumerDone.ConfigureAwait(false));
+                await output.WriteAsync(consumerReport.ToString()).ConfigureAwait(false);
+                return (exitCode, consumerReport);
+            default:
+                var report = AllReport(host.Services, settings, result, elapsed.Elapsed, replay);
+                await output.WriteAsync(report.ToString()).ConfigureAwait(false);
+                return (exitCode, report);
+        }
+    }
+
+    /// <summary>Stops the application once the producer is done and the group has acknowledged every entry; returns whether it did.</summary>
+    private static async Task<bool> StopWhenDoneAsync(EndOfInput endOfInput, string group, IHostApplicationLifetime lifetime)
+    {
+        try
+        {
+            await endOfInput.WaitUntilDoneAsync(group, lifetime.ApplicationStopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // The host is stopping: the report follows.
+            // Stopped first (Ctrl+C, SIGTERM or a fault).
+            return false;
         }
+
+        lifetime.StopApplication();
+        return true;
     }
 }

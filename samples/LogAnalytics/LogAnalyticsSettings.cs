@@ -15,6 +15,9 @@ public sealed class LogAnalyticsSettings
     /// <summary>The default data folder, under the application's base directory (build output, not committed).</summary>
     public const string DataFolder = "data";
 
+    /// <summary>The key of the Redis connection string the producer and consumer roles need.</summary>
+    public const string RedisConnectionStringKey = "Pipelines:" + LogAnalyticsApp.PipelineName + ":Redis:ConnectionString";
+
     private static readonly string[] s_roles = ["all", "producer", "consumer"];
 
     /// <summary>Gets the access log to read, or <see langword="null"/> to generate and read the default log (<c>data/access.log</c>).</summary>
@@ -37,9 +40,21 @@ public sealed class LogAnalyticsSettings
     /// <summary>Gets how many requests go into one store transaction (<c>Store:BatchSize</c>, 1 to 100,000, default 1000).</summary>
     public int BatchSize { get; init; } = 1000;
 
-    /// <summary>Gets the process's role (<c>Role</c>): <c>all</c> runs every stage here; <c>producer</c> and <c>consumer</c> are
-    /// reserved for running the stages in separate processes and not available yet.</summary>
-    public string Role { get; init; } = "all";
+    /// <summary>Gets the process's role (<c>Role</c>: <c>all</c>, <c>producer</c> or <c>consumer</c>, default <c>all</c>): every stage
+    /// here, or the two halves of the pipeline in separate processes joined by a Redis stream.</summary>
+    public ProcessRole Role { get; init; } = ProcessRole.All;
+
+    /// <summary>Gets the Redis stream between producer and consumers (<c>Pipelines:access-logs:Redis:Stream</c>), or
+    /// <see langword="null"/> when not configured.</summary>
+    public string? RedisStream { get; init; }
+
+    /// <summary>Gets the consumer group the consumers share (<c>Pipelines:access-logs:Redis:Group</c>), or <see langword="null"/> when not
+    /// configured.</summary>
+    public string? RedisGroup { get; init; }
+
+    /// <summary>Gets whether a consumer ends once the producer has read its input to the end and the group has acknowledged every
+    /// entry of the stream (<c>ExitWhenDone</c>, default false: a consumer runs until stopped, like a followed input).</summary>
+    public bool ExitWhenDone { get; init; }
 
     /// <summary>Reads and checks the settings.</summary>
     /// <param name="configuration">The application's configuration.</param>
@@ -65,15 +80,25 @@ public sealed class LogAnalyticsSettings
             throw new InvalidOperationException($"Store:BatchSize must be between 1 and 100000, was '{batchText}'");
         }
 
-        var role = configuration["Role"] is { Length: > 0 } roleText ? roleText : "all";
-        if (!s_roles.Contains(role, StringComparer.OrdinalIgnoreCase))
+        var roleText = configuration["Role"] is { Length: > 0 } configuredRole ? configuredRole : "all";
+        if (!s_roles.Contains(roleText, StringComparer.OrdinalIgnoreCase))
         {
-            throw new InvalidOperationException($"Role must be one of {string.Join(", ", s_roles)}, was '{role}'");
+            throw new InvalidOperationException($"Role must be one of {string.Join(", ", s_roles)}, was '{roleText}'");
         }
 
-        if (!string.Equals(role, "all", StringComparison.OrdinalIgnoreCase))
+        var role = Enum.Parse<ProcessRole>(roleText, ignoreCase: true);
+        if (role != ProcessRole.All && string.IsNullOrWhiteSpace(configuration[RedisConnectionStringKey]))
         {
-            throw new InvalidOperationException($"Role '{role}' needs a transport between processes, which this version does not have; use Role=all");
+            throw new InvalidOperationException(
+                $"Role={roleText.ToLowerInvariant()} needs {RedisConnectionStringKey}: the Redis server the producer and the consumers share, "
+                + $"e.g. --{RedisConnectionStringKey}=localhost:6379");
+        }
+
+        var exitText = configuration["ExitWhenDone"];
+        var exitWhenDone = false;
+        if (!string.IsNullOrEmpty(exitText) && !bool.TryParse(exitText, out exitWhenDone))
+        {
+            throw new InvalidOperationException($"ExitWhenDone must be true or false, was '{exitText}'");
         }
 
         if (follow && string.IsNullOrEmpty(input))
@@ -98,7 +123,10 @@ public sealed class LogAnalyticsSettings
             PollInterval = pollInterval,
             StorePath = Path.GetFullPath(configuration["Store:Path"] is { Length: > 0 } store ? store : Path.Combine(DataFolder, "access-logs.db"), baseDirectory),
             BatchSize = batchSize,
-            Role = role.ToLowerInvariant(),
+            Role = role,
+            ExitWhenDone = exitWhenDone,
+            RedisStream = configuration[$"Pipelines:{LogAnalyticsApp.PipelineName}:Redis:Stream"],
+            RedisGroup = configuration[$"Pipelines:{LogAnalyticsApp.PipelineName}:Redis:Group"],
         };
     }
 
@@ -107,7 +135,13 @@ public sealed class LogAnalyticsSettings
     /// this database holds, so a new database (another <c>Store:Path</c>) reads the input from its start.</summary>
     /// <param name="inputPath">The full path of the input.</param>
     /// <returns>The full path of the checkpoint file.</returns>
-    public string ResolveCheckpointPath(string inputPath) => CheckpointPath ?? StorePath + "." + Path.GetFileName(inputPath) + ".checkpoint";
+    /// <remarks>A producer's default is <c>&lt;Store:Path&gt;.&lt;input file name&gt;.&lt;stream&gt;.checkpoint</c>: it records which lines the
+    /// stream holds, not the database, so a run with <c>Role=all</c> and one with <c>Role=producer</c> do not share it.</remarks>
+    public string ResolveCheckpointPath(string inputPath) => CheckpointPath ?? Role switch
+    {
+        ProcessRole.Producer => $"{StorePath}.{Path.GetFileName(inputPath)}.{RedisStream}.checkpoint",
+        _ => StorePath + "." + Path.GetFileName(inputPath) + ".checkpoint",
+    };
 
     /// <summary>Returns the options of the read stage's <see cref="FileSource"/> over <paramref name="inputPath"/>.</summary>
     /// <param name="inputPath">The full path of the input: <see cref="InputPath"/> or the generated default log.</param>

@@ -7,7 +7,10 @@ namespace LogAnalytics;
 /// <c>minute_stats</c> (primary key <c>minute</c>, <c>route</c>, <c>status</c>). Journal in WAL mode; each batch is one transaction
 /// through prepared statements that are reused. A line already stored (same source and offset, re-delivered after a crash or a
 /// re-run) is skipped by the upsert and not counted into the aggregates again, and a batch that fails is rolled back whole, so the
-/// aggregates always equal what <c>requests</c> holds. Not thread-safe: one writer at a time.
+/// aggregates always equal what <c>requests</c> holds. Not thread-safe: one writer per instance. Several instances — several consumer
+/// processes — may write one file at once: WAL lets readers go on while one writes, each batch's transaction begins
+/// <c>IMMEDIATE</c> and so takes the write lock up front, and a writer that finds it taken waits up
+/// to the busy timeout (30 s) instead of failing. The upsert key makes a line given to both store it once.
 /// </summary>
 public sealed class RequestStore : IDisposable
 {
@@ -122,7 +125,8 @@ public sealed class RequestStore : IDisposable
     public int Write(IReadOnlyList<EnrichedRequest> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        using var transaction = _connection.BeginTransaction();
+        // Not deferred (BEGIN IMMEDIATE): the write lock is taken, or waited for, before the first statement, never by upgrading a read.
+        using var transaction = _connection.BeginTransaction(deferred: false);
         _insertRequest.Transaction = transaction;
         _addToMinute.Transaction = transaction;
         _minutes.Clear();

@@ -16,7 +16,24 @@ public sealed class TrafficReport
     /// <summary>Gets whether this run replayed the dead-letter file (<c>--replay-dead-letters</c>) rather than reading the input.</summary>
     public bool Replay { get; init; }
 
-    /// <summary>Gets how many lines this run read.</summary>
+    /// <summary>Gets the role of the process that ran (<see cref="ProcessRole.All"/> or <see cref="ProcessRole.Consumer"/>; a producer
+    /// prints a summary of its own, without the database).</summary>
+    public ProcessRole Role { get; init; } = ProcessRole.All;
+
+    /// <summary>Gets a consumer's name in the group; <see langword="null"/> for role <c>all</c>.</summary>
+    public string? Consumer { get; init; }
+
+    /// <summary>Gets the consumer group a consumer read through; <see langword="null"/> for role <c>all</c>.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>Gets how many of the entries a consumer took are acknowledged in the group (0 for role <c>all</c>).</summary>
+    public long Acknowledged { get; init; }
+
+    /// <summary>Gets how many entries a consumer's Redis source dead-lettered without taking them (delivered more than <c>MaxDeliveries</c>
+    /// times, or unreadable), and acknowledged (0 for role <c>all</c>).</summary>
+    public long StreamDeadLettered { get; init; }
+
+    /// <summary>Gets how many lines this run read (a consumer: entries it took from the stream).</summary>
     public required long Read { get; init; }
 
     /// <summary>Gets how many lines this run stored as new rows.</summary>
@@ -28,7 +45,7 @@ public sealed class TrafficReport
     /// <summary>Gets how many lines this run sent to the dead-letter file.</summary>
     public required long DeadLettered { get; init; }
 
-    /// <summary>Gets the run's wall time.</summary>
+    /// <summary>Gets the run's wall time; a consumer's from the first entry it took.</summary>
     public required TimeSpan Elapsed { get; init; }
 
     /// <summary>Gets where the run's time went and which stage limited it (the engine's bottleneck report); empty when unknown.</summary>
@@ -94,6 +111,11 @@ public sealed class TrafficReport
         var p95 = total == 0 ? 0 : Scalar(connection, $"SELECT bytes FROM requests ORDER BY bytes LIMIT 1 OFFSET {rank - 1}");
         return new TrafficReport
         {
+            Role = run.Role,
+            Consumer = run.Consumer,
+            Group = run.Group,
+            Acknowledged = run.Acknowledged,
+            StreamDeadLettered = run.StreamDeadLettered,
             Complete = run.Complete,
             Outcome = run.Outcome,
             Replay = run.Replay,
@@ -118,9 +140,23 @@ public sealed class TrafficReport
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"Access log report ({(Replay ? "replay of the dead letters, " : string.Empty)}{Outcome}{(Complete ? string.Empty : $": PARTIAL, the {(Replay ? "dead-letter file" : "input")} was not read to the end")})");
-        text.AppendLine(c, $"  this run   read {Read:N0} lines = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{(Read == Stored + AlreadyStored + DeadLettered ? string.Empty : "  (unbalanced: lines lost or still in flight)")}");
-        text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
+        var balance = Read == Stored + AlreadyStored + DeadLettered ? string.Empty : "  (unbalanced: lines lost or still in flight)";
+        if (Role == ProcessRole.Consumer)
+        {
+            text.AppendLine(c, $"Access log report (consumer {Consumer}, {Outcome})");
+            text.AppendLine(c, $"  this run   took {Read:N0} entries = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{balance}");
+            text.AppendLine(c, $"  stream     acknowledged {Acknowledged:N0} of them to group '{Group}', and {StreamDeadLettered:N0} more dead-lettered untaken (delivered more than MaxDeliveries times, or unreadable)");
+            text.AppendLine(Read == 0
+                ? "  throughput -  (no entry taken)"
+                : string.Create(c, $"  throughput {LinesPerSecond:N0} entries/s ({Elapsed.TotalSeconds:N1} s from the first entry taken)"));
+        }
+        else
+        {
+            text.AppendLine(c, $"Access log report ({(Replay ? "replay of the dead letters, " : string.Empty)}{Outcome}{(Complete ? string.Empty : $": PARTIAL, the {(Replay ? "dead-letter file" : "input")} was not read to the end")})");
+            text.AppendLine(c, $"  this run   read {Read:N0} lines = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{balance}");
+            text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
+        }
+
         if (Bottleneck.Length > 0)
         {
             text.AppendLine(c, $"  time       {Bottleneck}");

@@ -135,7 +135,10 @@ public sealed class LogAnalyticsAppTests
     }
 
     [Theory]
-    [InlineData("Role", "consumer", "Role 'consumer' needs a transport")]
+    [InlineData("Role", "bogus", "Role must be one of all, producer, consumer, was 'bogus'")]
+    [InlineData("Role", "consumer", "Role=consumer needs Pipelines:access-logs:Redis:ConnectionString")]
+    [InlineData("Role", "Producer", "Role=producer needs Pipelines:access-logs:Redis:ConnectionString")]
+    [InlineData("ExitWhenDone", "yes", "ExitWhenDone must be true or false, was 'yes'")]
     [InlineData("Input:Follow", "maybe", "Input:Follow must be true or false, was 'maybe'")]
     [InlineData("Store:BatchSize", "0", "Store:BatchSize must be between 1 and 100000, was '0'")]
     public async Task RunAsync_BadSetting_ExitsWithStartFailedAndNamesTheKey(string key, string value, string message)

@@ -70,6 +70,36 @@ public sealed class RequestStoreTests
         Assert.Equal(1, store.Inserted);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Write_TwoStoresOnOneFileAtOnce_StoreEachRequestOnceAndCountItOnce()
+    {
+        // Two connections to one file, as two consumer processes have: overlapping batches (a claimed entry is delivered to both).
+        using var folder = new TempDirectory();
+        var db = folder.File("db.sqlite");
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writers = Enumerable.Range(0, 2).Select(writer => Task.Run(async () =>
+        {
+            using var store = RequestStore.Open(db);
+            await start.Task;
+            for (var batch = 0; batch < 100; batch++)
+            {
+                // Writer 0 takes offsets 0..99 of each block of 150, writer 1 offsets 50..149: 50 of every 150 go to both.
+                var first = (batch * 150) + (writer * 50);
+                store.Write(Enumerable.Range(first, 100).Select(offset => Request(offset, "/a", 200, 10, null, offset % 60)).ToList());
+            }
+
+            return store.Inserted;
+        })).ToArray();
+        start.SetResult();
+
+        var inserted = await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(100));
+
+        Assert.Equal(100 * 150, inserted.Sum());
+        Assert.Equal(100 * 150, LogAnalyticsAppTests.CountRows(db));
+        Assert.Equal([("/a", 200, 100L * 150, 100L * 150 * 10, 0L)], MinuteStats(db));
+        LogAnalyticsAppTests.AssertAggregatesMatchRequests(db);
+    }
+
     internal static List<(string Route, int Status, long Requests, long Bytes, long Bots)> MinuteStats(string path)
     {
         using var connection = RequestStore.OpenConnection(path);

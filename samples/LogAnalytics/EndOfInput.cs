@@ -1,0 +1,81 @@
+using StackExchange.Redis;
+
+namespace LogAnalytics;
+
+/// <summary>
+/// How consumers that run with <c>ExitWhenDone=true</c> learn that there is nothing more to do: a producer that read its input to the
+/// end sets the key <c>&lt;stream&gt;:end-of-input</c> (to how many requests it appended) after every entry is stored in the stream,
+/// and deletes it when it starts. A consumer is done once the key is set, the group has been delivered the stream's last entry and
+/// nothing is pending in the group (every entry acknowledged — also those of a consumer that died, once a live one has claimed them).
+/// </summary>
+/// <remarks>
+/// One producer per stream: a second producer finishing first would end the consumers early. A key left by an earlier producer ends
+/// consumers started before the next producer clears it; start the producer first, or use a new stream. Thread-safe.
+/// </remarks>
+/// <param name="connection">A connection to the Redis server of the stream; owned by the caller.</param>
+/// <param name="stream">The stream's key.</param>
+internal sealed class EndOfInput(IConnectionMultiplexer connection, string stream)
+{
+    /// <summary>How often a consumer looks whether it is done.</summary>
+    private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Gets the marker's key: <c>&lt;stream&gt;:end-of-input</c>.</summary>
+    public string Key { get; } = stream + ":end-of-input";
+
+    /// <summary>Removes the marker: a producer is (again) appending to the stream.</summary>
+    /// <returns>A task that completes when Redis has removed it.</returns>
+    public Task ClearAsync() => connection.GetDatabase().KeyDeleteAsync(Key);
+
+    /// <summary>Sets the marker: every entry of the producer's input is in the stream.</summary>
+    /// <param name="appended">How many requests the producer appended in this run.</param>
+    /// <returns>A task that completes when Redis has stored it.</returns>
+    public Task SetAsync(long appended) => connection.GetDatabase().StringSetAsync(Key, appended);
+
+    /// <summary>Returns whether the producer is done and <paramref name="group"/> has acknowledged every entry of the stream.</summary>
+    /// <param name="group">The consumer group.</param>
+    /// <returns><see langword="true"/> when nothing is left to do.</returns>
+    public async Task<bool> IsDoneAsync(string group)
+    {
+        var database = connection.GetDatabase();
+        if (!await database.KeyExistsAsync(Key).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        var groups = await database.StreamGroupInfoAsync(stream).ConfigureAwait(false);
+        var index = Array.FindIndex(groups, info => string.Equals(info.Name, group, StringComparison.Ordinal));
+        if (index < 0 || groups[index].PendingMessageCount > 0)
+        {
+            return false;
+        }
+
+        var info = groups[index];
+
+        var streamInfo = await database.StreamInfoAsync(stream).ConfigureAwait(false);
+        return streamInfo.Length == 0 || string.Equals(info.LastDeliveredId, streamInfo.LastGeneratedId.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Completes once <see cref="IsDoneAsync"/> returns <see langword="true"/>, looking every 250 milliseconds.</summary>
+    /// <param name="group">The consumer group.</param>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <returns>A task that completes when the consumers are done.</returns>
+    /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled first.</exception>
+    public async Task WaitUntilDoneAsync(string group, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(s_pollInterval);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                if (await IsDoneAsync(group).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (RedisException)
+            {
+                // The stream or the group is not there yet, or Redis is briefly unreachable: look again at the next tick.
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Pipeline;
+
+namespace LogAnalytics;
+
+/// <summary>What each role prints: a progress line per interval, and a summary or report at the end.</summary>
+public static partial class LogAnalyticsApp
+{
+    /// <summary>Returns <c>Pipelines:access-logs:Progress:Interval</c> when set (the engine's progress log uses it too), else 5 seconds.</summary>
+    private static TimeSpan GetProgressInterval(string? configured) =>
+        TimeSpan.TryParse(configured, CultureInfo.InvariantCulture, out var interval)
+        && interval > TimeSpan.Zero
+            ? interval
+            : s_progressInterval;
+
+    private static async Task PrintProgressAsync(
+        IServiceProvider services, LogAnalyticsSettings settings, PipelineHostedService service, TextWriter output, Stopwatch elapsed, TimeSpan interval, CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(interval);
+        string? previous = null;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false) && !service.Completion.IsCompleted)
+            {
+                if (service.Run is not { } run)
+                {
+                    continue;
+                }
+
+                var statistics = run.GetStatistics();
+                var read = statistics[0].Produced;
+                var rate = read / elapsed.Elapsed.TotalSeconds;
+                var deadLettered = statistics.Sum(s => s.DeadLettered);
+                var line = settings.Role switch
+                {
+                    ProcessRole.Producer =>
+                        $"progress: read {read:N0} lines ({rate:N0}/s), appended {services.GetRequiredService<StreamPublisher>().Appended:N0} to stream '{settings.RedisStream}', dead-lettered {deadLettered:N0}",
+                    ProcessRole.Consumer => ConsumerProgress(services, read),
+                    _ => $"progress: read {read:N0} lines ({rate:N0}/s), stored {Stored(services):N0}, dead-lettered {deadLettered:N0}",
+                };
+                if (settings.Role == ProcessRole.Consumer && string.Equals(line, previous, StringComparison.Ordinal))
+                {
+                    // A consumer waiting for entries says so once, not every interval.
+                    continue;
+                }
+
+                previous = line;
+                await output.WriteLineAsync(line).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The host is stopping: the report follows.
+        }
+    }
+
+    private static string ConsumerProgress(IServiceProvider services, long taken)
+    {
+        var source = services.GetRequiredService<StreamEntrySource>();
+        if (taken == 0)
+        {
+            return $"progress ({source.Consumer}): waiting for entries";
+        }
+
+        var rate = taken / Stopwatch.GetElapsedTime(source.FirstTakenTimestamp).TotalSeconds;
+        return $"progress ({source.Consumer}): took {taken:N0} entries ({rate:N0}/s), stored {Stored(services):N0}, acknowledged {source.Acknowledged:N0}, dead-lettered {ConsumerDeadLettered(services):N0}";
+    }
+
+    /// <summary>Requests the store stage has written, new or already stored.</summary>
+    private static long Stored(IServiceProvider services)
+    {
+        var sink = services.GetRequiredService<StoreSink>();
+        return sink.Inserted + sink.AlreadyStored;
+    }
+
+    /// <summary>What a consumer dead-lettered: by its stages and by its Redis source (all of it goes through its own store).</summary>
+    private static long ConsumerDeadLettered(IServiceProvider services) => (services.GetService<IDeadLetterStore>() as CountingDeadLetterStore)?.Count ?? 0;
+
+    private static string Describe(PipelineResult result) => result.Status switch
+    {
+        PipelineStatus.Completed => "completed",
+        PipelineStatus.Stopped => "stopped early",
+        PipelineStatus.Faulted => $"faulted in stage '{result.FaultedStage}': {result.Exception?.Message}",
+        _ => "aborted",
+    };
+
+    private static TrafficReport AllReport(IServiceProvider services, LogAnalyticsSettings settings, PipelineResult result, TimeSpan elapsed, bool replay)
+    {
+        var sink = services.GetRequiredService<StoreSink>();
+        var run = new TrafficReport
+        {
+            Complete = result.Status == PipelineStatus.Completed,
+            Replay = replay,
+            Outcome = Describe(result),
+            Read = result.Stages[0].Produced,
+            Stored = sink.Inserted,
+            AlreadyStored = sink.AlreadyStored,
+            DeadLettered = result.Stages.Sum(stage => stage.DeadLettered),
+            Elapsed = elapsed,
+            Bottleneck = result.Bottleneck.Text,
+        };
+        return TrafficReport.Query(settings.StorePath, run);
+    }
+
+    private static TrafficReport ConsumerReport(IServiceProvider services, LogAnalyticsSettings settings, PipelineResult result, bool done)
+    {
+        var sink = services.GetRequiredService<StoreSink>();
+        var source = services.GetRequiredService<StreamEntrySource>();
+        var stageDeadLettered = result.Stages.Sum(stage => stage.DeadLettered);
+        var run = new TrafficReport
+        {
+            Role = ProcessRole.Consumer,
+            Consumer = source.Consumer,
+            Group = settings.RedisGroup,
+            Complete = result.Status != PipelineStatus.Faulted,
+            Outcome = result.Status switch
+            {
+                PipelineStatus.Faulted => Describe(result),
+                _ when done => "done: the producer read its input to the end and the group has acknowledged every entry",
+                _ => "stopped; entries not taken yet stay in the stream for the group's other consumers",
+            },
+            Read = result.Stages[0].Produced,
+            Stored = sink.Inserted,
+            AlreadyStored = sink.AlreadyStored,
+            DeadLettered = stageDeadLettered,
+            Acknowledged = source.Acknowledged,
+            StreamDeadLettered = Math.Max(0, ConsumerDeadLettered(services) - stageDeadLettered),
+            Elapsed = source.FirstTakenTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(source.FirstTakenTimestamp),
+            Bottleneck = result.Bottleneck.Text,
+        };
+        return TrafficReport.Query(settings.StorePath, run);
+    }
+
+    private static string ProducerSummary(LogAnalyticsSettings settings, PipelineResult result, long appended, TimeSpan elapsed, string? endOfInputKey)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var read = result.Stages[0].Produced;
+        var deadLettered = result.Stages.Sum(stage => stage.DeadLettered);
+        var text = new StringBuilder();
+        var complete = result.Status == PipelineStatus.Completed;
+        text.AppendLine(c, $"Producer summary ({Describe(result)}{(complete || result.Status == PipelineStatus.Faulted ? string.Empty : ": PARTIAL, the input was not read to the end")})");
+        text.AppendLine(c, $"  this run   read {read:N0} lines = appended {appended:N0} to stream '{settings.RedisStream}' + dead-lettered {deadLettered:N0}{(read == appended + deadLettered ? string.Empty : "  (unbalanced: lines lost or still in flight)")}");
+        text.AppendLine(c, $"  throughput {(elapsed > TimeSpan.Zero ? read / elapsed.TotalSeconds : 0):N0} lines/s ({elapsed.TotalSeconds:N1} s)");
+        if (result.Bottleneck.Text.Length > 0)
+        {
+            text.AppendLine(c, $"  time       {result.Bottleneck.Text}");
+        }
+
+        text.AppendLine(endOfInputKey is null
+            ? "  end        not marked: consumers started with ExitWhenDone=true keep waiting"
+            : $"  end        marked at key '{endOfInputKey}': consumers started with ExitWhenDone=true end once the group has acknowledged every entry");
+        return text.ToString();
+    }
+}

@@ -49,8 +49,8 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
     public void Own(object owned) => _owned.Add(owned);
 
     /// <summary>Returns the stage's resilience pipeline, or <see langword="null"/> when it has no resilience settings.</summary>
-    public Polly.ResiliencePipeline? CreateResilience(ResolvedStageOptions options, string stageName) =>
-        StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, services, Lifecycle.PipelineName, stageName, Own, Lifecycle.AbortToken);
+    public ResilientCall? CreateResilience(ResolvedStageOptions options, string stageName) =>
+        StageResilience.Create(options.Resilience, Lifecycle, services, stageName, Own);
 
     /// <summary>
     /// Resolves <typeparamref name="TStage"/> in the run's own service scope (so a scoped dependency, such as a database

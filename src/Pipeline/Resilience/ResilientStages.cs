@@ -1,9 +1,7 @@
-using Polly;
-
 namespace Pipeline;
 
 /// <summary>Runs a transform through the stage's resilience pipeline.</summary>
-internal sealed class ResilientTransform<TIn, TOut>(ITransform<TIn, TOut> inner, ResiliencePipeline resilience) : ITransform<TIn, TOut>
+internal sealed class ResilientTransform<TIn, TOut>(ITransform<TIn, TOut> inner, ResilientCall resilience) : ITransform<TIn, TOut>
 {
     public ValueTask<TOut> TransformAsync(TIn item, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync(
@@ -13,7 +11,7 @@ internal sealed class ResilientTransform<TIn, TOut>(ITransform<TIn, TOut> inner,
 }
 
 /// <summary>Runs a zero-or-more transform through the stage's resilience pipeline; each attempt writes to its own list, copied out on success.</summary>
-internal sealed class ResilientManyTransform<TIn, TOut>(IManyTransform<TIn, TOut> inner, ResiliencePipeline resilience) : IManyTransform<TIn, TOut>
+internal sealed class ResilientManyTransform<TIn, TOut>(IManyTransform<TIn, TOut> inner, ResilientCall resilience) : IManyTransform<TIn, TOut>
 {
     public ValueTask TransformAsync(TIn item, ICollection<TOut> output, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync(
@@ -32,7 +30,7 @@ internal sealed class ResilientManyTransform<TIn, TOut>(IManyTransform<TIn, TOut
 }
 
 /// <summary>Runs a sink through the stage's resilience pipeline.</summary>
-internal sealed class ResilientSink<T>(ISink<T> inner, ResiliencePipeline resilience) : ISink<T>
+internal sealed class ResilientSink<T>(ISink<T> inner, ResilientCall resilience) : ISink<T>
 {
     public ValueTask WriteAsync(T item, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync(

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Registry;
 using Polly.Retry;
 using Polly.Telemetry;
@@ -9,8 +10,8 @@ using Polly.Timeout;
 namespace Pipeline;
 
 /// <summary>
-/// Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then per attempt a rate limit and a
-/// timeout; or takes
+/// Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then per attempt a rate limit, a
+/// circuit breaker and a timeout (why in this order: <see cref="ResilienceSettings"/>), with the breaker's pause around it all; or takes
 /// the one registered under <see cref="ResilienceSettings.Pipeline"/> with <c>AddResiliencePipeline</c>. Built pipelines report
 /// Polly's telemetry (retries, timeouts: the <c>Polly</c> meter and logs) with the pipeline's name as Polly's <c>pipeline.name</c>
 /// and the stage's as <c>pipeline.instance</c>.
@@ -23,9 +24,12 @@ internal static class StageResilience
 
     /// <summary>Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing.</summary>
     /// <exception cref="InvalidOperationException">Thrown when <see cref="ResilienceSettings.Pipeline"/> names no registered pipeline.</exception>
-    public static ResiliencePipeline? Create(
-        ResilienceSettings? settings, TimeProvider timeProvider, IServiceProvider? services, string pipelineName, string stageName, Action<object> own, CancellationToken abortToken)
+    public static ResilientCall? Create(
+        ResilienceSettings? settings, PipelineLifecycle lifecycle, IServiceProvider? services, string stageName, Action<object> own)
     {
+        var timeProvider = lifecycle.TimeProvider;
+        var pipelineName = lifecycle.PipelineName;
+        var abortToken = lifecycle.AbortToken;
         if (settings?.Pipeline is { } named)
         {
             var registry = services?.GetService<ResiliencePipelineProvider<string>>();
@@ -35,10 +39,10 @@ internal static class StageResilience
                     $"Pipelines:{pipelineName}:Stages:{stageName}:Resilience:Pipeline names '{named}', which is not registered with AddResiliencePipeline.");
             }
 
-            return registered;
+            return new ResilientCall(registered, pause: null, abortToken);
         }
 
-        if (settings is null || (settings.Retry is null && settings.Timeout is null && settings.RateLimit is null))
+        if (settings is null || (settings.Retry is null && settings.Timeout is null && settings.RateLimit is null && settings.CircuitBreaker is null))
         {
             return null;
         }
@@ -54,9 +58,8 @@ internal static class StageResilience
                 BackoffType = retry.BackoffType ?? DelayBackoffType.Constant,
                 UseJitter = retry.UseJitter ?? false,
 
-                // An aborted run is not a transient failure.
-                ShouldHandle = args => new ValueTask<bool>(
-                    args.Outcome.Exception is not null && !(args.Outcome.Exception is OperationCanceledException && abortToken.IsCancellationRequested)),
+                // An aborted run is not a transient failure; an open circuit ends the retries at once (fail fast, or the pause).
+                ShouldHandle = args => new ValueTask<bool>(IsFailure(args.Outcome.Exception, abortToken) && args.Outcome.Exception is not BrokenCircuitException),
             });
         }
 
@@ -66,6 +69,27 @@ internal static class StageResilience
             var limiter = StageRateLimiter.Create(rateLimit);
             own(limiter);
             builder.AddRateLimiter(limiter);
+        }
+
+        CircuitPause? pause = null;
+        if (settings.CircuitBreaker is { } breaker)
+        {
+            var options = new CircuitBreakerStrategyOptions { ShouldHandle = args => new ValueTask<bool>(IsFailure(args.Outcome.Exception, abortToken)) };
+            options.FailureRatio = breaker.FailureRatio ?? options.FailureRatio;
+            options.MinimumThroughput = breaker.MinimumThroughput ?? options.MinimumThroughput;
+            options.SamplingDuration = breaker.SamplingDuration ?? options.SamplingDuration;
+            options.BreakDuration = breaker.BreakDuration ?? options.BreakDuration;
+            options.StateProvider = new CircuitBreakerStateProvider();
+            pause = new CircuitPause(options.StateProvider, options.BreakDuration, timeProvider, lifecycle.Logger, pipelineName, stageName);
+            options.OnOpened = pause.OnOpened;
+            options.OnClosed = pause.OnClosed;
+            options.OnHalfOpened = pause.OnHalfOpened;
+            builder.AddCircuitBreaker(options);
+            if ((breaker.WhenOpen ?? CircuitOpenBehavior.Pause) != CircuitOpenBehavior.Pause)
+            {
+                // Fail fast: the transitions are still logged, nothing waits.
+                pause = null;
+            }
         }
 
         if (settings.Timeout is { } timeout)
@@ -78,8 +102,12 @@ internal static class StageResilience
             builder.ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(loggerFactory) });
         }
 
-        return builder.Build();
+        return new ResilientCall(builder.Build(), pause, abortToken);
     }
+
+    /// <summary>Whether an attempt's outcome is a failure to retry or count: an exception, other than the run's abort.</summary>
+    private static bool IsFailure(Exception? exception, CancellationToken abortToken) =>
+        exception is not null && !(exception is OperationCanceledException && abortToken.IsCancellationRequested);
 
     /// <summary>Whether <paramref name="name"/> is a resilience pipeline registered with <c>AddResiliencePipeline</c> in <paramref name="services"/>.</summary>
     public static bool IsRegistered(IServiceProvider? services, string name) =>

@@ -50,12 +50,14 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
 
                 results.Clear();
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
+                var call = BeginCall();
                 try
                 {
                     await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
                 }
                 catch (Exception exception)
                 {
+                    EndCall(call, succeeded: false);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -64,6 +66,7 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                     continue;
                 }
 
+                EndCall(call, succeeded: true);
                 if (!slot.TryEnd())
                 {
                     continue;

@@ -121,13 +121,16 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     {
                         results.Clear();
                         slot.Begin(envelope.Item, envelope.Acknowledgement);
+                        var call = _stage.BeginCall();
                         try
                         {
                             await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
+                            _stage.EndCall(call, succeeded: true);
                             succeeded = slot.TryEnd();
                         }
                         catch (Exception exception)
                         {
+                            _stage.EndCall(call, succeeded: false);
                             if (slot.TryEnd())
                             {
                                 await _stage.HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);

@@ -47,6 +47,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
+                var call = BeginCall();
                 TOut result;
                 try
                 {
@@ -54,6 +55,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
+                    EndCall(call, succeeded: false);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -62,6 +64,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                     continue;
                 }
 
+                EndCall(call, succeeded: true);
                 if (!slot.TryEnd())
                 {
                     // Taken over at the shutdown deadline, which accounted for it.
@@ -98,6 +101,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
+                var call = BeginCall();
                 TOut result;
                 try
                 {
@@ -106,6 +110,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
+                    EndCall(call, succeeded: false);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -114,6 +119,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                     continue;
                 }
 
+                EndCall(call, succeeded: true);
                 if (!slot.TryEnd())
                 {
                     // Taken over at the shutdown deadline, which accounted for it.

@@ -12,7 +12,8 @@ namespace Pipeline;
 /// </summary>
 internal static partial class PipelineConfigurationReader
 {
-    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement", "Progress", "Redis"];
+    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement", "Progress", "Tracing", "Redis"];
+    private static readonly string[] s_tracingKeys = ["SampleRatio"];
     private static readonly string[] s_progressKeys = ["Interval"];
     private static readonly string[] s_acknowledgementKeys = ["MaxCount", "MaxDelay", "MaxPending"];
     private static readonly string[] s_handoffKeys = ["Kind", "Capacity", "FullMode"];
@@ -56,6 +57,20 @@ internal static partial class PipelineConfigurationReader
                             if (Match(key, s_progressKeys, errors) is not null)
                             {
                                 options.ProgressInterval = ReadTimeSpan(key, errors);
+                            }
+                        }
+                    }
+
+                    break;
+                case "Tracing":
+                    if (RequireSection(child, s_tracingKeys, errors))
+                    {
+                        var tracing = options.Tracing ??= definition.Tracing.Clone();
+                        foreach (var key in child.GetChildren())
+                        {
+                            if (Match(key, s_tracingKeys, errors) is not null)
+                            {
+                                tracing.SampleRatio = ReadDouble(key, errors) ?? tracing.SampleRatio;
                             }
                         }
                     }

@@ -77,6 +77,15 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             }
         }
 
+        try
+        {
+            (options.Tracing ?? definition.Tracing).Validate($"{prefix}:Tracing:");
+        }
+        catch (ArgumentException exception)
+        {
+            errors.Add(exception.Message);
+        }
+
         if (options.DeadLetter.Path is { } path && string.IsNullOrWhiteSpace(path))
         {
             errors.Add($"{prefix}:DeadLetter:Path must be a file path, was '{path}'");

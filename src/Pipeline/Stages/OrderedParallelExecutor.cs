@@ -121,16 +121,16 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     {
                         results.Clear();
                         slot.Begin(envelope.Item, envelope.Acknowledgement);
-                        var call = _stage.BeginCall();
+                        var call = _stage.BeginCall(envelope.Trace);
                         try
                         {
                             await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
-                            _stage.EndCall(call, succeeded: true);
+                            _stage.EndCall(call, error: null);
                             succeeded = slot.TryEnd();
                         }
                         catch (Exception exception)
                         {
-                            _stage.EndCall(call, succeeded: false);
+                            _stage.EndCall(call, exception);
                             if (slot.TryEnd())
                             {
                                 await _stage.HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -145,7 +145,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                             for (var index = 0; index < results.Count; index++)
                             {
                                 var last = index == results.Count - 1;
-                                var output = new Envelope<TOut>(results[index], envelope.Acknowledgement);
+                                var output = new Envelope<TOut>(results[index], envelope.Acknowledgement, envelope.Trace);
                                 await WriteAsync(writer, last ? new LaneMessage(output, envelope, LaneMessageKind.LastOutput) : new LaneMessage(output, default, LaneMessageKind.Output), counter)
                                     .ConfigureAwait(false);
                             }

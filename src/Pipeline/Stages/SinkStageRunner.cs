@@ -33,14 +33,14 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
-                var call = BeginCall();
+                var call = BeginCall(envelope.Trace);
                 try
                 {
                     sink(envelope.Item);
                 }
                 catch (Exception exception)
                 {
-                    EndCall(call, succeeded: false);
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -49,7 +49,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                     continue;
                 }
 
-                EndCall(call, succeeded: true);
+                EndCall(call, error: null);
                 if (slot.TryEnd())
                 {
                     counter.Out++;
@@ -86,7 +86,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
-                var call = BeginCall();
+                var call = BeginCall(envelope.Trace);
                 try
                 {
                     var pending = sink.WriteAsync(envelope.Item, abortToken);
@@ -99,7 +99,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
                 catch (Exception exception)
                 {
-                    EndCall(call, succeeded: false);
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -108,7 +108,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                     continue;
                 }
 
-                EndCall(call, succeeded: true);
+                EndCall(call, error: null);
                 if (slot.TryEnd())
                 {
                     counter.Out++;

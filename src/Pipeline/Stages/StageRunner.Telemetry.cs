@@ -3,9 +3,17 @@ using System.Diagnostics.Metrics;
 
 namespace Pipeline;
 
+/// <summary>One call of stage code being timed and traced: its start timestamp (0: not timed) and its activity (traced items only).</summary>
+internal readonly struct StageCall(long started, Activity? activity)
+{
+    public long Started { get; } = started;
+
+    public Activity? Activity { get; } = activity;
+}
+
 /// <summary>
 /// The telemetry of each call of stage code: the <c>pipeline.stage.duration</c> histogram, recorded only while a listener has it
-/// enabled (no timestamp is taken otherwise).
+/// enabled (no timestamp is taken otherwise), and, for a traced item, the call's activity.
 /// </summary>
 internal abstract partial class StageRunner
 {
@@ -18,16 +26,27 @@ internal abstract partial class StageRunner
     private Histogram<double>? _durationHistogram;
     private KeyValuePair<string, object?>[] _processedTags = [];
     private KeyValuePair<string, object?>[] _failedTags = [];
+    private string _activityName = string.Empty;
 
-    /// <summary>Begins timing one call of stage code; returns 0 (nothing to record) when no listener has the histogram enabled.</summary>
-    internal long BeginCall() => _durationHistogram is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
+    /// <summary>
+    /// Begins one call of stage code on an item carrying <paramref name="trace"/>: takes a timestamp if a listener has the duration
+    /// histogram enabled, and starts the call's activity (made current for the call) if the item is traced.
+    /// </summary>
+    internal StageCall BeginCall(ItemTrace? trace) => new(
+        _durationHistogram is { Enabled: true } ? Stopwatch.GetTimestamp() : 0,
+        trace is null ? null : PipelineActivity.StartItem(_activityName, Lifecycle.PipelineName, Name, trace.Parent));
 
-    /// <summary>Ends the call that <see cref="BeginCall"/> began at <paramref name="started"/>.</summary>
-    internal void EndCall(long started, bool succeeded)
+    /// <summary>Ends <paramref name="call"/>; <paramref name="error"/> is what it threw (<see langword="null"/>: it returned).</summary>
+    internal void EndCall(in StageCall call, Exception? error)
     {
-        if (started != 0)
+        if (call.Started != 0)
         {
-            _durationHistogram!.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, succeeded ? _processedTags : _failedTags);
+            _durationHistogram!.Record(Stopwatch.GetElapsedTime(call.Started).TotalSeconds, error is null ? _processedTags : _failedTags);
+        }
+
+        if (call.Activity is { } activity)
+        {
+            PipelineActivity.StopItem(activity, error);
         }
     }
 
@@ -36,6 +55,7 @@ internal abstract partial class StageRunner
         _durationHistogram = Lifecycle.Metrics?.StageDuration;
         _processedTags = Tags(ProcessedOutcome);
         _failedTags = Tags(FailedOutcome);
+        _activityName = $"stage {Name}";
 
         KeyValuePair<string, object?>[] Tags(string outcome) =>
         [

@@ -47,7 +47,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
-                var call = BeginCall();
+                var call = BeginCall(envelope.Trace);
                 TOut result;
                 try
                 {
@@ -55,7 +55,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
-                    EndCall(call, succeeded: false);
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -64,14 +64,14 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                     continue;
                 }
 
-                EndCall(call, succeeded: true);
+                EndCall(call, error: null);
                 if (!slot.TryEnd())
                 {
                     // Taken over at the shutdown deadline, which accounted for it.
                     continue;
                 }
 
-                var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                var output = new Envelope<TOut>(result, envelope.Acknowledgement, envelope.Trace);
                 if (!await HandOnAsync(writer, output, counter).ConfigureAwait(false))
                 {
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
@@ -101,7 +101,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
-                var call = BeginCall();
+                var call = BeginCall(envelope.Trace);
                 TOut result;
                 try
                 {
@@ -110,7 +110,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
-                    EndCall(call, succeeded: false);
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -119,14 +119,14 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                     continue;
                 }
 
-                EndCall(call, succeeded: true);
+                EndCall(call, error: null);
                 if (!slot.TryEnd())
                 {
                     // Taken over at the shutdown deadline, which accounted for it.
                     continue;
                 }
 
-                var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                var output = new Envelope<TOut>(result, envelope.Acknowledgement, envelope.Trace);
                 if (!await HandOnAsync(writer, output, counter).ConfigureAwait(false))
                 {
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);

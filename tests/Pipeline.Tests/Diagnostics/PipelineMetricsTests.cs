@@ -112,6 +112,6 @@ public class PipelineMetricsTests
         var result = await run.Completion.WaitAsync(Bound);
 
         Assert.Equal(PipelineStatus.Completed, result.Status);
-        Assert.Equal(0, run.Stages[1].BeginCall());
+        Assert.Equal(0, run.Stages[1].BeginCall(trace: null).Started);
     }
 }

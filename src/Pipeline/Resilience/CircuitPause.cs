@@ -39,7 +39,7 @@ internal sealed class CircuitPause
     public Task Transition => Volatile.Read(ref _transition).Task;
 
     /// <summary>Called by the breaker when the circuit opens (also again after a failed probe).</summary>
-    public ValueTask OnOpened(OnCircuitOpenedArguments<object> arguments)
+    public ValueTask OnOpened<TResult>(OnCircuitOpenedArguments<TResult> arguments)
     {
         _logger.CircuitOpened(_pipelineName, _stageName, arguments.BreakDuration, arguments.Outcome.Exception?.Message);
         Signal();
@@ -47,7 +47,7 @@ internal sealed class CircuitPause
     }
 
     /// <summary>Called by the breaker when a probe succeeded and the circuit closed.</summary>
-    public ValueTask OnClosed(OnCircuitClosedArguments<object> arguments)
+    public ValueTask OnClosed<TResult>(OnCircuitClosedArguments<TResult> arguments)
     {
         _logger.CircuitClosed(_pipelineName, _stageName);
         Signal();

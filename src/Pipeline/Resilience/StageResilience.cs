@@ -22,9 +22,12 @@ internal static class StageResilience
 
     public static readonly TimeSpan DefaultDelay = TimeSpan.FromSeconds(2);
 
-    /// <summary>Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing.</summary>
+    /// <summary>
+    /// Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing. A pipeline built here is typed by the
+    /// stage's result, <typeparamref name="TResult"/>: Polly's non-generic strategies would box a value-type result on every call.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Thrown when <see cref="ResilienceSettings.Pipeline"/> names no registered pipeline.</exception>
-    public static ResilientCall? Create(
+    public static ResilientCall<TResult>? Create<TResult>(
         ResilienceSettings? settings, PipelineLifecycle lifecycle, IServiceProvider? services, string stageName, Action<object> own)
     {
         var timeProvider = lifecycle.TimeProvider;
@@ -39,7 +42,7 @@ internal static class StageResilience
                     $"Pipelines:{pipelineName}:Stages:{stageName}:Resilience:Pipeline names '{named}', which is not registered with AddResiliencePipeline.");
             }
 
-            return new ResilientCall(registered, pause: null, abortToken);
+            return new ResilientCall<TResult>(registered, typed: null, pause: null, abortToken);
         }
 
         if (settings is null || (settings.Retry is null && settings.Timeout is null && settings.RateLimit is null && settings.CircuitBreaker is null))
@@ -47,10 +50,10 @@ internal static class StageResilience
             return null;
         }
 
-        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider, Name = pipelineName, InstanceName = stageName };
+        var builder = new ResiliencePipelineBuilder<TResult> { TimeProvider = timeProvider, Name = pipelineName, InstanceName = stageName };
         if (settings.Retry is { } retry)
         {
-            builder.AddRetry(new RetryStrategyOptions
+            builder.AddRetry(new RetryStrategyOptions<TResult>
             {
                 MaxRetryAttempts = retry.MaxRetryAttempts ?? DefaultMaxRetryAttempts,
                 Delay = retry.Delay ?? DefaultDelay,
@@ -74,7 +77,7 @@ internal static class StageResilience
         CircuitPause? pause = null;
         if (settings.CircuitBreaker is { } breaker)
         {
-            var options = new CircuitBreakerStrategyOptions { ShouldHandle = args => new ValueTask<bool>(IsFailure(args.Outcome.Exception, abortToken)) };
+            var options = new CircuitBreakerStrategyOptions<TResult> { ShouldHandle = args => new ValueTask<bool>(IsFailure(args.Outcome.Exception, abortToken)) };
             options.FailureRatio = breaker.FailureRatio ?? options.FailureRatio;
             options.MinimumThroughput = breaker.MinimumThroughput ?? options.MinimumThroughput;
             options.SamplingDuration = breaker.SamplingDuration ?? options.SamplingDuration;
@@ -102,7 +105,7 @@ internal static class StageResilience
             builder.ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(loggerFactory) });
         }
 
-        return new ResilientCall(builder.Build(), pause, abortToken);
+        return new ResilientCall<TResult>(untyped: null, builder.Build(), pause, abortToken);
     }
 
     /// <summary>Whether an attempt's outcome is a failure to retry or count: an exception, other than the run's abort.</summary>

@@ -14,7 +14,7 @@ namespace Pipeline;
 /// leave; otherwise nothing more is emitted. The collector then drains every lane, giving up the inputs whose outputs it holds back.
 /// The collector counts an input as <c>Out</c> when its outputs have left; workers count failures and discards.
 /// </remarks>
-internal sealed class OrderedParallelExecutor<TIn, TOut>
+internal sealed partial class OrderedParallelExecutor<TIn, TOut>
 {
     private readonly StageRunner _stage;
     private readonly ChannelReader<Envelope<TIn>> _input;
@@ -387,30 +387,5 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         {
             counter.BlockedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
         }
-    }
-
-    private enum LaneMessageKind
-    {
-        /// <summary>One output of an input, not its last.</summary>
-        Output,
-
-        /// <summary>The last output of an input that succeeded, with that input; the collector counts both.</summary>
-        LastOutput,
-
-        /// <summary>Ends an input that succeeded with no output; the collector counts it.</summary>
-        Succeeded,
-
-        /// <summary>Ends an input that the worker already accounted for (failed, discarded, or taken over at the deadline).</summary>
-        Accounted,
-    }
-
-    /// <summary>One output of an input (the last with its input), or the marker that ends an input with no output left to send.</summary>
-    private readonly struct LaneMessage(Envelope<TOut> output, Envelope<TIn> input, LaneMessageKind kind)
-    {
-        public Envelope<TOut> Output { get; } = output;
-
-        public Envelope<TIn> Input { get; } = input;
-
-        public LaneMessageKind Kind { get; } = kind;
     }
 }

@@ -7,7 +7,8 @@ namespace Pipeline.Redis;
 
 /// <summary>
 /// The fields of a stream entry written by <see cref="RedisStreamSink{T}"/>: <c>item</c> (the item as UTF-8 JSON) and, when an
-/// activity was current at the write, <c>traceparent</c> (W3C trace context) and <c>tracestate</c> if it has one.
+/// activity was current at the write, <c>traceparent</c> (W3C trace context) and <c>tracestate</c> if it has one. The source hands
+/// the trace context on with each item (<see cref="PositionedItem{T}.TraceContext"/>), so a traced item's spans continue the writer's trace.
 /// </summary>
 internal static class RedisStreamEntryFormat
 {
@@ -57,6 +58,21 @@ internal static class RedisStreamEntryFormat
             error = $"the '{ItemField}' field is not JSON of {typeof(T).Name}: {exception.Message}";
             return false;
         }
+    }
+
+    /// <summary>Returns the W3C trace context in the entry's <c>traceparent</c> and <c>tracestate</c> fields, or <see langword="default"/> when it has none (or a malformed one).</summary>
+    public static ActivityContext ReadTraceContext(StreamEntry entry)
+    {
+        var traceParent = entry[TraceParentField];
+        if (traceParent.IsNullOrEmpty)
+        {
+            return default;
+        }
+
+        var traceState = entry[TraceStateField];
+        return ActivityContext.TryParse(traceParent.ToString(), traceState.IsNullOrEmpty ? null : traceState.ToString(), isRemote: true, out var context)
+            ? context
+            : default;
     }
 
     /// <summary>Returns the raw <c>item</c> field as text (for a dead letter whose item cannot be read), or <see langword="null"/>.</summary>

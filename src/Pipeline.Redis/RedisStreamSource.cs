@@ -148,7 +148,7 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
                     _unacknowledged.Enqueue((position, entry.Id));
                 }
 
-                yield return new PositionedItem<T>(item, position);
+                yield return new PositionedItem<T>(item, position, isReplay: false, RedisStreamEntryFormat.ReadTraceContext(entry));
                 if (stoppingToken.IsCancellationRequested)
                 {
                     yield break;

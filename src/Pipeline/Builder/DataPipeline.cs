@@ -42,7 +42,11 @@ public sealed class DataPipeline
     /// <exception cref="NotSupportedException">Thrown when a stage's handoff options are not available for its handoff kind.</exception>
     public PipelineRun Start()
     {
-        var lifecycle = new PipelineLifecycle(Name, _logger, _timeProvider);
+        var lifecycle = new PipelineLifecycle(Name, _logger, _timeProvider)
+        {
+            Metrics = _metrics,
+            SampleRatio = (_configuration?.Tracing ?? _definition.Tracing).SampleRatio,
+        };
         var context = new StageRunContext(lifecycle, _services) { Acknowledgement = _configuration?.Acknowledgement ?? _definition.Acknowledgement };
         try
         {

@@ -40,6 +40,9 @@ public sealed partial class PipelineBuilder
     /// <summary>Gets how the items of an acknowledging source are acknowledged (ignored for a plain source).</summary>
     public AcknowledgementSettings Acknowledgement { get; } = new();
 
+    /// <summary>Gets the code defaults of per-item tracing (<c>Pipelines:{name}:Tracing</c> overrides them).</summary>
+    public TracingSettings Tracing { get; } = new();
+
     /// <summary>Gets whether the pipeline has its sink.</summary>
     public bool IsComplete { get; private set; }
 
@@ -148,11 +151,12 @@ public sealed partial class PipelineBuilder
     /// <returns>The pipeline.</returns>
     /// <exception cref="InvalidOperationException">Thrown when the pipeline has no sink yet.</exception>
     /// <exception cref="OptionsValidationException">Thrown when <paramref name="configuration"/> is invalid, or a file source's options (code and configuration together) are; the message names each bad key and its allowed values.</exception>
-    /// <exception cref="ArgumentException">Thrown when a setting of <see cref="Acknowledgement"/> is out of range; the message names it and its allowed values.</exception>
+    /// <exception cref="ArgumentException">Thrown when a setting of <see cref="Acknowledgement"/> or <see cref="Tracing"/> is out of range; the message names it and its allowed values.</exception>
     public DataPipeline Build(IServiceProvider? services = null, PipelineOptions? configuration = null, TimeProvider? timeProvider = null)
     {
         var definition = ToDefinition();
         definition.Acknowledgement.Validate($"Pipeline '{Name}': Acknowledgement.", definition.LargestAcknowledgedBatch);
+        definition.Tracing.Validate($"Pipeline '{Name}': Tracing.");
         if (configuration is not null)
         {
             var errors = PipelineOptionsValidator.Collect(definition, configuration, services?.GetService<IDeadLetterStore>() is not null, services);
@@ -186,7 +190,7 @@ public sealed partial class PipelineBuilder
             throw new InvalidOperationException($"Pipeline '{Name}' has no sink: end it with To(...).");
         }
 
-        return new PipelineDefinition(Name, Handoff.Clone(), _stages.ToArray()) { Acknowledgement = Acknowledgement.Clone() };
+        return new PipelineDefinition(Name, Handoff.Clone(), _stages.ToArray()) { Acknowledgement = Acknowledgement.Clone(), Tracing = Tracing.Clone() };
     }
 
     internal void Add(StageDefinition stage, bool completes)

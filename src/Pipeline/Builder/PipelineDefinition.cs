@@ -12,6 +12,9 @@ internal sealed class PipelineDefinition(string name, HandoffSettings handoff, I
     /// <summary>The code settings of an acknowledging source's acknowledgements.</summary>
     public AcknowledgementSettings Acknowledgement { get; init; } = new();
 
+    /// <summary>The code settings of per-item tracing.</summary>
+    public TracingSettings Tracing { get; init; } = new();
+
     /// <summary>The largest batching step when the source is acknowledging (its items fill batches only as far as MaxPending lets them); otherwise <see langword="null"/>.</summary>
     public (string Stage, int Size)? LargestAcknowledgedBatch =>
         Stages.Count > 0 && Stages[0].IsAcknowledging && Stages.Where(stage => stage.BatchSize is not null).MaxBy(stage => stage.BatchSize) is { } batch

@@ -49,8 +49,8 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
     public void Own(object owned) => _owned.Add(owned);
 
     /// <summary>Returns the stage's resilience pipeline, or <see langword="null"/> when it has no resilience settings.</summary>
-    public Polly.ResiliencePipeline? CreateResilience(ResolvedStageOptions options, string stageName) =>
-        StageResilience.Create(options.Resilience, Lifecycle.TimeProvider, services, Lifecycle.PipelineName, stageName, Own, Lifecycle.AbortToken);
+    public ResilientCall<TResult>? CreateResilience<TResult>(ResolvedStageOptions options, string stageName) =>
+        StageResilience.Create<TResult>(options.Resilience, Lifecycle, services, stageName, Own);
 
     /// <summary>
     /// Resolves <typeparamref name="TStage"/> in the run's own service scope (so a scoped dependency, such as a database
@@ -122,7 +122,7 @@ internal sealed class TransformDefinition<TIn, TOut>(string name, StageOptions c
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
     {
         var transform = factory(context);
-        var resilient = context.CreateResilience(options, Name) is { } resilience ? new ResilientTransform<TIn, TOut>(transform, resilience) : transform;
+        var resilient = context.CreateResilience<TOut>(options, Name) is { } resilience ? new ResilientTransform<TIn, TOut>(transform, resilience) : transform;
         return new TransformStageRunner<TIn, TOut>(context.Lifecycle, Name, index, options, resilient, transform, OutputOf<TOut>(output));
     }
 }
@@ -133,7 +133,7 @@ internal sealed class ManyTransformDefinition<TIn, TOut>(string name, StageOptio
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
     {
         var transform = factory(context);
-        var resilient = context.CreateResilience(options, Name) is { } resilience ? new ResilientManyTransform<TIn, TOut>(transform, resilience) : transform;
+        var resilient = context.CreateResilience<CallDone>(options, Name) is { } resilience ? new ResilientManyTransform<TIn, TOut>(transform, resilience) : transform;
         return new ManyTransformStageRunner<TIn, TOut>(context.Lifecycle, Name, index, options, resilient, transform, OutputOf<TOut>(output));
     }
 }
@@ -153,7 +153,7 @@ internal sealed class SinkDefinition<T>(string name, StageOptions codeOptions, F
     public override StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output)
     {
         var sink = factory(context);
-        var resilient = context.CreateResilience(options, Name) is { } resilience ? new ResilientSink<T>(sink, resilience) : sink;
+        var resilient = context.CreateResilience<CallDone>(options, Name) is { } resilience ? new ResilientSink<T>(sink, resilience) : sink;
         return new SinkStageRunner<T>(context.Lifecycle, Name, index, options, resilient, sink);
     }
 }

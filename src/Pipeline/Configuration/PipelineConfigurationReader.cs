@@ -12,14 +12,16 @@ namespace Pipeline;
 /// </summary>
 internal static partial class PipelineConfigurationReader
 {
-    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement", "Progress", "Redis"];
+    private static readonly string[] s_pipelineKeys = ["Handoff", "Stages", "DeadLetter", "Acknowledgement", "Progress", "Tracing", "Redis"];
+    private static readonly string[] s_tracingKeys = ["SampleRatio"];
     private static readonly string[] s_progressKeys = ["Interval"];
     private static readonly string[] s_acknowledgementKeys = ["MaxCount", "MaxDelay", "MaxPending"];
     private static readonly string[] s_handoffKeys = ["Kind", "Capacity", "FullMode"];
     private static readonly string[] s_transformKeys = ["Parallelism", "Ordered", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
     private static readonly string[] s_sinkKeys = ["Parallelism", "Handoff", "OnError", "Resilience", "MaxFailures", "MaxFailureRatio", "FailureRatioMinimumItems"];
     private static readonly string[] s_batchKeys = ["Handoff"];
-    private static readonly string[] s_resilienceKeys = ["Retry", "Timeout", "RateLimit", "Pipeline"];
+    private static readonly string[] s_resilienceKeys = ["Retry", "Timeout", "RateLimit", "CircuitBreaker", "Pipeline"];
+    private static readonly string[] s_circuitBreakerKeys = ["FailureRatio", "MinimumThroughput", "SamplingDuration", "BreakDuration", "WhenOpen"];
     private static readonly string[] s_rateLimitKeys = ["PermitsPerSecond", "Burst"];
     private static readonly string[] s_retryKeys = ["MaxRetryAttempts", "Delay", "BackoffType", "MaxDelay", "UseJitter"];
     private static readonly string[] s_deadLetterKeys = ["Path", "Durability"];
@@ -55,6 +57,20 @@ internal static partial class PipelineConfigurationReader
                             if (Match(key, s_progressKeys, errors) is not null)
                             {
                                 options.ProgressInterval = ReadTimeSpan(key, errors);
+                            }
+                        }
+                    }
+
+                    break;
+                case "Tracing":
+                    if (RequireSection(child, s_tracingKeys, errors))
+                    {
+                        var tracing = options.Tracing ??= definition.Tracing.Clone();
+                        foreach (var key in child.GetChildren())
+                        {
+                            if (Match(key, s_tracingKeys, errors) is not null)
+                            {
+                                tracing.SampleRatio = ReadDouble(key, errors) ?? tracing.SampleRatio;
                             }
                         }
                     }
@@ -256,6 +272,9 @@ internal static partial class PipelineConfigurationReader
                 case "Pipeline":
                     resilience.Pipeline = RequireValue(child, errors, "the name of a pipeline registered with AddResiliencePipeline");
                     break;
+                case "CircuitBreaker":
+                    resilience.CircuitBreaker = ReadCircuitBreaker(child, errors);
+                    break;
                 case "RateLimit":
                     if (RequireSection(child, s_rateLimitKeys, errors))
                     {
@@ -309,6 +328,40 @@ internal static partial class PipelineConfigurationReader
         }
 
         return resilience;
+    }
+
+    /// <summary>Reads <c>Resilience:CircuitBreaker</c>; the ranges are checked by <see cref="PipelineOptionsValidator"/>.</summary>
+    private static CircuitBreakerSettings? ReadCircuitBreaker(IConfigurationSection section, List<string> errors)
+    {
+        if (!RequireSection(section, s_circuitBreakerKeys, errors))
+        {
+            return null;
+        }
+
+        var breaker = new CircuitBreakerSettings();
+        foreach (var key in section.GetChildren())
+        {
+            switch (Match(key, s_circuitBreakerKeys, errors))
+            {
+                case "FailureRatio":
+                    breaker.FailureRatio = ReadDouble(key, errors);
+                    break;
+                case "MinimumThroughput":
+                    breaker.MinimumThroughput = ReadInt(key, CircuitBreakerSettings.MinMinimumThroughput, int.MaxValue, errors);
+                    break;
+                case "SamplingDuration":
+                    breaker.SamplingDuration = ReadTimeSpan(key, errors);
+                    break;
+                case "BreakDuration":
+                    breaker.BreakDuration = ReadTimeSpan(key, errors);
+                    break;
+                case "WhenOpen":
+                    breaker.WhenOpen = ReadEnum<CircuitOpenBehavior>(key, errors);
+                    break;
+            }
+        }
+
+        return breaker;
     }
 
     /// <summary>Returns the canonical spelling of <paramref name="section"/>'s key, or records an unknown-key error and returns <see langword="null"/>.</summary>

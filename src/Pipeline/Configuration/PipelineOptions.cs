@@ -24,6 +24,9 @@ public sealed class PipelineOptions
     /// </summary>
     internal AcknowledgementSettings? Acknowledgement { get; set; }
 
+    /// <summary>Gets the tracing settings read from <c>Pipelines:{name}:Tracing</c> laid over the code's <see cref="PipelineBuilder.Tracing"/>; <see langword="null"/> when configuration sets none.</summary>
+    internal TracingSettings? Tracing { get; set; }
+
     /// <summary>Gets or sets how often a run logs a progress line (<c>Pipelines:{name}:Progress:Interval</c>); <see langword="null"/>: never.</summary>
     internal TimeSpan? ProgressInterval { get; set; }
 

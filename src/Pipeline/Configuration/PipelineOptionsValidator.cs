@@ -77,6 +77,15 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             }
         }
 
+        try
+        {
+            (options.Tracing ?? definition.Tracing).Validate($"{prefix}:Tracing:");
+        }
+        catch (ArgumentException exception)
+        {
+            errors.Add(exception.Message);
+        }
+
         if (options.DeadLetter.Path is { } path && string.IsNullOrWhiteSpace(path))
         {
             errors.Add($"{prefix}:DeadLetter:Path must be a file path, was '{path}'");
@@ -213,9 +222,9 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
                 errors.Add($"{key}:Pipeline must name a pipeline registered with AddResiliencePipeline, was '{named}'");
             }
 
-            if (resilience.Retry is not null || resilience.Timeout is not null || resilience.RateLimit is not null)
+            if (resilience.Retry is not null || resilience.Timeout is not null || resilience.RateLimit is not null || resilience.CircuitBreaker is not null)
             {
-                errors.Add($"{key}:Pipeline names a registered resilience pipeline, so {key}:Retry, {key}:Timeout and {key}:RateLimit must be unset");
+                errors.Add($"{key}:Pipeline names a registered resilience pipeline, so {key}:Retry, {key}:Timeout, {key}:RateLimit and {key}:CircuitBreaker must be unset");
             }
 
             return;
@@ -238,6 +247,11 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             {
                 errors.Add($"{key}:RateLimit:Burst must be 1 or more, was {burst}");
             }
+        }
+
+        if (resilience.CircuitBreaker is { } breaker)
+        {
+            CheckCircuitBreaker($"{key}:CircuitBreaker", breaker, errors);
         }
 
         if (resilience.Retry is not { } retry)
@@ -263,6 +277,35 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         if (retry.BackoffType is { } backoff && !Enum.IsDefined(backoff))
         {
             errors.Add($"{key}:Retry:BackoffType must be one of {string.Join(", ", Enum.GetNames<DelayBackoffType>())}, was {backoff}");
+        }
+    }
+
+    /// <summary>Checks a circuit breaker's values against the ranges of Polly's <c>CircuitBreakerStrategyOptions</c>.</summary>
+    private static void CheckCircuitBreaker(string key, CircuitBreakerSettings breaker, List<string> errors)
+    {
+        if (breaker.FailureRatio is { } ratio && !(ratio >= 0 && ratio <= 1))
+        {
+            errors.Add($"{key}:FailureRatio must be between 0 and 1, was {ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (breaker.MinimumThroughput is { } throughput && throughput < CircuitBreakerSettings.MinMinimumThroughput)
+        {
+            errors.Add($"{key}:MinimumThroughput must be {CircuitBreakerSettings.MinMinimumThroughput} or more, was {throughput}");
+        }
+
+        if (breaker.SamplingDuration is { } sampling && (sampling < CircuitBreakerSettings.MinDuration || sampling > CircuitBreakerSettings.MaxDuration))
+        {
+            errors.Add($"{key}:SamplingDuration must be between {CircuitBreakerSettings.MinDuration} and {CircuitBreakerSettings.MaxDuration}, was {sampling}");
+        }
+
+        if (breaker.BreakDuration is { } breakDuration && (breakDuration < CircuitBreakerSettings.MinDuration || breakDuration > CircuitBreakerSettings.MaxDuration))
+        {
+            errors.Add($"{key}:BreakDuration must be between {CircuitBreakerSettings.MinDuration} and {CircuitBreakerSettings.MaxDuration}, was {breakDuration}");
+        }
+
+        if (breaker.WhenOpen is { } whenOpen && !Enum.IsDefined(whenOpen))
+        {
+            errors.Add($"{key}:WhenOpen must be one of {string.Join(", ", Enum.GetNames<CircuitOpenBehavior>())}, was {whenOpen}");
         }
     }
 }

@@ -1,11 +1,19 @@
 namespace Pipeline;
 
-/// <summary>Resilience settings of a stage: how its calls are retried and timed out.</summary>
+/// <summary>
+/// Resilience settings of a stage: how its calls are rate-limited, retried, broken off by a circuit breaker and timed out. The
+/// strategies wrap each call in this order, outermost first: <see cref="Retry"/>, <see cref="RateLimit"/>, <see cref="CircuitBreaker"/>,
+/// <see cref="Timeout"/>. Each attempt waits for its own permit (a retry storm cannot outrun the limit), and the wait is not part of
+/// the attempt's time; the breaker sees every attempt's outcome, a timed-out attempt as a failure; a circuit that is open ends the
+/// retries at once. With <see cref="CircuitOpenBehavior.Pause"/> the stage's pause waits outside all of them and runs the call again,
+/// retries and all, once the break has ended.
+/// </summary>
 public sealed class ResilienceSettings
 {
     /// <summary>
     /// Gets or sets the name of a resilience pipeline registered with Polly's <c>AddResiliencePipeline</c> (Polly.Extensions) to run
-    /// the stage's calls through instead of <see cref="Retry"/> and <see cref="Timeout"/>, which must then be unset.
+    /// the stage's calls through instead of <see cref="Retry"/>, <see cref="Timeout"/>, <see cref="RateLimit"/> and <see cref="CircuitBreaker"/>,
+    /// which must then be unset.
     /// </summary>
     /// <value>The default value is <see langword="null"/> (the pipeline is built from <see cref="Retry"/> and <see cref="Timeout"/>).</value>
     public string? Pipeline { get; set; }
@@ -13,6 +21,10 @@ public sealed class ResilienceSettings
     /// <summary>Gets or sets a rate limit on the stage's calls (each attempt waits for a permit; never rejected).</summary>
     /// <value>The default value is <see langword="null"/> (no limit).</value>
     public RateLimitSettings? RateLimit { get; set; }
+
+    /// <summary>Gets or sets a circuit breaker on the stage's calls; an open circuit pauses the stage by default (<see cref="CircuitBreakerSettings.WhenOpen"/>).</summary>
+    /// <value>The default value is <see langword="null"/> (no circuit breaker).</value>
+    public CircuitBreakerSettings? CircuitBreaker { get; set; }
 
     /// <summary>Gets or sets the retry settings.</summary>
     /// <value>The default value is <see langword="null"/> (no retry).</value>

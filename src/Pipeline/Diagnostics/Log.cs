@@ -55,6 +55,12 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Error, "Pipeline {PipelineName}: the accounting does not balance: {Accounting}", EventName = "AccountingMismatch")]
     public static partial void AccountingMismatch(this ILogger logger, string pipelineName, string accounting);
 
+    [LoggerMessage(17, LogLevel.Warning, "Pipeline {PipelineName}: stage {StageName}: circuit opened for {BreakDuration} after: {Reason}", EventName = "CircuitOpened")]
+    public static partial void CircuitOpened(this ILogger logger, string pipelineName, string stageName, TimeSpan breakDuration, string? reason);
+
+    [LoggerMessage(18, LogLevel.Information, "Pipeline {PipelineName}: stage {StageName}: circuit closed; items flow again", EventName = "CircuitClosed")]
+    public static partial void CircuitClosed(this ILogger logger, string pipelineName, string stageName);
+
     [LoggerMessage(19, LogLevel.Information, "Pipeline {PipelineName}: configuration reloaded; now in force: {Applied}", EventName = "SettingsReloaded")]
     public static partial void SettingsReloaded(this ILogger logger, string pipelineName, string applied);
 

@@ -4,8 +4,9 @@ namespace Pipeline;
 
 /// <summary>
 /// The <c>Pipeline</c> meter of one pipeline (meter tag <c>pipeline.name</c>): items taken and ended per stage, handoff depth and
-/// capacity, and each stage's busy, starved and blocked time. Every instrument is observable, read from the run's counters when a
-/// listener collects, so the item path pays nothing for metrics. The tags are the ones spans carry: <c>pipeline.name</c>,
+/// capacity, each stage's busy, starved and blocked time, and the duration of each call of stage code. Every instrument but the
+/// duration histogram is observable, read from the run's counters when a listener collects; the histogram is recorded on the item
+/// path only while a listener has it enabled (see <see cref="StageRunner"/>.Telemetry.cs), so without one the item path pays nothing. The tags are the ones spans carry: <c>pipeline.name</c>,
 /// <c>pipeline.stage</c>, <c>pipeline.handoff.kind</c>, <c>pipeline.outcome</c>.
 /// </summary>
 internal sealed class PipelineMetrics
@@ -38,8 +39,18 @@ internal sealed class PipelineMetrics
     private readonly Dictionary<string, double> _starved = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _blocked = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Bucket bounds for <see cref="StageDuration"/>, in seconds: stage calls range from microseconds (a parse) to seconds (a remote
+    /// store), wider than the default bounds, which start at 5 ms.
+    /// </summary>
+    private static readonly double[] s_durationBuckets =
+        [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
     private PipelineMetrics(Meter meter)
     {
+        StageDuration = meter.CreateHistogram("pipeline.stage.duration", unit: "s",
+            description: "The time of one call of stage code: per item, or per batch for a stage that takes batches; retries, rate-limit and circuit-breaker waits included.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
         meter.CreateObservableCounter("pipeline.items.taken", ObserveTaken, unit: "{item}",
             description: "Items each stage took: read by the source, taken from its input handoff by any other stage.");
         meter.CreateObservableCounter("pipeline.items.ended", ObserveEnded, unit: "{item}",
@@ -55,6 +66,9 @@ internal sealed class PipelineMetrics
         meter.CreateObservableCounter("pipeline.stage.blocked.time", () => ObserveTime(static stage => stage.Blocked, _blocked), unit: "s",
             description: "Time each stage's workers, summed, waited for room in the next stage's handoff (back-pressure).");
     }
+
+    /// <summary>The <c>pipeline.stage.duration</c> histogram (seconds; tags <c>pipeline.name</c>, <c>pipeline.stage</c>, <c>pipeline.outcome</c>).</summary>
+    public Histogram<double> StageDuration { get; }
 
     /// <summary>Returns the metrics of pipeline <paramref name="pipelineName"/> on <paramref name="meterFactory"/>, creating its instruments once.</summary>
     public static PipelineMetrics GetOrCreate(IMeterFactory meterFactory, string pipelineName)

@@ -74,6 +74,15 @@ internal sealed class PipelineLifecycle
     /// <summary>The run's acknowledgements when its source acknowledges; <see langword="null"/> for a plain source. Set before the run starts.</summary>
     public AcknowledgementLedger? Acknowledgements { get; set; }
 
+    /// <summary>The share of the source's items to trace (<see cref="TracingSettings.SampleRatio"/>); 0: none.</summary>
+    public double SampleRatio { get; init; }
+
+    /// <summary>Decides which items are traced; <see langword="null"/> when <see cref="SampleRatio"/> is 0. Set when the run starts, before the stages.</summary>
+    public ItemSampler? Sampler { get; set; }
+
+    /// <summary>The pipeline's instruments; <see langword="null"/> when it was built without an <c>IMeterFactory</c>. Set before the stages are created.</summary>
+    public PipelineMetrics? Metrics { get; set; }
+
     /// <summary>Where given-up items go; <see langword="null"/> when the pipeline has no dead-letter store.</summary>
     public IDeadLetterStore? DeadLetters { get; set; }
 

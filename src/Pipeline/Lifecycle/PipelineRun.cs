@@ -28,6 +28,10 @@ public sealed partial class PipelineRun
         _ownedStages = ownedStages;
         var caller = System.Diagnostics.Activity.Current;
         _activity = PipelineActivity.StartRun(lifecycle.PipelineName);
+        if (lifecycle.SampleRatio > 0)
+        {
+            lifecycle.Sampler = new ItemSampler(lifecycle.SampleRatio, _activity?.Context ?? default);
+        }
 
         // Sink first: each stage waits for the one downstream before running its start hook anyway, but starting the sink
         // first keeps the order visible in traces and logs.

@@ -1,9 +1,7 @@
-using Polly;
-
 namespace Pipeline;
 
 /// <summary>Runs a transform through the stage's resilience pipeline.</summary>
-internal sealed class ResilientTransform<TIn, TOut>(ITransform<TIn, TOut> inner, ResiliencePipeline resilience) : ITransform<TIn, TOut>
+internal sealed class ResilientTransform<TIn, TOut>(ITransform<TIn, TOut> inner, ResilientCall<TOut> resilience) : ITransform<TIn, TOut>
 {
     public ValueTask<TOut> TransformAsync(TIn item, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync(
@@ -13,9 +11,9 @@ internal sealed class ResilientTransform<TIn, TOut>(ITransform<TIn, TOut> inner,
 }
 
 /// <summary>Runs a zero-or-more transform through the stage's resilience pipeline; each attempt writes to its own list, copied out on success.</summary>
-internal sealed class ResilientManyTransform<TIn, TOut>(IManyTransform<TIn, TOut> inner, ResiliencePipeline resilience) : IManyTransform<TIn, TOut>
+internal sealed class ResilientManyTransform<TIn, TOut>(IManyTransform<TIn, TOut> inner, ResilientCall<CallDone> resilience) : IManyTransform<TIn, TOut>
 {
-    public ValueTask TransformAsync(TIn item, ICollection<TOut> output, CancellationToken cancellationToken) =>
+    public ValueTask TransformAsync(TIn item, ICollection<TOut> output, CancellationToken cancellationToken) => CallDone.Forget(
         resilience.ExecuteAsync(
             static async (state, token) =>
             {
@@ -26,19 +24,21 @@ internal sealed class ResilientManyTransform<TIn, TOut>(IManyTransform<TIn, TOut
                 {
                     state.output.Add(result);
                 }
+
+                return default(CallDone);
             },
             (inner, item, output),
-            cancellationToken);
+            cancellationToken));
 }
 
 /// <summary>Runs a sink through the stage's resilience pipeline.</summary>
-internal sealed class ResilientSink<T>(ISink<T> inner, ResiliencePipeline resilience) : ISink<T>
+internal sealed class ResilientSink<T>(ISink<T> inner, ResilientCall<CallDone> resilience) : ISink<T>
 {
-    public ValueTask WriteAsync(T item, CancellationToken cancellationToken) =>
+    public ValueTask WriteAsync(T item, CancellationToken cancellationToken) => CallDone.Forget(
         resilience.ExecuteAsync(
-            static (state, token) => Abandoning.OnCancel(state.inner.WriteAsync(state.item, token), token),
+            static (state, token) => CallDone.After(Abandoning.OnCancel(state.inner.WriteAsync(state.item, token), token)),
             (inner, item),
-            cancellationToken);
+            cancellationToken));
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Registry;
 using Polly.Retry;
 using Polly.Telemetry;
@@ -9,8 +10,8 @@ using Polly.Timeout;
 namespace Pipeline;
 
 /// <summary>
-/// Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then per attempt a rate limit and a
-/// timeout; or takes
+/// Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then per attempt a rate limit, a
+/// circuit breaker and a timeout (why in this order: <see cref="ResilienceSettings"/>), with the breaker's pause around it all; or takes
 /// the one registered under <see cref="ResilienceSettings.Pipeline"/> with <c>AddResiliencePipeline</c>. Built pipelines report
 /// Polly's telemetry (retries, timeouts: the <c>Polly</c> meter and logs) with the pipeline's name as Polly's <c>pipeline.name</c>
 /// and the stage's as <c>pipeline.instance</c>.
@@ -21,11 +22,17 @@ internal static class StageResilience
 
     public static readonly TimeSpan DefaultDelay = TimeSpan.FromSeconds(2);
 
-    /// <summary>Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing.</summary>
+    /// <summary>
+    /// Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing. A pipeline built here is typed by the
+    /// stage's result, <typeparamref name="TResult"/>: Polly's non-generic strategies would box a value-type result on every call.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Thrown when <see cref="ResilienceSettings.Pipeline"/> names no registered pipeline.</exception>
-    public static ResiliencePipeline? Create(
-        ResilienceSettings? settings, TimeProvider timeProvider, IServiceProvider? services, string pipelineName, string stageName, Action<object> own, CancellationToken abortToken)
+    public static ResilientCall<TResult>? Create<TResult>(
+        ResilienceSettings? settings, PipelineLifecycle lifecycle, IServiceProvider? services, string stageName, Action<object> own)
     {
+        var timeProvider = lifecycle.TimeProvider;
+        var pipelineName = lifecycle.PipelineName;
+        var abortToken = lifecycle.AbortToken;
         if (settings?.Pipeline is { } named)
         {
             var registry = services?.GetService<ResiliencePipelineProvider<string>>();
@@ -35,18 +42,18 @@ internal static class StageResilience
                     $"Pipelines:{pipelineName}:Stages:{stageName}:Resilience:Pipeline names '{named}', which is not registered with AddResiliencePipeline.");
             }
 
-            return registered;
+            return new ResilientCall<TResult>(registered, typed: null, pause: null, abortToken);
         }
 
-        if (settings is null || (settings.Retry is null && settings.Timeout is null && settings.RateLimit is null))
+        if (settings is null || (settings.Retry is null && settings.Timeout is null && settings.RateLimit is null && settings.CircuitBreaker is null))
         {
             return null;
         }
 
-        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider, Name = pipelineName, InstanceName = stageName };
+        var builder = new ResiliencePipelineBuilder<TResult> { TimeProvider = timeProvider, Name = pipelineName, InstanceName = stageName };
         if (settings.Retry is { } retry)
         {
-            builder.AddRetry(new RetryStrategyOptions
+            builder.AddRetry(new RetryStrategyOptions<TResult>
             {
                 MaxRetryAttempts = retry.MaxRetryAttempts ?? DefaultMaxRetryAttempts,
                 Delay = retry.Delay ?? DefaultDelay,
@@ -54,9 +61,8 @@ internal static class StageResilience
                 BackoffType = retry.BackoffType ?? DelayBackoffType.Constant,
                 UseJitter = retry.UseJitter ?? false,
 
-                // An aborted run is not a transient failure.
-                ShouldHandle = args => new ValueTask<bool>(
-                    args.Outcome.Exception is not null && !(args.Outcome.Exception is OperationCanceledException && abortToken.IsCancellationRequested)),
+                // An aborted run is not a transient failure; an open circuit ends the retries at once (fail fast, or the pause).
+                ShouldHandle = args => new ValueTask<bool>(IsFailure(args.Outcome.Exception, abortToken) && args.Outcome.Exception is not BrokenCircuitException),
             });
         }
 
@@ -66,6 +72,27 @@ internal static class StageResilience
             var limiter = new ReloadableRateLimiter(stageName, rateLimit);
             own(limiter);
             builder.AddRateLimiter(limiter);
+        }
+
+        CircuitPause? pause = null;
+        if (settings.CircuitBreaker is { } breaker)
+        {
+            var options = new CircuitBreakerStrategyOptions<TResult> { ShouldHandle = args => new ValueTask<bool>(IsFailure(args.Outcome.Exception, abortToken)) };
+            options.FailureRatio = breaker.FailureRatio ?? options.FailureRatio;
+            options.MinimumThroughput = breaker.MinimumThroughput ?? options.MinimumThroughput;
+            options.SamplingDuration = breaker.SamplingDuration ?? options.SamplingDuration;
+            options.BreakDuration = breaker.BreakDuration ?? options.BreakDuration;
+            options.StateProvider = new CircuitBreakerStateProvider();
+            pause = new CircuitPause(options.StateProvider, options.BreakDuration, timeProvider, lifecycle.Logger, pipelineName, stageName);
+            options.OnOpened = pause.OnOpened;
+            options.OnClosed = pause.OnClosed;
+            options.OnHalfOpened = pause.OnHalfOpened;
+            builder.AddCircuitBreaker(options);
+            if ((breaker.WhenOpen ?? CircuitOpenBehavior.Pause) != CircuitOpenBehavior.Pause)
+            {
+                // Fail fast: the transitions are still logged, nothing waits.
+                pause = null;
+            }
         }
 
         if (settings.Timeout is { } timeout)
@@ -78,8 +105,12 @@ internal static class StageResilience
             builder.ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(loggerFactory) });
         }
 
-        return builder.Build();
+        return new ResilientCall<TResult>(untyped: null, builder.Build(), pause, abortToken);
     }
+
+    /// <summary>Whether an attempt's outcome is a failure to retry or count: an exception, other than the run's abort.</summary>
+    private static bool IsFailure(Exception? exception, CancellationToken abortToken) =>
+        exception is not null && !(exception is OperationCanceledException && abortToken.IsCancellationRequested);
 
     /// <summary>Whether <paramref name="name"/> is a resilience pipeline registered with <c>AddResiliencePipeline</c> in <paramref name="services"/>.</summary>
     public static bool IsRegistered(IServiceProvider? services, string name) =>

@@ -37,6 +37,7 @@ internal sealed class AcknowledgingSourceStageRunner<T> : StageRunner
         var stoppingToken = Lifecycle.StoppingToken;
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, Lifecycle.AbortToken);
         var writer = _output;
+        var sampler = Lifecycle.Sampler;
         var items = _source.ReadAsync(stoppingToken).GetAsyncEnumerator(stoppingToken);
         await using (items.ConfigureAwait(false))
         {
@@ -81,7 +82,7 @@ internal sealed class AcknowledgingSourceStageRunner<T> : StageRunner
                 }
 
                 // Once read, an item is delivered: as for a plain source, only the deadline's closing of the handoff gives it up.
-                var envelope = new Envelope<T>(positioned.Item, ticket);
+                var envelope = new Envelope<T>(positioned.Item, ticket, sampler?.Sample(positioned.TraceContext));
                 if (!await HandOnAsync(writer, envelope, counter).ConfigureAwait(false))
                 {
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);

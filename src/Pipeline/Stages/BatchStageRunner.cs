@@ -12,6 +12,9 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
     private readonly TimeSpan _maxDelay;
     private readonly ChannelWriter<Envelope<IReadOnlyList<T>>> _output;
 
+    /// <summary>The trace of the first traced item in the batch being filled; the batch carries it (the stage has one worker).</summary>
+    private ItemTrace? _batchTrace;
+
     public BatchStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, int size, TimeSpan maxDelay, ChannelWriter<Envelope<IReadOnlyList<T>>> output)
         : base(lifecycle, name, index, options, instance: null)
     {
@@ -53,6 +56,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                     }
 
                     batch.Add(envelope.Item);
+                    _batchTrace ??= envelope.Trace;
                     acknowledgements.Add(envelope.Acknowledgement);
                 }
 
@@ -127,7 +131,8 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
     private async ValueTask EmitAsync(List<T> batch, List<long> acknowledgements, StageCounter counter)
     {
         var group = Lifecycle.Acknowledgements is { } ledger ? ledger.Group(acknowledgements) : 0;
-        var envelope = new Envelope<IReadOnlyList<T>>(batch, group);
+        var envelope = new Envelope<IReadOnlyList<T>>(batch, group, _batchTrace);
+        _batchTrace = null;
         counter.Out += batch.Count;
         counter.Produced++;
         if (!_output.TryWrite(envelope) && !await WriteSlowAsync(_output, envelope, counter).ConfigureAwait(false))
@@ -152,6 +157,7 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
     /// <summary>Discards a partial batch, handing its items to the dead-letter store together (see <see cref="StageRunner.GiveUpManyAsync"/>).</summary>
     private ValueTask DiscardAllAsync(List<T> batch, List<long> acknowledgements, StageCounter counter)
     {
+        _batchTrace = null;
         var envelopes = new List<Envelope<T>>(batch.Count);
         for (var index = 0; index < batch.Count; index++)
         {

@@ -15,9 +15,19 @@ internal readonly struct Envelope<T>
         Acknowledgement = acknowledgement;
     }
 
+    public Envelope(T item, long acknowledgement, ItemTrace? trace)
+    {
+        Item = item;
+        Acknowledgement = acknowledgement;
+        Trace = trace;
+    }
+
     /// <summary>The item.</summary>
     public T Item { get; }
 
     /// <summary>The acknowledgement the item carries: a ticket (positive), a group (negative), or 0 for none.</summary>
     public long Acknowledgement { get; }
+
+    /// <summary>The item's trace when it was sampled (<see cref="TracingSettings.SampleRatio"/>); <see langword="null"/> for most items.</summary>
+    public ItemTrace? Trace { get; }
 }

@@ -50,12 +50,14 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
 
                 results.Clear();
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
+                var call = BeginCall(envelope.Trace);
                 try
                 {
                     await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
                 }
                 catch (Exception exception)
                 {
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -64,6 +66,7 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                     continue;
                 }
 
+                EndCall(call, error: null);
                 if (!slot.TryEnd())
                 {
                     continue;
@@ -75,7 +78,7 @@ internal sealed class ManyTransformStageRunner<TIn, TOut> : ConsumerStageRunner<
                 var delivered = 0;
                 foreach (var result in results)
                 {
-                    var output = new Envelope<TOut>(result, acknowledgement);
+                    var output = new Envelope<TOut>(result, acknowledgement, envelope.Trace);
                     counter.Produced++;
                     if (!writer.TryWrite(output) && !await WriteSlowAsync(writer, output, counter).ConfigureAwait(false))
                     {

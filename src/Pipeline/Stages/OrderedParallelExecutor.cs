@@ -14,7 +14,7 @@ namespace Pipeline;
 /// leave; otherwise nothing more is emitted. The collector then drains every lane, giving up the inputs whose outputs it holds back.
 /// The collector counts an input as <c>Out</c> when its outputs have left; workers count failures and discards.
 /// </remarks>
-internal sealed class OrderedParallelExecutor<TIn, TOut>
+internal sealed partial class OrderedParallelExecutor<TIn, TOut>
 {
     private readonly StageRunner _stage;
     private readonly ChannelReader<Envelope<TIn>> _input;
@@ -122,13 +122,16 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                     {
                         results.Clear();
                         slot.Begin(envelope.Item, envelope.Acknowledgement);
+                        var call = _stage.BeginCall(envelope.Trace);
                         try
                         {
                             await _transform.TransformAsync(envelope.Item, results, abortToken).ConfigureAwait(false);
+                            _stage.EndCall(call, error: null);
                             succeeded = slot.TryEnd();
                         }
                         catch (Exception exception)
                         {
+                            _stage.EndCall(call, exception);
                             if (slot.TryEnd())
                             {
                                 await _stage.HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -143,7 +146,7 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
                             for (var index = 0; index < results.Count; index++)
                             {
                                 var last = index == results.Count - 1;
-                                var output = new Envelope<TOut>(results[index], envelope.Acknowledgement);
+                                var output = new Envelope<TOut>(results[index], envelope.Acknowledgement, envelope.Trace);
                                 await WriteAsync(writer, last ? new LaneMessage(output, envelope, LaneMessageKind.LastOutput) : new LaneMessage(output, default, LaneMessageKind.Output), counter)
                                     .ConfigureAwait(false);
                             }
@@ -385,30 +388,5 @@ internal sealed class OrderedParallelExecutor<TIn, TOut>
         {
             counter.BlockedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
         }
-    }
-
-    private enum LaneMessageKind
-    {
-        /// <summary>One output of an input, not its last.</summary>
-        Output,
-
-        /// <summary>The last output of an input that succeeded, with that input; the collector counts both.</summary>
-        LastOutput,
-
-        /// <summary>Ends an input that succeeded with no output; the collector counts it.</summary>
-        Succeeded,
-
-        /// <summary>Ends an input that the worker already accounted for (failed, discarded, or taken over at the deadline).</summary>
-        Accounted,
-    }
-
-    /// <summary>One output of an input (the last with its input), or the marker that ends an input with no output left to send.</summary>
-    private readonly struct LaneMessage(Envelope<TOut> output, Envelope<TIn> input, LaneMessageKind kind)
-    {
-        public Envelope<TOut> Output { get; } = output;
-
-        public Envelope<TIn> Input { get; } = input;
-
-        public LaneMessageKind Kind { get; } = kind;
     }
 }

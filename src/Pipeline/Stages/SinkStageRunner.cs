@@ -33,12 +33,14 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
+                var call = BeginCall(envelope.Trace);
                 try
                 {
                     sink(envelope.Item);
                 }
                 catch (Exception exception)
                 {
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -47,6 +49,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                     continue;
                 }
 
+                EndCall(call, error: null);
                 if (slot.TryEnd())
                 {
                     counter.Out++;
@@ -83,6 +86,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
+                var call = BeginCall(envelope.Trace);
                 try
                 {
                     var pending = sink.WriteAsync(envelope.Item, abortToken);
@@ -95,6 +99,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                 }
                 catch (Exception exception)
                 {
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -103,6 +108,7 @@ internal sealed class SinkStageRunner<T> : ConsumerStageRunner<T>
                     continue;
                 }
 
+                EndCall(call, error: null);
                 if (slot.TryEnd())
                 {
                     counter.Out++;

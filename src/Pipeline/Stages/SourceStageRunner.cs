@@ -31,6 +31,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
 
         var stoppingToken = Lifecycle.StoppingToken;
         var writer = _output;
+        var sampler = Lifecycle.Sampler;
         var items = _source.ReadAsync(stoppingToken).GetAsyncEnumerator(stoppingToken);
         await using (items.ConfigureAwait(false))
         {
@@ -55,7 +56,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
                 // Once read, an item is delivered: the write is never cancelled, so no item is lost between the source and
                 // its handoff (the downstream stage reads its input to the end, discarding if it must). Only the shutdown
                 // deadline closes the handoff under a blocked write, and then the item is given up, not lost.
-                var envelope = new Envelope<T>(items.Current, 0);
+                var envelope = new Envelope<T>(items.Current, 0, sampler?.Sample(default));
                 if (!await HandOnAsync(writer, envelope, counter).ConfigureAwait(false))
                 {
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
@@ -71,6 +72,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
     private async Task ProduceAsync(IEnumerable<T> items, StageCounter counter)
     {
         var writer = _output;
+        var sampler = Lifecycle.Sampler;
         using var enumerator = items.GetEnumerator();
         while (!Lifecycle.IsStopRequested && !IsDiscarding)
         {
@@ -81,7 +83,7 @@ internal sealed class SourceStageRunner<T> : StageRunner
             }
 
             counter.In++;
-            var envelope = new Envelope<T>(enumerator.Current, 0);
+            var envelope = new Envelope<T>(enumerator.Current, 0, sampler?.Sample(default));
             if (!await HandOnAsync(writer, envelope, counter).ConfigureAwait(false))
             {
                 await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);

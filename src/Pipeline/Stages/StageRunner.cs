@@ -24,6 +24,7 @@ internal abstract partial class StageRunner
         Options = options;
         Instance = instance;
         FailureLog = new ItemFailureLog(lifecycle.Logger, lifecycle.PipelineName, name, lifecycle.TimeProvider);
+        InitializeTelemetry();
     }
 
     public string Name { get; }

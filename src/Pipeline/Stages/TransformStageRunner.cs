@@ -47,6 +47,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
+                var call = BeginCall(envelope.Trace);
                 TOut result;
                 try
                 {
@@ -54,6 +55,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -62,13 +64,14 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                     continue;
                 }
 
+                EndCall(call, error: null);
                 if (!slot.TryEnd())
                 {
                     // Taken over at the shutdown deadline, which accounted for it.
                     continue;
                 }
 
-                var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                var output = new Envelope<TOut>(result, envelope.Acknowledgement, envelope.Trace);
                 if (!await HandOnAsync(writer, output, counter).ConfigureAwait(false))
                 {
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);
@@ -98,6 +101,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
 
                 slot.Begin(envelope.Item, envelope.Acknowledgement);
+                var call = BeginCall(envelope.Trace);
                 TOut result;
                 try
                 {
@@ -106,6 +110,7 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                 }
                 catch (Exception exception)
                 {
+                    EndCall(call, exception);
                     if (slot.TryEnd())
                     {
                         await HandleItemErrorAsync(envelope.Item, envelope.Acknowledgement, exception, counter).ConfigureAwait(false);
@@ -114,13 +119,14 @@ internal sealed class TransformStageRunner<TIn, TOut> : ConsumerStageRunner<TIn>
                     continue;
                 }
 
+                EndCall(call, error: null);
                 if (!slot.TryEnd())
                 {
                     // Taken over at the shutdown deadline, which accounted for it.
                     continue;
                 }
 
-                var output = new Envelope<TOut>(result, envelope.Acknowledgement);
+                var output = new Envelope<TOut>(result, envelope.Acknowledgement, envelope.Trace);
                 if (!await HandOnAsync(writer, output, counter).ConfigureAwait(false))
                 {
                     await GiveUpAtDeadlineAsync(envelope.Item, envelope.Acknowledgement, counter).ConfigureAwait(false);

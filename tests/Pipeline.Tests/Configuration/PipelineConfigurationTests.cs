@@ -22,7 +22,7 @@ public class PipelineConfigurationTests
         { "Stages:pasre:Parallelism", "2", "Pipelines:access-logs:Stages:pasre is not a stage of pipeline 'access-logs'; stages: read, parse, store" },
         { "Stages:parse:Paralelism", "2", "Pipelines:access-logs:Stages:parse:Paralelism is not a known setting; allowed: Parallelism, Ordered, Handoff, OnError, Resilience, MaxFailures, MaxFailureRatio, FailureRatioMinimumItems" },
         { "Handoff:Size", "2", "Pipelines:access-logs:Handoff:Size is not a known setting; allowed: Kind, Capacity, FullMode" },
-        { "Retries", "2", "Pipelines:access-logs:Retries is not a known setting; allowed: Handoff, Stages, DeadLetter, Acknowledgement, Progress, Redis" },
+        { "Retries", "2", "Pipelines:access-logs:Retries is not a known setting; allowed: Handoff, Stages, DeadLetter, Acknowledgement, Progress, Tracing, Redis" },
         { "Stages:store:Ordered", "true", "Pipelines:access-logs:Stages:store:Ordered is not a known setting; allowed: Parallelism, Handoff, OnError, Resilience, MaxFailures, MaxFailureRatio, FailureRatioMinimumItems" },
         { "Stages:read:Parallelism", "2", "Pipelines:access-logs:Stages:read:Parallelism is not a setting of the source stage 'read'; a source takes no stage settings" },
         { "Stages:store:Resilience:Retry:MaxRetryAttempts", "0", "Pipelines:access-logs:Stages:store:Resilience:Retry:MaxRetryAttempts must be between 1 and 100, was 0" },

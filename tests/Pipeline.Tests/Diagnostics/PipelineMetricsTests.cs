@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Pipeline.Handoffs;
 using static Pipeline.Tests.Hosting.PipelineHostedServiceTests;
 using static Pipeline.Tests.TestStages;
 
@@ -62,5 +64,54 @@ public class PipelineMetricsTests
         }
 
         Assert.True(measurements["pipeline.stage.starved.time/pipeline.stage=collect"] >= 0);
+    }
+
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task StageDuration_WithListener_RecordsEveryCallOfStageCodeByOutcomeAndOneCallPerBatch(HandoffKind kind)
+    {
+        var pipelineName = $"timed-{Guid.NewGuid():N}";
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meterFactory = services.GetRequiredService<IMeterFactory>();
+        using var collector = new MetricCollector<double>(meterFactory, "Pipeline", "pipeline.stage.duration");
+        var pipeline = NewPipeline(kind, name: pipelineName)
+            .From("read", ct => Range(20, ct))
+            .Then("halve", x => x % 2 == 0 ? x / 2 : throw new ArgumentException("odd"), o => o.OnError = StageErrorMode.Skip)
+            .Then("slow", async (int x, CancellationToken ct) =>
+            {
+                await Task.Yield();
+                return x;
+            }, o => o.Parallelism = 2)
+            .Batch("batch", size: 5, maxDelay: TimeSpan.FromMinutes(1))
+            .To("store", (IReadOnlyList<int> _) => { })
+            .Build(services);
+
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        var ours = collector.GetMeasurementSnapshot().Where(m => Equals(m.Tags["pipeline.name"], pipelineName)).ToArray();
+        Assert.All(ours, m => Assert.True(m.Value >= 0, $"{m.Value} s"));
+        int Count(string stage, string outcome) => ours.Count(m => Equals(m.Tags["pipeline.stage"], stage) && Equals(m.Tags["pipeline.outcome"], outcome));
+        Assert.Equal(10, Count("halve", "processed"));
+        Assert.Equal(10, Count("halve", "failed"));
+        Assert.Equal(10, Count("slow", "processed"));
+        Assert.Equal(2, Count("store", "processed"));
+        Assert.Equal(32, ours.Length);
+        Assert.All(ours, m => Assert.Equal(["pipeline.name", "pipeline.outcome", "pipeline.stage"], m.Tags.Keys.Order()));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task StageDuration_NoListener_RecordsNothingAndTakesNoTimestamp()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var run = NewPipeline(HandoffKind.Channel, name: $"untimed-{Guid.NewGuid():N}")
+            .From("read", ct => Range(5, ct))
+            .To("store", _ => { })
+            .Build(services)
+            .Start();
+        var result = await run.Completion.WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(0, run.Stages[1].BeginCall(trace: null).Started);
     }
 }

@@ -155,7 +155,7 @@ public class ResiliencePollyTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
 
         Assert.Contains(
-            "Pipelines:named:Stages:flaky:Resilience:Pipeline names a registered resilience pipeline, so Pipelines:named:Stages:flaky:Resilience:Retry, Pipelines:named:Stages:flaky:Resilience:Timeout and Pipelines:named:Stages:flaky:Resilience:RateLimit must be unset",
+            "Pipelines:named:Stages:flaky:Resilience:Pipeline names a registered resilience pipeline, so Pipelines:named:Stages:flaky:Resilience:Retry, Pipelines:named:Stages:flaky:Resilience:Timeout, Pipelines:named:Stages:flaky:Resilience:RateLimit and Pipelines:named:Stages:flaky:Resilience:CircuitBreaker must be unset",
             error.Failures);
     }
 

@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+using Polly;
+
+namespace Pipeline;
+
+/// <summary>
+/// A stage's Polly pipeline — built for the stage's result type <typeparamref name="TResult"/>, or registered with
+/// <c>AddResiliencePipeline</c> (untyped) — and, when its circuit breaker pauses the stage, the <see cref="CircuitPause"/> that makes a
+/// call met by the open circuit wait and go again. A call that completes at once costs what the Polly pipeline costs; the pause path
+/// runs only when a call fails.
+/// </summary>
+internal sealed class ResilientCall<TResult>(ResiliencePipeline? untyped, ResiliencePipeline<TResult>? typed, CircuitPause? pause, CancellationToken abortToken)
+{
+    public ValueTask<TResult> ExecuteAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> callback, TState state, CancellationToken cancellationToken)
+    {
+        if (pause is null)
+        {
+            return Run(callback, state, cancellationToken);
+        }
+
+        var transition = pause.Transition;
+        var pending = Run(callback, state, cancellationToken);
+        return pending.IsCompletedSuccessfully ? pending : PausingAsync(pending, transition, callback, state, cancellationToken);
+    }
+
+    private ValueTask<TResult> Run<TState>(Func<TState, CancellationToken, ValueTask<TResult>> callback, TState state, CancellationToken cancellationToken) =>
+        typed is not null ? typed.ExecuteAsync(callback, state, cancellationToken) : untyped!.ExecuteAsync(callback, state, cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<TResult> PausingAsync<TState>(
+        ValueTask<TResult> pending, Task transition, Func<TState, CancellationToken, ValueTask<TResult>> callback, TState state, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await pending.ConfigureAwait(false);
+            }
+            catch (Exception exception) when (!abortToken.IsCancellationRequested && pause!.ShouldPause(exception))
+            {
+                await pause.WaitAsync(exception, transition, abortToken).ConfigureAwait(false);
+            }
+
+            transition = pause.Transition;
+            pending = Run(callback, state, cancellationToken);
+        }
+    }
+}
+
+/// <summary>The result of a stage call that has none (a sink's write, a zero-or-more transform's call), for a typed Polly pipeline.</summary>
+internal readonly struct CallDone
+{
+    /// <summary>Completes with a <see cref="CallDone"/> once <paramref name="call"/> has completed; synchronously when it already has.</summary>
+    public static ValueTask<CallDone> After(ValueTask call)
+    {
+        if (call.IsCompletedSuccessfully)
+        {
+            call.GetAwaiter().GetResult();
+            return default;
+        }
+
+        return AwaitAsync(call);
+    }
+
+    /// <summary>Completes once <paramref name="call"/> has completed, dropping its <see cref="CallDone"/>; synchronously when it already has.</summary>
+    public static ValueTask Forget(ValueTask<CallDone> call)
+    {
+        if (call.IsCompletedSuccessfully)
+        {
+            _ = call.Result;
+            return default;
+        }
+
+        return AwaitAsync(call);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask AwaitAsync(ValueTask<CallDone> call) => await call.ConfigureAwait(false);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<CallDone> AwaitAsync(ValueTask call)
+    {
+        await call.ConfigureAwait(false);
+        return default;
+    }
+}

@@ -42,7 +42,17 @@ internal static class SettingsComparer
         {
             yield return $"{key}:Resilience:Retry";
         }
+
+        if (!SameBreaker(was?.CircuitBreaker, now?.CircuitBreaker))
+        {
+            yield return $"{key}:Resilience:CircuitBreaker";
+        }
     }
+
+    private static bool SameBreaker(CircuitBreakerSettings? a, CircuitBreakerSettings? b) =>
+        (a is null && b is null)
+        || (a is not null && b is not null && a.FailureRatio == b.FailureRatio && a.MinimumThroughput == b.MinimumThroughput
+            && a.SamplingDuration == b.SamplingDuration && a.BreakDuration == b.BreakDuration && a.WhenOpen == b.WhenOpen);
 
     private static bool SameRetry(RetrySettings? a, RetrySettings? b) =>
         (a is null && b is null)

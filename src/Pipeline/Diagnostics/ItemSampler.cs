@@ -10,11 +10,20 @@ namespace Pipeline;
 internal sealed class ItemSampler(double ratio, ActivityContext runContext)
 {
     private readonly ItemTrace _underRun = new(runContext);
+    private double _ratio = ratio;
+
+    /// <summary>Gets or sets the share of items traced, 0 to 1; a configuration reload changes it while the run goes on.</summary>
+    public double Ratio
+    {
+        get => Volatile.Read(ref _ratio);
+        set => Volatile.Write(ref _ratio, value);
+    }
 
     /// <summary>Returns the trace of the item carrying <paramref name="carried"/> (default: none), or <see langword="null"/> when it is not sampled.</summary>
     public ItemTrace? Sample(in ActivityContext carried)
     {
-        if (!PipelineActivity.HasListeners || (ratio < 1 && Random.Shared.NextDouble() >= ratio))
+        var ratio = Ratio;
+        if (ratio <= 0 || !PipelineActivity.HasListeners || (ratio < 1 && Random.Shared.NextDouble() >= ratio))
         {
             return null;
         }

@@ -77,7 +77,7 @@ internal sealed class PipelineLifecycle
     /// <summary>The share of the source's items to trace (<see cref="TracingSettings.SampleRatio"/>); 0: none.</summary>
     public double SampleRatio { get; init; }
 
-    /// <summary>Decides which items are traced; <see langword="null"/> when <see cref="SampleRatio"/> is 0. Set when the run starts, before the stages.</summary>
+    /// <summary>Decides which items are traced (none while its ratio is 0). Set when the run starts, before the stages.</summary>
     public ItemSampler? Sampler { get; set; }
 
     /// <summary>The pipeline's instruments; <see langword="null"/> when it was built without an <c>IMeterFactory</c>. Set before the stages are created.</summary>

@@ -9,7 +9,7 @@ public sealed partial class PipelineRun
     /// <summary>
     /// Puts in force the settings of <paramref name="options"/> that do not change the run's shape: each stage's failure budget
     /// (<c>MaxFailures</c>, <c>MaxFailureRatio</c>, <c>FailureRatioMinimumItems</c>), the rate of a stage that has a
-    /// <c>Resilience:RateLimit</c> (<c>PermitsPerSecond</c>, <c>Burst</c>) and <c>Progress:Interval</c>. Every other setting that
+    /// <c>Resilience:RateLimit</c> (<c>PermitsPerSecond</c>, <c>Burst</c>), <c>Tracing:SampleRatio</c> and <c>Progress:Interval</c>. Every other setting that
     /// differs from what the run started with is returned as needing a restart, and left as it runs.
     /// </summary>
     /// <returns>The keys applied (with their new values) and the keys that take effect only when the pipeline starts again.</returns>
@@ -46,6 +46,13 @@ public sealed partial class PipelineRun
             }
 
             needRestart.AddRange(SettingsComparer.ShapeChanges(key, current, fresh));
+        }
+
+        var ratio = (options.Tracing ?? definition.Tracing).SampleRatio;
+        if (_lifecycle.Sampler is { } sampler && sampler.Ratio != ratio)
+        {
+            sampler.Ratio = ratio;
+            applied.Add($"{prefix}:Tracing:SampleRatio: {ratio}");
         }
 
         var interval = options.ProgressInterval is { } wanted && wanted > TimeSpan.Zero ? wanted : (TimeSpan?)null;

@@ -28,10 +28,8 @@ public sealed partial class PipelineRun
         _ownedStages = ownedStages;
         var caller = System.Diagnostics.Activity.Current;
         _activity = PipelineActivity.StartRun(lifecycle.PipelineName);
-        if (lifecycle.SampleRatio > 0)
-        {
-            lifecycle.Sampler = new ItemSampler(lifecycle.SampleRatio, _activity?.Context ?? default);
-        }
+        // Made even at a ratio of 0, which a configuration reload may raise while the run goes on.
+        lifecycle.Sampler = new ItemSampler(lifecycle.SampleRatio, _activity?.Context ?? default);
 
         // Sink first: each stage waits for the one downstream before running its start hook anyway, but starting the sink
         // first keeps the order visible in traces and logs.

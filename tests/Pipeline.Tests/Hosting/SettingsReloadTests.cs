@@ -78,6 +78,33 @@ public sealed class SettingsReloadTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Reload_TracingSampleRatio_StartsTracingItemsOfARunningPipeline()
+    {
+        var spans = new ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Pipeline",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var lines = new ConcurrentQueue<string>();
+        using var host = BuildReloadableHost(lines, services => services.AddPipeline("traced-reload", p => p
+            .From("read", Endless)
+            .Then("work", x => x)
+            .To("collect", _ => { })));
+        await host.StartAsync().WaitAsync(Bound);
+        await WaitUntilAsync(() => ServiceOf(host).Run!.GetStatistics()[2].Out > 1000, "untraced items");
+        Assert.DoesNotContain(spans, span => span.OperationName == "stage work");
+
+        Reload(host, ("Pipelines:traced-reload:Tracing:SampleRatio", "1"));
+        await WaitUntilAsync(() => spans.Any(span => span.OperationName == "stage work"), "a traced item");
+        await host.StopAsync().WaitAsync(Bound);
+
+        Assert.Contains(lines, line => line.Contains("Pipelines:traced-reload:Tracing:SampleRatio: 1", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Reload_ShapeChangeOrInvalidValue_IsLoggedAndNotApplied_AndTheRunGoesOn()
     {
         var sink = new RecordingSink<int>();

@@ -57,8 +57,10 @@ internal abstract partial class StageRunner
                 FailureLog.Report("dead-lettered", exception);
                 return GiveUpAsync(item, acknowledgement, FailedReason, exception, counter);
             default:
+                // The run stops at this item: it is dead-lettered as a record, but keeps its acknowledgement, so that an acknowledging
+                // source offers it again after a restart (the cause, such as a database that was down, may be gone by then).
                 Lifecycle.ReportFault(this, exception);
-                return GiveUpAsync(item, acknowledgement, FailedReason, exception, counter);
+                return GiveUpAsync(item, acknowledgement: 0, FailedReason, exception, counter);
         }
     }
 
@@ -79,10 +81,11 @@ internal abstract partial class StageRunner
     }
 
     /// <summary>
-    /// The one place where an item that is not handed on ends: counts its end and, when the item is kept (dead-lettered) or was
-    /// skipped on purpose, releases the acknowledgement it carries, so that the source's watermark may pass it. A discarded or
-    /// abandoned item is kept nowhere: its acknowledgement stays held, so the watermark stops before it and an acknowledging source
-    /// offers it again after a restart (at least once, rather than lost to a fault or a shutdown).
+    /// The one place where an item that is not handed on ends: counts its end and, when the item failed and was dead-lettered or
+    /// was skipped on purpose, releases the acknowledgement it carries, so that the source's watermark may pass it. An item
+    /// discarded or abandoned — given up because of a fault elsewhere, an abort or the shutdown deadline, dead-lettered or not —
+    /// is passed 0 here: its acknowledgement stays held, so the watermark stops before it and an acknowledging source offers it
+    /// again after a restart (at least once, rather than lost to a fault or a shutdown).
     /// </summary>
     internal void Account(StageCounter counter, ItemEnd end, long acknowledgement)
     {
@@ -238,7 +241,11 @@ internal abstract partial class StageRunner
         try
         {
             await write.ConfigureAwait(false);
-            Account(counter, ItemEnd.DeadLettered, acknowledgement);
+
+            // Only an item that failed itself is settled by its dead letter. One given up because of something else (a fault
+            // elsewhere, an abort, the shutdown deadline) keeps its acknowledgement: an acknowledging source offers it again after
+            // a restart, where it may well succeed; its dead letter is a record of what the run did not finish, not its only copy.
+            Account(counter, ItemEnd.DeadLettered, reason == FailedReason ? acknowledgement : 0);
         }
         catch (Exception cancelled) when (cancelled is OperationCanceledException or ObjectDisposedException && Lifecycle.DeadlineToken.IsCancellationRequested)
         {

@@ -258,7 +258,7 @@ public class AcknowledgementEngineTests
         Assert.Empty(await ReplayAsync());
     }
 
-    private static PipelineBuilder Acknowledging(HandoffKind kind)
+    internal static PipelineBuilder Acknowledging(HandoffKind kind)
     {
         var builder = NewPipeline(kind, capacity: 8);
         builder.Acknowledgement.MaxCount = 1;
@@ -267,7 +267,7 @@ public class AcknowledgementEngineTests
     }
 
     /// <summary>Yields 1..count at positions 1..count and records every acknowledgement.</summary>
-    private sealed class PositionSource(int count, Func<int, bool>? isReplay = null) : IAcknowledgingSource<int>
+    internal sealed class PositionSource(int count, Func<int, bool>? isReplay = null) : IAcknowledgingSource<int>
     {
         private readonly ConcurrentQueue<long> _acknowledged = new();
         private readonly ConcurrentDictionary<long, TaskCompletionSource> _waiters = new();

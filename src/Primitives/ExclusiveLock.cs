@@ -175,7 +175,11 @@ public sealed partial class ExclusiveLock : IWaitQueueOwner, ILockReleaser
     /// <exception cref="SynchronizationLockException">Thrown when the lock is not held.</exception>
     public void Release()
     {
-        if (Interlocked.CompareExchange(ref _state, Free, Held) != Held)
+        if (!_signalOnRelease.IsEmpty)
+        {
+            ReleaseAndSignal();
+        }
+        else if (Interlocked.CompareExchange(ref _state, Free, Held) != Held)
         {
             ReleaseSlow();
         }

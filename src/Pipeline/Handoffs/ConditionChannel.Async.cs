@@ -78,9 +78,9 @@ public sealed partial class ConditionChannel<T>
                 throw;
             }
 
-            // A reader sets Delivered under the lock before it notifies, and only the owner touches the record after:
-            // a delivered write is done without the lock.
-            if (record.Delivered)
+            // A reader sets Delivered under the lock, as its last touch of the record, before it notifies; only the
+            // owner touches the record after: a delivered write is done without the lock.
+            if (Volatile.Read(ref record.Delivered))
             {
                 ReturnDeliveredRecord(record);
                 return;

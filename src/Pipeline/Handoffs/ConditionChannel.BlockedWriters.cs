@@ -87,7 +87,9 @@ public sealed partial class ConditionChannel<T>
         Unlink(record);
         _items.Enqueue(record.Item!);
         record.Item = default;
-        record.Delivered = true;
+
+        // Last write to the record: a woken owner that reads it true (without the lock) may recycle the record at once.
+        Volatile.Write(ref record.Delivered, true);
         _notFull.NotifyOnRelease();
         _notEmpty.NotifyOnRelease();
         return true;

@@ -141,4 +141,77 @@ public class ConditionReleaseAndWaitTests
         Assert.True(reentrantLock.IsHeldByCurrentThread);
         reentrantLock.Release();
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReleaseAndWaitAsync_Notified_ContinuationNeverRunsInsideTheNotifiersRelease()
+    {
+        await Task.Yield();
+        var exclusiveLock = new ExclusiveLock();
+        var condition = new Condition(exclusiveLock);
+        var insideRelease = 0;
+        var notifierThread = Environment.CurrentManagedThreadId;
+        exclusiveLock.Acquire();
+        var ranInline = ContinueAfter(condition.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan));
+
+        exclusiveLock.Acquire();
+        condition.NotifyOnRelease();
+        Volatile.Write(ref insideRelease, 1);
+        exclusiveLock.Release();
+        Volatile.Write(ref insideRelease, 0);
+
+        Assert.False(await ranInline.WaitAsync(HangTimeout));
+
+        async Task<bool> ContinueAfter(ValueTask<bool> wait)
+        {
+            await wait.ConfigureAwait(false);
+            return Environment.CurrentManagedThreadId == notifierThread && Volatile.Read(ref insideRelease) == 1;
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReleaseAndWaitAsync_AwaitedUnderASynchronizationContext_ResumesThroughIt()
+    {
+        await Task.Yield();
+        var exclusiveLock = new ExclusiveLock();
+        var condition = new Condition(exclusiveLock);
+        var context = new CountingContext();
+        exclusiveLock.Acquire();
+        var pending = condition.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan);
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(context);
+        Task<bool> resumed;
+        try
+        {
+            // Runs up to its await, which captures the context, before returning.
+            resumed = AwaitUnderContext(pending);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        Assert.False(resumed.IsCompleted);
+        exclusiveLock.Acquire();
+        condition.NotifyOnRelease();
+        exclusiveLock.Release();
+
+        Assert.True(await resumed.WaitAsync(HangTimeout));
+        Assert.True(context.Posts >= 1, "The continuation should have been posted to the captured context.");
+    }
+
+    private static async Task<bool> AwaitUnderContext(ValueTask<bool> wait) => await wait;
+
+    /// <summary>Runs posted work on the thread pool and counts it.</summary>
+    private sealed class CountingContext : SynchronizationContext
+    {
+        private int _posts;
+
+        public int Posts => Volatile.Read(ref _posts);
+
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            Interlocked.Increment(ref _posts);
+            ThreadPool.UnsafeQueueUserWorkItem(_ => d(state), null);
+        }
+    }
 }

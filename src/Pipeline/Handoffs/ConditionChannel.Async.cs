@@ -78,6 +78,14 @@ public sealed partial class ConditionChannel<T>
                 throw;
             }
 
+            // A reader sets Delivered under the lock, as its last touch of the record, before it notifies; only the
+            // owner touches the record after: a delivered write is done without the lock.
+            if (Volatile.Read(ref record.Delivered))
+            {
+                ReturnDeliveredRecord(record);
+                return;
+            }
+
             EnterLock();
             if (TryFinishBlockedWriteLocked(item, ref record))
             {
@@ -185,7 +193,7 @@ public sealed partial class ConditionChannel<T>
             if (woken)
             {
                 // This waiter took a notification that another may need; its caller may not write at all.
-                _writable.Notify();
+                _writable.NotifyOnRelease();
             }
 
             _lock.Release();
@@ -296,6 +304,14 @@ public sealed partial class ConditionChannel<T>
         while (true)
         {
             await wait.ConfigureAwait(false);
+
+            // Notified for an item: with it still there and no other reader waiting to be passed the notification on,
+            // the answer needs no lock (readers join the condition only under the lock, after finding the ring empty).
+            if (_items.Count > 0 && _notEmpty.WaitingCount == 0)
+            {
+                return true;
+            }
+
             EnterLock();
             if (TryAnswerWaitToReadLocked(woken: true, out ValueTask<bool> answer))
             {
@@ -314,7 +330,7 @@ public sealed partial class ConditionChannel<T>
             if (woken)
             {
                 // This waiter took a notification that a reader may need; its caller may not read at all.
-                _notEmpty.Notify();
+                _notEmpty.NotifyOnRelease();
             }
 
             _lock.Release();

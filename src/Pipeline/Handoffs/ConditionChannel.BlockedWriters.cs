@@ -18,8 +18,12 @@ public sealed partial class ConditionChannel<T>
     /// (<see cref="TryMoveBlockedWriterLocked"/>) and the ring does not wait, empty, for the writer to be scheduled.
     /// Called with the lock held, right before the writer waits on <see cref="_notFull"/> under the same hold.
     /// </summary>
+    /// <summary>Records returned by woken writers without the lock (<see cref="ReturnDeliveredRecord"/>); taken all at once under it.</summary>
+    private BlockedWriter? _returnedRecords;
+
     private BlockedWriter ParkWriterLocked(T item)
     {
+        _freeRecords ??= Interlocked.Exchange(ref _returnedRecords, null);
         BlockedWriter record = _freeRecords ?? new BlockedWriter();
         _freeRecords = record.Next;
         record.Item = item;
@@ -83,10 +87,32 @@ public sealed partial class ConditionChannel<T>
         Unlink(record);
         _items.Enqueue(record.Item!);
         record.Item = default;
-        record.Delivered = true;
-        _notFull.Notify();
-        _notEmpty.Notify();
+
+        // Last write to the record: a woken owner that reads it true (without the lock) may recycle the record at once.
+        Volatile.Write(ref record.Delivered, true);
+        _notFull.NotifyOnRelease();
+        _notEmpty.NotifyOnRelease();
         return true;
+    }
+
+    /// <summary>
+    /// Recycles the record of a delivered write without the lock: a push onto <see cref="_returnedRecords"/>, which
+    /// <see cref="ParkWriterLocked"/> takes whole (so no pop can see a reused node).
+    /// </summary>
+    private void ReturnDeliveredRecord(BlockedWriter record)
+    {
+        BlockedWriter? head = Volatile.Read(ref _returnedRecords);
+        while (true)
+        {
+            record.Next = head;
+            BlockedWriter? observed = Interlocked.CompareExchange(ref _returnedRecords, record, head);
+            if (ReferenceEquals(observed, head))
+            {
+                return;
+            }
+
+            head = observed;
+        }
     }
 
     private void Unlink(BlockedWriter record)

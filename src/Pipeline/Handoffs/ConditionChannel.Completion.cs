@@ -12,9 +12,9 @@ public sealed partial class ConditionChannel<T>
         }
 
         _doneWriting = error ?? HandoffCompletion.DoneWritingSentinel;
-        _notEmpty.NotifyAll();
-        _notFull.NotifyAll();
-        _writable.NotifyAll();
+        _notEmpty.NotifyAllOnRelease();
+        _notFull.NotifyAllOnRelease();
+        _writable.NotifyAllOnRelease();
         bool drained = _items.Count == 0;
         _lock.Release();
         SignalIfDrained(drained);

@@ -18,8 +18,11 @@ namespace Pipeline.Handoffs;
 /// <c>TryRead</c>, <c>TryWrite</c>, <c>TryPeek</c> and <c>TryComplete</c> wait at most for another running caller's
 /// critical section, never for a thread or continuation that has not been scheduled. Nothing is reserved for a waiter:
 /// <c>WaitToReadAsync</c> answers <see langword="true"/> only after seeing an item under the lock, which
-/// <c>TryRead</c> can take at once (unless another reader takes it first). Waiters are woken after the state changed,
-/// and asynchronous waiters resume on the thread pool, never on the notifying thread.
+/// <c>TryRead</c> can take at once (unless another reader takes it first). Waiters are chosen under the lock and woken
+/// once it is released (<see cref="Condition.NotifyOnRelease"/>), so waking them is not part of any critical section,
+/// and asynchronous waiters resume on the thread pool, never on the notifying thread. A woken reader
+/// that still sees an item, with no other reader waiting, answers <c>WaitToReadAsync</c> without the lock, and a woken
+/// writer whose item was moved finishes without it.
 /// </para>
 /// <para>
 /// A writer that finds the ring full (<see cref="BoundedChannelFullMode.Wait"/>) in <c>WriteAsync</c> or <c>Write</c>
@@ -144,7 +147,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         if (!_items.IsFull)
         {
             _items.Enqueue(item);
-            _notEmpty.Notify();
+            _notEmpty.NotifyOnRelease();
             dropped = default;
             hasDropped = false;
             return true;
@@ -191,7 +194,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
         item = _items.Dequeue();
         if (_fullMode == BoundedChannelFullMode.Wait && !TryMoveBlockedWriterLocked())
         {
-            _writable.Notify();
+            _writable.NotifyOnRelease();
         }
 
         drained = _items.Count == 0 && _doneWriting is not null;

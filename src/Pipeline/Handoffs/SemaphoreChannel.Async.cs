@@ -31,39 +31,48 @@ public sealed partial class SemaphoreChannel<T>
         Exception? doneWriting = _doneWriting;
         if (doneWriting is null)
         {
-            if (_fullMode != BoundedChannelFullMode.Wait ? WriteDropping(item) : _freeSlots.TryAcquire() && CommitWrite(item))
+            if (_fullMode != BoundedChannelFullMode.Wait)
             {
-                return default;
+                if (WriteDropping(item))
+                {
+                    return default;
+                }
             }
-
-            doneWriting = _doneWriting;
-            if (doneWriting is null)
+            else if (_freeSlots.TryAcquire())
+            {
+                if (CommitWrite(item))
+                {
+                    return default;
+                }
+            }
+            else
             {
                 return WriteAsyncSlow(item, cancellationToken);
             }
+
+            doneWriting = _doneWriting!;
         }
 
         return ValueTask.FromException(HandoffCompletion.CreateClosedException(doneWriting));
     }
 
-    /// <summary>Waits for a free slot without taking it, then competes for it; no permit is ever handed to this waiter.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteAsyncSlow(T item, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes in <see cref="BoundedChannelFullMode.Wait"/> mode once the fast path found no free slot: takes one under
+    /// the ring's lock or parks the item, which the reader that frees the next slot moves into the ring.
+    /// </summary>
+    private ValueTask WriteAsyncSlow(T item, CancellationToken cancellationToken)
     {
-        while (true)
+        BlockedWriter? record;
+        try
         {
-            await _freeSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-            ThrowIfDoneWriting();
-            if (_freeSlots.TryAcquire())
-            {
-                if (!CommitWrite(item))
-                {
-                    ThrowIfDoneWriting();
-                }
-
-                return;
-            }
+            record = EnqueueOrPark(item);
         }
+        catch (ChannelClosedException error)
+        {
+            return ValueTask.FromException(error);
+        }
+
+        return record is null ? default : WaitDeliveredAsync(record, cancellationToken);
     }
 
     private ValueTask<bool> WaitToWriteAsyncCore(CancellationToken cancellationToken)

@@ -49,26 +49,47 @@ public sealed partial class SemaphoreChannel<T>
             return true;
         }
 
-        long started = Stopwatch.GetTimestamp();
-        while (true)
+        ThrowIfDoneWriting();
+        if (_freeSlots.TryAcquire())
         {
-            ThrowIfDoneWriting();
-            if (_freeSlots.TryAcquire())
+            if (!CommitWrite(item))
             {
-                if (!CommitWrite(item))
-                {
-                    ThrowIfDoneWriting();
-                }
+                ThrowIfDoneWriting();
+            }
 
+            return true;
+        }
+
+        // No free slot: park the item for the reader that frees the next one, and wait until it is moved.
+        BlockedWriter? record = EnqueueOrPark(item);
+        if (record is null)
+        {
+            return true;
+        }
+
+        bool woken;
+        try
+        {
+            woken = record.Delivery.Wait(timeout, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            if (WithdrawOrDelivered(record))
+            {
                 return true;
             }
 
-            // Waits for a free slot without taking it: a running writer may take it first, then this one waits again.
-            if (!_freeSlots.WaitAvailable(HandoffArguments.Remaining(started, timeout), cancellationToken))
-            {
-                return false;
-            }
+            throw;
         }
+
+        if (!woken)
+        {
+            // Timed out: the write happened only if a reader moved the item before this point.
+            return WithdrawOrDelivered(record);
+        }
+
+        FinishWoken(record);
+        return true;
     }
 
     private bool ReadBlocking([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ public sealed partial class SemaphoreChannel<T>
     private bool TryCompleteCore(Exception? error)
     {
         bool drained;
+        BlockedWriter? rejected;
         lock (_ringLock)
         {
             if (_doneWriting is not null)
@@ -14,7 +15,10 @@ public sealed partial class SemaphoreChannel<T>
 
             _doneWriting = error ?? HandoffCompletion.DoneWritingSentinel;
             drained = _items.Count == 0;
+            rejected = RejectBlockedWritersLocked();
         }
+
+        WakeRejected(rejected);
 
         // Wakes every waiter, outside the ring's lock: each finds a permit available, then the handoff completed.
         _filledSlots.Release(CompletionReserve);

@@ -22,6 +22,14 @@ namespace Pipeline.Handoffs;
 /// Waiters resume on the thread pool, never on the releasing thread.
 /// </para>
 /// <para>
+/// A writer that finds no free slot (<see cref="BoundedChannelFullMode.Wait"/>) in <c>WriteAsync</c> or <c>Write</c>
+/// parks its item, under the ring's lock, and waits on its own <see cref="Event"/>; the reader that frees a slot moves
+/// the oldest parked item into the ring (the free-slot permit passes to that writer), publishes it as a filled slot and
+/// sets the writer's event after the lock, so the ring refills without waiting for the writer to be scheduled. Readers
+/// give a free-slot permit back only under the same lock and only when no writer is parked, so no writer stays parked
+/// while a slot is free. Whether a parked item was delivered is decided under the lock exactly once.
+/// </para>
+/// <para>
 /// Cancellation is exact: a write that throws <see cref="OperationCanceledException"/> did not deliver its item, and a
 /// read that throws took none. Completing the handoff releases a large reserve of permits on both semaphores, which
 /// wakes every waiting reader and writer, blocking or asynchronous; each of them then finds the handoff completed. A
@@ -41,9 +49,10 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     private const int CompletionReserve = 1 << 29;
 
     /// <summary>
-    /// Free slots: capacity minus the items in the ring, minus the slots held by writers about to enqueue and by readers
-    /// that have dequeued but not yet given their slot back (in the drop modes, exactly capacity minus the items, under
-    /// the ring's lock). Its bound is the capacity plus <see cref="CompletionReserve"/>.
+    /// Free slots: capacity minus the items in the ring, minus the slots held by writers about to enqueue (in the drop
+    /// modes, exactly capacity minus the items). Released only under the ring's lock, and in
+    /// <see cref="BoundedChannelFullMode.Wait"/> mode only when no writer is parked. Its bound is the capacity plus
+    /// <see cref="CompletionReserve"/>.
     /// </summary>
     private readonly BoundedSemaphore _freeSlots;
 
@@ -185,6 +194,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     private bool CommitRead([MaybeNullWhen(false)] out T item)
     {
         bool drained;
+        BlockedWriter? moved = null;
         lock (_ringLock)
         {
             if (_items.Count == 0)
@@ -195,18 +205,21 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
             }
 
             item = _items.Dequeue();
-            if (_fullMode != BoundedChannelFullMode.Wait)
+
+            // In the drop modes the free slots must match the ring exactly, so a write drops only when it is full; in
+            // Wait mode the freed slot goes to the oldest parked writer, whose item moves in now, or back as a permit.
+            if (_fullMode != BoundedChannelFullMode.Wait || (moved = TryMoveBlockedWriterLocked()) is null)
             {
-                // In the drop modes the free slots must match the ring exactly, so a write drops only when it is full.
                 _freeSlots.Release();
             }
 
             drained = _items.Count == 0 && _doneWriting is not null;
         }
 
-        if (_fullMode == BoundedChannelFullMode.Wait)
+        if (moved is not null)
         {
-            _freeSlots.Release();
+            _filledSlots.Release();
+            moved.Delivery.Set();
         }
 
         SignalIfDrained(drained);

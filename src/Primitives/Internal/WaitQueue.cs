@@ -8,6 +8,9 @@ internal sealed class WaitQueue
 {
     private const int MaxPooledWaiters = 64;
 
+    /// <summary>Passed as the first-arrival time of a waiter whose queue never looks at it: no clock read.</summary>
+    private const long Untimed = -1;
+
     private readonly IWaitQueueOwner? _owner;
 
     /// <summary>Oldest queued waiter, or null when none waits.</summary>
@@ -25,6 +28,9 @@ internal sealed class WaitQueue
     /// <summary>Number of nodes in <see cref="_pool"/>.</summary>
     private int _poolCount;
 
+    /// <summary>One free node returned without taking the lock; the next <see cref="Enqueue(bool, bool, long)"/> uses it first.</summary>
+    private Waiter? _spare;
+
     public WaitQueue(IWaitQueueOwner? owner) => _owner = owner;
 
     /// <summary>Gets the lock that guards the queue and its owner's slow-path state.</summary>
@@ -37,7 +43,8 @@ internal sealed class WaitQueue
     public Waiter? Head => _head;
 
     /// <summary>Rents a node, prepares it and links it at the tail. Call under <see cref="Sync"/>.</summary>
-    public Waiter Enqueue(bool isSync) => Enqueue(isSync, atHead: false, queuedSince: 0);
+    /// <remarks>The node's <see cref="Waiter.QueuedSince"/> is left 0: only a queue that orders or hands over by waiting time needs the clock read.</remarks>
+    public Waiter Enqueue(bool isSync) => Enqueue(isSync, atHead: false, queuedSince: Untimed);
 
     /// <summary>
     /// Rents a node, prepares it and links it at the tail, or, for a caller that was woken and lost the race for the
@@ -49,19 +56,28 @@ internal sealed class WaitQueue
     public Waiter Enqueue(bool isSync, bool atHead, long queuedSince)
     {
         Debug.Assert(Sync.IsHeldByCurrentThread, "The queue is guarded by its lock.");
-        var waiter = _pool;
+        var waiter = Interlocked.Exchange(ref _spare, null);
         if (waiter is null)
         {
-            waiter = new Waiter(this);
-        }
-        else
-        {
-            _pool = waiter.Next;
-            _poolCount--;
+            waiter = _pool;
+            if (waiter is null)
+            {
+                waiter = new Waiter(this);
+            }
+            else
+            {
+                _pool = waiter.Next;
+                _poolCount--;
+            }
         }
 
         waiter.Reset(isSync);
-        waiter.QueuedSince = queuedSince != 0 ? queuedSince : Stopwatch.GetTimestamp();
+        waiter.QueuedSince = queuedSince switch
+        {
+            Untimed => 0,
+            0 => Stopwatch.GetTimestamp(),
+            _ => queuedSince,
+        };
 
         // A returning caller goes back in front of everyone who queued after it, behind those who queued before:
         // the line stays ordered by first arrival when several woken callers return.
@@ -217,6 +233,12 @@ internal sealed class WaitQueue
     /// <summary>Returns a finished node to the pool.</summary>
     public void Return(Waiter waiter)
     {
+        Debug.Assert(!waiter.IsQueued, "A queued waiter cannot be pooled.");
+        if (Interlocked.CompareExchange(ref _spare, waiter, null) is null)
+        {
+            return;
+        }
+
         lock (Sync)
         {
             Debug.Assert(!waiter.IsQueued, "A queued waiter cannot be pooled.");

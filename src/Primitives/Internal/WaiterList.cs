@@ -29,6 +29,27 @@ internal struct WaiterList
         _tail = waiter;
     }
 
+    /// <summary>Moves every waiter of <paramref name="other"/> to the end of this list, leaving <paramref name="other"/> empty.</summary>
+    public void Append(ref WaiterList other)
+    {
+        if (other._head is null)
+        {
+            return;
+        }
+
+        if (_tail is null)
+        {
+            _head = other._head;
+        }
+        else
+        {
+            _tail.Next = other._head;
+        }
+
+        _tail = other._tail;
+        other._head = other._tail = null;
+    }
+
     /// <summary>Changes the decided outcome of every waiter in the list to a failure, each with its own exception. They are not yet signalled, so nothing else reads them.</summary>
     public readonly void FailAll(Func<Exception> createError)
     {

@@ -119,8 +119,24 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
                 writes[index] = batch.StreamAddAsync(_stream, entries[confirmed + index]);
             }
 
-            batch.Execute();
             Exception? failure = null;
+            try
+            {
+                batch.Execute();
+            }
+            catch (Exception exception) when (RedisRetry.IsTransient(exception))
+            {
+                // No connection to send on (an outage): nothing of this attempt counts as confirmed, and its writes, which may
+                // never complete, are not awaited; their faults are observed.
+                failure = exception;
+                foreach (var write in writes)
+                {
+                    _ = write.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                }
+
+                writes = [];
+            }
+
             foreach (var write in writes)
             {
                 try

@@ -59,7 +59,10 @@ public sealed class RedisServerFixture : IAsyncLifetime
     }
 
     /// <summary>Restarts the server on the same port, keeping its data: <c>SHUTDOWN SAVE</c> writes a snapshot that the new process loads.</summary>
-    public async Task RestartAsync()
+    public Task RestartAsync() => RestartAsync(TimeSpan.Zero);
+
+    /// <summary>Restarts the server on the same port, keeping its data, after it has been down for <paramref name="downtime"/>.</summary>
+    public async Task RestartAsync(TimeSpan downtime)
     {
         var server = _server!;
         using (var admin = await ConnectionMultiplexer.ConnectAsync(ConnectionString))
@@ -76,6 +79,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
         await server.WaitForExitAsync().WaitAsync(StartBound);
         server.Dispose();
+        await Task.Delay(downtime);
         await StartServerAsync();
     }
 

@@ -26,7 +26,7 @@ public sealed class RedisStreamTracingTests(RedisServerFixture redis)
             },
         };
         ActivitySource.AddActivityListener(listener);
-        var options = Options(redis, "traced");
+        var options = Options(redis, "traced", o => o.TrimAcknowledged = false);
 
         var producer = new PipelineBuilder("produce-" + suffix) { Tracing = { SampleRatio = 1 } }
             .From("read", Enumerable.Range(1, 20))

@@ -15,13 +15,20 @@ namespace Pipeline;
 /// not drain, see <see cref="PipelineRun.StopWithinAsync"/>), and stops the application if the pipeline faults.
 /// </summary>
 /// <remarks>
-/// A faulted pipeline sets <see cref="Environment.ExitCode"/> to 1 (unless something already set a non-zero code), so a process
-/// that ends with <c>await host.RunAsync()</c> exits non-zero and systemd, Kubernetes or a CI job sees the failure.
+/// A faulted pipeline sets <see cref="Environment.ExitCode"/> to 1, and one aborted at the shutdown deadline to 3 (unless something
+/// already set a non-zero code), so a process that ends with <c>await host.RunAsync()</c> exits non-zero and systemd, Kubernetes
+/// or a CI job sees that the work was not finished.
 /// </remarks>
 public sealed class PipelineHostedService : IHostedLifecycleService
 {
     /// <summary>The exit code a faulted pipeline sets.</summary>
     public const int FaultedExitCode = 1;
+
+    /// <summary>
+    /// The exit code a pipeline sets when it did not drain within the host's shutdown timeout and was aborted: items it had not
+    /// delivered were dead-lettered (reason <c>ShutdownTimeout</c>) or abandoned, so the run did not finish its work.
+    /// </summary>
+    public const int AbortedExitCode = 3;
 
     private readonly PipelineDefinition _definition;
     private readonly IServiceProvider _services;
@@ -190,6 +197,10 @@ public sealed class PipelineHostedService : IHostedLifecycleService
 
             _logger.PipelineFaulted(result.PipelineName, result.FaultedStage, result.Exception);
             _services.GetService<IHostApplicationLifetime>()?.StopApplication();
+        }
+        else if (result.Status == PipelineStatus.Aborted && Environment.ExitCode == 0)
+        {
+            Environment.ExitCode = AbortedExitCode;
         }
 
         _completion.TrySetResult(result);

@@ -1,22 +1,76 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using static Pipeline.Tests.Hosting.PipelineHostedServiceTests;
+using static Pipeline.Tests.TestStages;
+
 namespace Pipeline.Tests.Hosting;
 
-/// <summary>A worker service's process exit code tells a supervisor (systemd, Kubernetes, CI) whether its pipeline faulted.</summary>
-public class ExitCodeTests
+/// <summary>Runs alone: <see cref="Environment.ExitCode"/> belongs to the whole test process, which other hosted tests also end.</summary>
+[CollectionDefinition(nameof(ExitCodeCollection), DisableParallelization = true)]
+public sealed class ExitCodeCollection
 {
-    [Theory(Timeout = 120_000)]
-    [InlineData("fault", PipelineHostedService.FaultedExitCode)]
-    [InlineData("clean", 0)]
-    public async Task WorkerProcess_RunAsync_ExitsNonZeroOnlyWhenThePipelineFaulted(string mode, int expectedExitCode)
-    {
-        var (exitCode, output) = await RunWorkerAsync(mode);
+}
 
-        Assert.True(expectedExitCode == exitCode, $"exit code {exitCode}, expected {expectedExitCode}; output:\n{output}");
+/// <summary>The process exit code a hosted pipeline leaves: non-zero whenever its work was not finished.</summary>
+[Collection(nameof(ExitCodeCollection))]
+public sealed class ExitCodeTests : IDisposable
+{
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ExitCodeTests() => Environment.ExitCode = 0;
+
+    public void Dispose()
+    {
+        _release.TrySetResult();
+        Environment.ExitCode = 0;
     }
 
-    private static async Task<(int ExitCode, string Output)> RunWorkerAsync(string mode)
+    [Fact(Timeout = 30_000)]
+    public async Task Faulted_SetsFaultedExitCode()
     {
-        using var worker = TestWorkerProcess.Start([mode]);
-        var exitCode = await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        return (exitCode, worker.Output);
+        using var host = BuildHost(services => services.AddPipeline("fragile", p => p
+            .From("read", Endless)
+            .Then("explode", x => x == 42 ? throw new InvalidOperationException("bad record 42") : x)
+            .To("collect", _ => { })));
+
+        await host.StartAsync().WaitAsync(Bound);
+        await host.WaitForShutdownAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Faulted, (await ServiceOf(host).Completion.WaitAsync(Bound)).Status);
+        Assert.Equal(PipelineHostedService.FaultedExitCode, Environment.ExitCode);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task AbortedAtTheShutdownDeadline_SetsAbortedExitCode()
+    {
+        var stuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var host = BuildHost(services => services.AddPipeline("slow", p => p
+            .From("read", Endless)
+            .To("store", async (int item, CancellationToken _) =>
+            {
+                stuck.TrySetResult();
+                await _release.Task;
+            })), shutdownTimeout: TimeSpan.FromMilliseconds(500));
+
+        await host.StartAsync().WaitAsync(Bound);
+        await stuck.Task.WaitAsync(Bound);
+        await host.StopAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Aborted, (await ServiceOf(host).Completion.WaitAsync(Bound)).Status);
+        Assert.Equal(PipelineHostedService.AbortedExitCode, Environment.ExitCode);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task DrainedWithinTheDeadline_LeavesTheExitCodeAtZero()
+    {
+        using var host = BuildHost(services => services.AddPipeline("quick", p => p
+            .From("read", Endless)
+            .To("store", _ => { })));
+
+        await host.StartAsync().WaitAsync(Bound);
+        await host.StopAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Stopped, (await ServiceOf(host).Completion.WaitAsync(Bound)).Status);
+        Assert.Equal(0, Environment.ExitCode);
     }
 }

@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "Stream {Stream}: trimming is off for this source (the server rejected XTRIM MINID, which needs Redis 6.2 or later); the stream keeps acknowledged entries", EventName = "TrimDisabled")]
     public static partial void TrimDisabled(this ILogger logger, string stream);
+
+    [LoggerMessage(9, LogLevel.Error, "Stream {Stream}, group {Group}: the group is gone from the server, which lost its data (restarted without persistence, failed over, or the key was deleted); entries written and not yet processed may be lost. Creating the group again. Run Redis with persistence (appendonly yes) for data you cannot lose", EventName = "GroupLost")]
+    public static partial void GroupLost(this ILogger logger, string stream, string group);
 }

@@ -108,7 +108,10 @@ public sealed partial class RedisStreamSource<T>
             }
             catch (RedisServerException exception) when (exception.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
             {
-                // The server lost its data (a restart without persistence): start the group again rather than fail.
+                // The server lost its data (a restart without persistence, a failover to a replica that was behind, the key
+                // deleted): entries written and not yet processed may be gone with it. Said loudly, then the group starts again
+                // rather than the stage failing.
+                _logger.GroupLost(_options.Stream!, _options.Group!);
                 await database.StreamCreateConsumerGroupAsync(_stream, _group, StreamPosition.Beginning, createStream: true).ConfigureAwait(false);
                 _logger.GroupCreated(_options.Stream!, _options.Group!);
                 return [];

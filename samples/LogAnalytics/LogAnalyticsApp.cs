@@ -25,6 +25,9 @@ public static partial class LogAnalyticsApp
     /// <summary>Exit code of a run that could not start (bad settings, missing input).</summary>
     public const int StartFailedExitCode = 2;
 
+    /// <summary>Exit code of a run aborted at the shutdown deadline: lines it had not stored are read again by the next run.</summary>
+    public const int AbortedExitCode = PipelineHostedService.AbortedExitCode;
+
     /// <summary>How often a progress line is printed while the pipeline runs, unless <c>Pipelines:access-logs:Progress:Interval</c> says otherwise.</summary>
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(5);
 
@@ -95,7 +98,7 @@ public static partial class LogAnalyticsApp
     /// <param name="args">Command-line arguments.</param>
     /// <param name="output">Where progress and the report go.</param>
     /// <param name="cancellationToken">Stops the run early (as Ctrl+C does): the pipeline drains and the report says it is partial.</param>
-    /// <returns>The exit code (0, <see cref="FaultedExitCode"/> or <see cref="StartFailedExitCode"/>) and the report, when there is one.</returns>
+    /// <returns>The exit code (0, <see cref="FaultedExitCode"/>, <see cref="StartFailedExitCode"/> or <see cref="AbortedExitCode"/>) and the report, when there is one.</returns>
     public static async Task<(int ExitCode, TrafficReport? Report)> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -241,7 +244,12 @@ public static partial class LogAnalyticsApp
         var result = await service.Completion.ConfigureAwait(false);
         elapsed.Stop();
         await progress.ConfigureAwait(false);
-        var exitCode = result.Status == PipelineStatus.Faulted ? FaultedExitCode : 0;
+        var exitCode = result.Status switch
+        {
+            PipelineStatus.Faulted => FaultedExitCode,
+            PipelineStatus.Aborted => AbortedExitCode,
+            _ => 0,
+        };
         if (host.Services.GetService<IDeadLetterStore>() is CountingDeadLetterStore consumerDeadLetters)
         {
             // Registered as an instance, so the container does not dispose it: close the file here.

@@ -94,6 +94,15 @@ public sealed class LogAnalyticsSettings
                 + $"e.g. --{RedisConnectionStringKey}=localhost:6379");
         }
 
+        var storeParallelism = configuration[$"Pipelines:{LogAnalyticsApp.PipelineName}:Stages:store:Parallelism"];
+        if (!string.IsNullOrEmpty(storeParallelism) && storeParallelism.Trim() != "1")
+        {
+            throw new InvalidOperationException(
+                $"Pipelines:{LogAnalyticsApp.PipelineName}:Stages:store:Parallelism must be 1, was '{storeParallelism}': the store writes through "
+                + "one SQLite connection, and SQLite has one writer. To store faster raise Store:BatchSize; to enrich faster raise "
+                + $"Pipelines:{LogAnalyticsApp.PipelineName}:Stages:enrich:Parallelism");
+        }
+
         var exitText = configuration["ExitWhenDone"];
         var exitWhenDone = false;
         if (!string.IsNullOrEmpty(exitText) && !bool.TryParse(exitText, out exitWhenDone))

@@ -141,6 +141,7 @@ public sealed class LogAnalyticsAppTests
     [InlineData("ExitWhenDone", "yes", "ExitWhenDone must be true or false, was 'yes'")]
     [InlineData("Input:Follow", "maybe", "Input:Follow must be true or false, was 'maybe'")]
     [InlineData("Store:BatchSize", "0", "Store:BatchSize must be between 1 and 100000, was '0'")]
+    [InlineData("Pipelines:access-logs:Stages:store:Parallelism", "2", "Pipelines:access-logs:Stages:store:Parallelism must be 1, was '2': the store writes through one SQLite connection")]
     public async Task RunAsync_BadSetting_ExitsWithStartFailedAndNamesTheKey(string key, string value, string message)
     {
         using var folder = new TempDirectory();

@@ -60,9 +60,9 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             }
         }
 
-        if (options.ProgressInterval is { } progress && progress < ProgressReporter.MinInterval)
+        if (options.ProgressInterval is { } progress && progress != TimeSpan.Zero && progress < ProgressReporter.MinInterval)
         {
-            errors.Add($"{prefix}:Progress:Interval must be at least {ProgressReporter.MinInterval}, was {progress}");
+            errors.Add($"{prefix}:Progress:Interval must be 00:00:00 (off) or at least {ProgressReporter.MinInterval}, was {progress}");
         }
 
         if ((options.Acknowledgement ?? definition.Acknowledgement) is { } acknowledgement)

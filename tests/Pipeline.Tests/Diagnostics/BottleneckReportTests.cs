@@ -140,6 +140,6 @@ public class ProgressLineTests
 
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
 
-        Assert.Equal(["Pipelines:progressing:Progress:Interval must be at least 00:00:00.1000000, was 00:00:00.0100000"], error.Failures);
+        Assert.Equal(["Pipelines:progressing:Progress:Interval must be 00:00:00 (off) or at least 00:00:00.1000000, was 00:00:00.0100000"], error.Failures);
     }
 }

@@ -74,6 +74,10 @@ public sealed class SettingsReloadTests
 
         Reload(host, ("Pipelines:quiet:Progress:Interval", "00:00:00.100"));
         await WaitUntilAsync(() => lines.Any(line => line.Contains("Pipeline quiet progress:", StringComparison.Ordinal)), "a progress line");
+
+        // 00:00:00 turns the lines off again.
+        Reload(host, ("Pipelines:quiet:Progress:Interval", "00:00:00"));
+        await WaitUntilAsync(() => lines.Any(line => line.Contains("Pipelines:quiet:Progress:Interval: off", StringComparison.Ordinal)), "progress turned off");
         await host.StopAsync().WaitAsync(Bound);
     }
 

@@ -27,9 +27,14 @@ public static partial class LogAnalyticsApp
         if (replay)
         {
             // Items that fail again are appended to the same file, after the lines this replay reads: the next replay takes them.
+            // Only lines hold LogLine items (those of read and parse); what later stages gave up because a run stopped is read
+            // again from the log by the next run, so their dead letters are passed over.
             source = new DeadLetterSource<LogLine>(
                 deadLetterPath ?? throw new InvalidOperationException($"{ReplayDeadLettersSwitch} needs {DeadLetterPathKey}: the dead-letter file to replay"),
-                (JsonTypeInfo<LogLine>)JsonSerializerOptions.Default.GetTypeInfo(typeof(LogLine)));
+                (JsonTypeInfo<LogLine>)JsonSerializerOptions.Default.GetTypeInfo(typeof(LogLine)))
+            {
+                Stages = ["read", "parse"],
+            };
         }
         else
         {

@@ -29,7 +29,7 @@ public static class DeadLetterFileReader
 
     /// <summary>Reads the lines that start at or after <paramref name="startOffset"/> and before <paramref name="endOffset"/>.</summary>
     internal static async IAsyncEnumerable<DeadLetterEntry<T>> ReadRangeAsync<T>(string path, long startOffset, long endOffset, JsonTypeInfo<T> itemTypeInfo,
-        ILogger logger, [EnumeratorCancellation] CancellationToken cancellationToken)
+        ILogger logger, [EnumeratorCancellation] CancellationToken cancellationToken, IReadOnlyCollection<string>? stages = null)
     {
         using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
@@ -38,7 +38,7 @@ public static class DeadLetterFileReader
             var atEnd = false;
             while (scanner.Offset < endOffset)
             {
-                if (!TryTake(scanner, atEnd, path, lineNumber + 1, itemTypeInfo, logger, out var entry))
+                if (!TryTake(scanner, atEnd, path, lineNumber + 1, itemTypeInfo, logger, stages, out var entry))
                 {
                     if (atEnd)
                     {
@@ -60,7 +60,7 @@ public static class DeadLetterFileReader
 
     /// <summary>Takes the next line, or returns <see langword="false"/> when none is buffered; <paramref name="entry"/> is <see langword="null"/> for a skipped line.</summary>
     private static bool TryTake<T>(LineScanner scanner, bool atEnd, string path, long lineNumber, JsonTypeInfo<T> itemTypeInfo, ILogger logger,
-        out DeadLetterEntry<T>? entry)
+        IReadOnlyCollection<string>? stages, out DeadLetterEntry<T>? entry)
     {
         entry = null;
         if (!scanner.TryTakeLine(out var line, out var startOffset) && !(atEnd && scanner.TryTakeRemainder(out line, out startOffset)))
@@ -90,6 +90,12 @@ public static class DeadLetterFileReader
             if (root.ValueKind != JsonValueKind.Object)
             {
                 logger.TornLineSkipped(path, lineNumber);
+                return true;
+            }
+
+            // A line of another stage holds an item of another type: passed over unread.
+            if (stages is not null && (GetString(root, Names.Stage) is not { } stage || !stages.Contains(stage)))
+            {
                 return true;
             }
 

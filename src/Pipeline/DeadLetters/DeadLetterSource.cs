@@ -63,6 +63,13 @@ public sealed class DeadLetterSource<T> : IAcknowledgingSource<T>
     /// <summary>Gets the full path of the replay's checkpoint file.</summary>
     public string CheckpointPath { get; }
 
+    /// <summary>
+    /// Gets the stages whose dead letters are replayed (their items are <typeparamref name="T"/>); lines of other stages, whose items
+    /// have other types, are passed over unread (and the checkpoint moves past them). Compared by ordinal.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: every line is replayed, and one whose item is not a <typeparamref name="T"/> fails the replay.</value>
+    public IReadOnlyCollection<string>? Stages { get; init; }
+
     /// <summary>Runs between writing the temporary checkpoint and renaming it; a test simulates a crash there.</summary>
     internal Action<string>? BeforeCheckpointRename { get; set; }
 
@@ -70,7 +77,7 @@ public sealed class DeadLetterSource<T> : IAcknowledgingSource<T>
     /// <param name="stoppingToken">Ends the sequence when cancelled.</param>
     /// <returns>The items, in file order, positions strictly increasing.</returns>
     /// <exception cref="FileNotFoundException">Thrown, when enumerated, if the dead-letter file does not exist.</exception>
-    /// <exception cref="InvalidDataException">Thrown, when enumerated, for a line whose item cannot be read as <typeparamref name="T"/>.</exception>
+    /// <exception cref="InvalidDataException">Thrown, when enumerated, for a line (of one of <see cref="Stages"/>, when set) whose item cannot be read as <typeparamref name="T"/>.</exception>
     public IAsyncEnumerable<PositionedItem<T>> ReadAsync(CancellationToken stoppingToken) => ReplayAsync(stoppingToken);
 
     /// <summary>Records that every item at or before <paramref name="position"/> is accounted for: replaces the checkpoint atomically.</summary>
@@ -103,7 +110,7 @@ public sealed class DeadLetterSource<T> : IAcknowledgingSource<T>
             start = ResolveStart(file, end);
         }
 
-        await foreach (var entry in DeadLetterFileReader.ReadRangeAsync(Path, start, end, _itemTypeInfo, _logger, CancellationToken.None).ConfigureAwait(false))
+        await foreach (var entry in DeadLetterFileReader.ReadRangeAsync(Path, start, end, _itemTypeInfo, _logger, CancellationToken.None, Stages).ConfigureAwait(false))
         {
             yield return new PositionedItem<T>(entry.Item!, entry.EndOffset, isReplay: true);
             if (stoppingToken.IsCancellationRequested)

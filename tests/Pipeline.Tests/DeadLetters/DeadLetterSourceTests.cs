@@ -43,6 +43,24 @@ public sealed partial class DeadLetterSourceTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Replay_FileWithAnotherStagesItems_StagesSet_ReplaysOnlyThoseStagesLines()
+    {
+        var path = _directory.File("mixed.dead.jsonl");
+        await using (var store = new JsonLinesDeadLetterStore(new DeadLetterSettings { Path = path }))
+        {
+            await store.WriteAsync(new DeadLetter("orders", "store", new Order(1), "Failed", null, DateTimeOffset.UnixEpoch), CancellationToken.None);
+            await store.WriteAsync(new DeadLetter("orders", "batch", new[] { new Order(2), new Order(3) }, "Discarded", null, DateTimeOffset.UnixEpoch), CancellationToken.None);
+            await store.WriteAsync(new DeadLetter("orders", "store", new Order(4), "Failed", null, DateTimeOffset.UnixEpoch), CancellationToken.None);
+        }
+
+        // Every line read as an Order: the batch's line cannot be.
+        await Assert.ThrowsAsync<InvalidDataException>(() => ReplayAsync(new DeadLetterSource<Order>(path, ReplayJson.Default.Order, _directory.File("all.checkpoint"))));
+
+        var replayed = await ReplayAsync(new DeadLetterSource<Order>(path, ReplayJson.Default.Order, _directory.File("store.checkpoint")) { Stages = ["store"] });
+        Assert.Equal([1, 4], replayed.Select(item => item.Item.Id));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Replay_AfterARunDeadLettersThree_SinksExactlyThoseThenNothing()
     {
         var path = _directory.File("orders.dead.jsonl");

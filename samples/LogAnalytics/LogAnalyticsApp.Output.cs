@@ -100,7 +100,7 @@ public static partial class LogAnalyticsApp
             AlreadyStored = sink.AlreadyStored,
             DeadLettered = result.Stages.Sum(stage => stage.DeadLettered),
             Elapsed = elapsed,
-            Bottleneck = result.Bottleneck.Text,
+            Bottleneck = DescribeTime(result.Bottleneck, settings),
         };
         return TrafficReport.Query(settings.StorePath, run);
     }
@@ -129,10 +129,20 @@ public static partial class LogAnalyticsApp
             Acknowledged = source.Acknowledged,
             StreamDeadLettered = Math.Max(0, ConsumerDeadLettered(services) - stageDeadLettered),
             Elapsed = source.FirstTakenTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(source.FirstTakenTimestamp),
-            Bottleneck = result.Bottleneck.Text,
+            Bottleneck = DescribeTime(result.Bottleneck, settings),
         };
         return TrafficReport.Query(settings.StorePath, run);
     }
+
+    /// <summary>
+    /// The engine's bottleneck report, with the store's own advice when it limits the run: the engine suggests more workers, which
+    /// one SQLite writer cannot use (the store takes only Parallelism 1).
+    /// </summary>
+    private static string DescribeTime(BottleneckReport report, LogAnalyticsSettings settings) =>
+        report.LimitingStage == "store"
+            ? report.Text.Replace(report.Advice, string.Create(CultureInfo.InvariantCulture,
+                $"store limits the run: SQLite has one writer, so raise Store:BatchSize (now {settings.BatchSize}) for fewer, larger transactions, or put the database on faster storage."), StringComparison.Ordinal)
+            : report.Text;
 
     private static string ProducerSummary(LogAnalyticsSettings settings, PipelineResult result, long appended, TimeSpan elapsed, string? endOfInputKey)
     {

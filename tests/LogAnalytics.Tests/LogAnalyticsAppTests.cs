@@ -53,6 +53,9 @@ public sealed class LogAnalyticsAppTests
         AssertReportMatchesRequests(db, report);
         Assert.Contains("Access log report (completed)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains($"dead-lettered {malformedOffsets.Count:N0}", output.ToString(), StringComparison.Ordinal);
+
+        // The store takes only one worker (one SQLite writer): the report never advises more.
+        Assert.DoesNotContain("Stages:store:Parallelism", output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

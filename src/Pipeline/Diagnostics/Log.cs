@@ -69,4 +69,7 @@ internal static partial class Log
 
     [LoggerMessage(21, LogLevel.Error, "Pipeline {PipelineName}: reloaded configuration is invalid and was not applied; the running settings stay: {Errors}", EventName = "SettingsReloadRejected")]
     public static partial void SettingsReloadRejected(this ILogger logger, string pipelineName, string errors);
+
+    [LoggerMessage(22, LogLevel.Warning, "Pipeline {PipelineName}: the shutdown deadline left no time to record the final acknowledgement; the source resumes from the one before, and items after it are read again", EventName = "FinalAcknowledgementMissed")]
+    public static partial void FinalAcknowledgementMissed(this ILogger logger, string pipelineName);
 }

@@ -203,6 +203,12 @@ public sealed partial class PipelineRun
         {
             await ledger.CompleteAsync(timeout.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            // The deadline left no time to record it: the source resumes from the acknowledgement before, and items after it are
+            // delivered again (at least once), which is no fault of the run's.
+            _lifecycle.Logger.FinalAcknowledgementMissed(PipelineName);
+        }
         catch (Exception exception)
         {
             _lifecycle.ReportFault(_stages[0], exception);

@@ -94,6 +94,36 @@ public sealed class AcknowledgementAfterFaultTests
         Assert.Equal(100, source.Highest);
     }
 
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task StopWithinZero_NoTimeForTheFinalAcknowledgement_IsAbortedNotFaulted(HandoffKind kind)
+    {
+        var stuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = new PositionSource(100_000);
+        var run = Acknowledging(kind)
+            .From("read", source)
+            .To("store", async (int x, CancellationToken _) =>
+            {
+                if (x == 10)
+                {
+                    stuck.TrySetResult();
+                    await release.Task;
+                }
+            })
+            .Build()
+            .Start();
+        await stuck.Task.WaitAsync(Bound);
+
+        var result = await run.StopWithinAsync(TimeSpan.Zero).WaitAsync(Bound);
+        release.TrySetResult();
+
+        // The deadline left no time to record the last acknowledgement: the source resumes from the one before, no fault.
+        Assert.Equal(PipelineStatus.Aborted, result.Status);
+        Assert.Null(result.Exception);
+        Assert.True(source.Highest <= 9, $"acknowledged up to {source.Highest}");
+    }
+
     private sealed class QueueStore(ConcurrentQueue<DeadLetter> letters) : IDeadLetterStore
     {
         public ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)

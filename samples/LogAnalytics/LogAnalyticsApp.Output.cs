@@ -98,7 +98,7 @@ public static partial class LogAnalyticsApp
             Read = result.Stages[0].Produced,
             Stored = sink.Inserted,
             AlreadyStored = sink.AlreadyStored,
-            DeadLettered = result.Stages.Sum(stage => stage.DeadLettered),
+            DeadLettered = LinesFailed(result),
             Elapsed = elapsed,
             Bottleneck = DescribeTime(result.Bottleneck, settings),
         };
@@ -133,6 +133,14 @@ public static partial class LogAnalyticsApp
         };
         return TrafficReport.Query(settings.StorePath, run);
     }
+
+    /// <summary>
+    /// The lines that failed and were dead-lettered, counted where they are still lines (before the batch step): what a stage gave
+    /// up because the run stopped — a whole batch of lines counts as one dead letter there — is not among them, since the next run
+    /// reads those lines again.
+    /// </summary>
+    private static long LinesFailed(PipelineResult result) =>
+        result.Stages.TakeWhile(stage => stage.StageName != "batch").Sum(stage => stage.Failed);
 
     /// <summary>
     /// The engine's bottleneck report, with the store's own advice when it limits the run: the engine suggests more workers, which

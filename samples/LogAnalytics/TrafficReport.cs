@@ -140,7 +140,12 @@ public sealed class TrafficReport
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        var balance = Read == Stored + AlreadyStored + DeadLettered ? string.Empty : "  (unbalanced: lines lost or still in flight)";
+        var givenUp = Read - Stored - AlreadyStored - DeadLettered;
+        var balance = givenUp == 0
+            ? string.Empty
+            : !Complete && givenUp > 0
+                ? string.Create(c, $" + {givenUp:N0} given up as the run stopped (not acknowledged: read again by the next run)")
+                : "  (unbalanced: lines lost or still in flight)";
         if (Role == ProcessRole.Consumer)
         {
             text.AppendLine(c, $"Access log report (consumer {Consumer}, {Outcome})");

@@ -67,28 +67,25 @@ internal static class Concurrency
         Assert.False(task.IsCompleted, $"{what} should still be blocked.");
     }
 
-    /// <summary>
-    /// Waits until <paramref name="thread"/> is parked in a blocking wait: it must be seen in
-    /// <see cref="System.Threading.ThreadState.WaitSleepJoin"/> on several consecutive polls, so
-    /// a brief sleep inside a spin phase is not mistaken for a parked waiter. Only needed where a
-    /// test must order several sync waiters in a queue that exposes no count (FIFO tests).
-    /// </summary>
-    public static void WaitUntilParked(Thread thread)
-    {
-        var clock = Stopwatch.StartNew();
-        var consecutive = 0;
-        while (consecutive < 5)
-        {
-            Assert.True(clock.Elapsed < HangTimeout, "The waiter never parked.");
-            var state = thread.ThreadState;
-            Assert.False((state & System.Threading.ThreadState.Stopped) != 0, "The waiter finished instead of parking.");
-            consecutive = (state & System.Threading.ThreadState.WaitSleepJoin) != 0 ? consecutive + 1 : 0;
+    /// <summary>How many times each thread has parked in a primitive's blocking wait (reported by the primitives' park observer).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Thread, System.Runtime.CompilerServices.StrongBox<int>> s_parks = [];
 
-            // A poll of the thread's state, not an ordering: a parked thread gives no signal, and five looks a millisecond
-            // apart tell parked from passing through a wait.
-            Thread.Sleep(1);
-        }
+    /// <summary>Returns how many times <paramref name="thread"/> has parked in a primitive's blocking wait so far.</summary>
+    public static int ParkCount(Thread thread) =>
+        s_parks.TryGetValue(thread, out var count) ? Volatile.Read(ref count.Value) : 0;
+
+    /// <summary>Waits until <paramref name="thread"/> has parked in a primitive's blocking wait more than <paramref name="before"/> times.</summary>
+    public static void WaitUntilParked(Thread thread, int before = 0)
+    {
+        WaitUntil(() => ParkCount(thread) > before || (thread.ThreadState & System.Threading.ThreadState.Stopped) != 0, "the waiter to park");
+        Assert.True(ParkCount(thread) > before, "The waiter finished instead of parking.");
     }
+
+    /// <summary>Counts every park of every thread, from the test assembly's start.</summary>
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void ObserveParks() =>
+        Pipeline.Primitives.Internal.Waiter.ParkObserver = thread =>
+            Interlocked.Increment(ref s_parks.GetValue(thread, static _ => new System.Runtime.CompilerServices.StrongBox<int>()).Value);
 
     /// <summary>Asserts that <paramref name="elapsed"/> lies in [0.6 × expected, 10 × expected).</summary>
     public static void AssertDuration(TimeSpan elapsed, TimeSpan expected)
@@ -126,6 +123,9 @@ internal static class Concurrency
 internal sealed class Waiter
 {
     private readonly ManualResetEventSlim _entering = new();
+
+    /// <summary>How many times the thread had parked when the body called <see cref="Enter"/>.</summary>
+    private int _parksAtEnter;
     private readonly TaskCompletionSource<object?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private Waiter(Func<Waiter, object?> body)
@@ -164,7 +164,11 @@ internal sealed class Waiter
     public static Waiter Start<T>(Func<Waiter, T> body) => new(waiter => body(waiter));
 
     /// <summary>Signals that the blocking call is about to be made. Called by the body.</summary>
-    public void Enter() => _entering.Set();
+    public void Enter()
+    {
+        _parksAtEnter = Concurrency.ParkCount(Thread.CurrentThread);
+        _entering.Set();
+    }
 
     /// <summary>Waits, with a hard bound, until the body called <see cref="Enter"/>.</summary>
     public void WaitEntering() =>
@@ -174,7 +178,7 @@ internal sealed class Waiter
     public void WaitParked()
     {
         WaitEntering();
-        Concurrency.WaitUntilParked(Thread);
+        Concurrency.WaitUntilParked(Thread, _parksAtEnter);
     }
 
     /// <summary>Asserts the body finishes in time without throwing.</summary>

@@ -402,26 +402,43 @@ public class RaceTests(ITestOutputHelper output)
             .GetFields(BindingFlags.Instance | BindingFlags.NonPublic)
             .Single(field => field.FieldType == typeof(WaitQueue) && field.Name == "_waiters")
             .GetValue(semaphore)!;
-        var timed = semaphore.TryAcquireAsync(TimeSpan.FromMilliseconds(20));
-
-        var next = await Concurrency.Run(() =>
+        var tickBegan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tickHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Pipeline.Primitives.Internal.Waiter.TimerTickObserver = (tickQueue, handled) =>
         {
-            using (queue.Sync.EnterScope())
+            if (ReferenceEquals(tickQueue, queue))
             {
-                // Time is what is under test here: the 20 ms timer must fire and stall on this lock, and the primitive's timer
-                // (TimeProvider.System) offers no signal of that; 300 ms is fifteen times its due time.
-                Thread.Sleep(300);
-                semaphore.Release();
-                Assert.True(Concurrency.CompletedResult(timed), "The timed wait should have been granted.");
-                return semaphore.AcquireAsync().AsTask();
+                (handled ? tickHandled : tickBegan).TrySetResult();
             }
-        }).WaitAsync(Concurrency.HangTimeout);
+        };
+        try
+        {
+            var timed = semaphore.TryAcquireAsync(TimeSpan.FromMilliseconds(20));
 
-        // An absence is checked over a bounded window: nothing can signal that the stale tick did not come.
-        var ended = await Task.WhenAny(next, Task.Delay(300));
-        Assert.False(ended == next, "A stale timer tick ended an untimed wait: it reports a permit that was never released.");
-        semaphore.Release();
-        await next.WaitAsync(Concurrency.HangTimeout);
+            var next = await Concurrency.Run(() =>
+            {
+                using (queue.Sync.EnterScope())
+                {
+                    // The 20 ms tick has begun and is about to stall on this lock, held here.
+                    Assert.True(tickBegan.Task.Wait(Concurrency.HangTimeout), "The timed wait's timer never fired.");
+                    semaphore.Release();
+                    Assert.True(Concurrency.CompletedResult(timed), "The timed wait should have been granted.");
+                    return semaphore.AcquireAsync().AsTask();
+                }
+            }).WaitAsync(Concurrency.HangTimeout);
+
+            // The stale tick has been handled before the one permit below is released: had it ended the untimed wait (reporting
+            // a permit never released), that permit would be left over.
+            await tickHandled.Task.WaitAsync(Concurrency.HangTimeout);
+            Assert.False(next.IsCompleted, "A stale timer tick ended an untimed wait: it reports a permit that was never released.");
+            semaphore.Release();
+            await next.WaitAsync(Concurrency.HangTimeout);
+        }
+        finally
+        {
+            Pipeline.Primitives.Internal.Waiter.TimerTickObserver = null;
+        }
+
         Assert.Equal(0, semaphore.CurrentCount);
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Pipeline.Primitives.Internal;
 
 namespace Pipeline.Primitives.Tests;
 
@@ -86,19 +87,19 @@ public abstract class SemaphoreTestBase
             Interlocked.Increment(ref acquired);
         })).ToArray();
 
-        AssertSettlesAt(() => Volatile.Read(ref acquired), 6);
+        AssertSettlesAt(semaphore, workers, () => Volatile.Read(ref acquired), 6);
         for (var i = 0; i < 7; i++)
         {
             semaphore.Release();
         }
 
-        AssertSettlesAt(() => Volatile.Read(ref acquired), 13);
+        AssertSettlesAt(semaphore, workers, () => Volatile.Read(ref acquired), 13);
         for (var i = 0; i < 6; i++)
         {
             semaphore.Release();
         }
 
-        AssertSettlesAt(() => Volatile.Read(ref acquired), 19);
+        AssertSettlesAt(semaphore, workers, () => Volatile.Read(ref acquired), 19);
         Assert.False(semaphore.TryAcquire());
         semaphore.Release();
 
@@ -123,11 +124,11 @@ public abstract class SemaphoreTestBase
             Interlocked.Increment(ref acquired);
         })).ToArray();
 
-        AssertSettlesAt(() => Volatile.Read(ref acquired), 6);
+        AssertSettlesAt(semaphore, workers, () => Volatile.Read(ref acquired), 6);
         semaphore.Release(7);
-        AssertSettlesAt(() => Volatile.Read(ref acquired), 13);
+        AssertSettlesAt(semaphore, workers, () => Volatile.Read(ref acquired), 13);
         semaphore.Release(6);
-        AssertSettlesAt(() => Volatile.Read(ref acquired), 19);
+        AssertSettlesAt(semaphore, workers, () => Volatile.Read(ref acquired), 19);
         Assert.False(semaphore.TryAcquire());
         semaphore.Release();
 
@@ -509,15 +510,19 @@ public abstract class SemaphoreTestBase
     }
 
     /// <summary>
-    /// Waits until <paramref name="read"/> reaches <paramref name="expected"/>, then checks that it
-    /// does not go past it within a short, bounded window (the CPython test's "exactly n").
+    /// Waits until <paramref name="read"/> reaches <paramref name="expected"/> and every worker still running is queued on the
+    /// semaphore, then checks that it did not go past it (the CPython test's "exactly n"). A queued waiter has been granted
+    /// nothing (a grant takes it off the queue), so once all of them are queued no acquisition is still on its way: a semaphore
+    /// that let one too many through would show it in <paramref name="read"/> by then.
     /// </summary>
-    private static void AssertSettlesAt(Func<int> read, int expected)
+    private static void AssertSettlesAt(CountingSemaphore semaphore, Task[] workers, Func<int> read, int expected)
     {
-        Concurrency.WaitUntil(() => read() >= expected, $"{expected} acquisitions");
-
-        // An absence (no acquisition past the n-th) is checked over a bounded window: nothing signals what does not happen.
-        Thread.Sleep(Concurrency.StaysBlockedWindow);
+        var queue = (WaitQueue)typeof(CountingSemaphore)
+            .GetField("_waiters", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!
+            .GetValue(semaphore)!;
+        Concurrency.WaitUntil(
+            () => read() >= expected && queue.Count == workers.Count(worker => !worker.IsCompleted),
+            $"{expected} acquisitions and every other worker queued");
         Assert.Equal(expected, read());
     }
 }

@@ -173,6 +173,7 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
                         break;
                     }
 
+                    ParkObserver?.Invoke(Thread.CurrentThread);
                     Monitor.Wait(this, remaining == Timeouts.Infinite ? Timeout.Infinite : (int)remaining);
                 }
 
@@ -201,7 +202,25 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
 
     private void OnCancelled() => _queue.TryAbandon(this, timedOut: false);
 
-    private void OnTimerFired() => _queue.TryAbandon(this, timedOut: true, byTimer: true);
+    /// <summary>
+    /// Called, when set, as a timer tick begins (<see langword="false"/>) and once it has been handled (<see langword="true"/>), with
+    /// the tick's queue: lets a test order its steps by a tick instead of sleeping past it. Null in production.
+    /// </summary>
+    internal static Action<WaitQueue, bool>? TimerTickObserver { get; set; }
+
+    /// <summary>
+    /// Called, when set, by a blocking caller's thread as it parks (queued, holding this node's monitor, about to wait on it): lets a
+    /// test wait for a thread to be parked instead of polling its state. Null in production.
+    /// </summary>
+    internal static Action<Thread>? ParkObserver { get; set; }
+
+    private void OnTimerFired()
+    {
+        var observer = TimerTickObserver;
+        observer?.Invoke(_queue, false);
+        _queue.TryAbandon(this, timedOut: true, byTimer: true);
+        observer?.Invoke(_queue, true);
+    }
 
     /// <summary>
     /// Whether the current wait's deadline has passed. Called under the queue's lock when the timer fires; a tick

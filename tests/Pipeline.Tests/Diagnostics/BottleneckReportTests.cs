@@ -21,6 +21,7 @@ public class BottleneckReportTests
             .Then("quick", x => x + 1)
             .Then<int>("slow", async (x, ct) =>
             {
+                // The stage's work is time itself: the report measures how it is shared, nothing is ordered by it.
                 await Task.Delay(1, ct);
                 return x;
             })
@@ -48,7 +49,7 @@ public class BottleneckReportTests
         var result = await NewPipeline(HandoffKind.Channel, capacity: 1024, name: "sinkbound")
             .From("read", Enumerable.Range(0, 200))
             .Then("quick", x => x)
-            .To("sink", async (int _, CancellationToken ct) => await Task.Delay(1, ct))
+            .To("sink", async (int _, CancellationToken ct) => await Task.Delay(1, ct)) // its work is time: the report measures it
             .Build()
             .RunAsync()
             .WaitAsync(Bound);
@@ -64,6 +65,7 @@ public class BottleneckReportTests
             .From("read", Enumerable.Range(0, 200))
             .Then<int>("slow", async (x, ct) =>
             {
+                // The stage's work is time itself: the report measures how it is shared, nothing is ordered by it.
                 await Task.Delay(1, ct);
                 return x;
             }, o =>

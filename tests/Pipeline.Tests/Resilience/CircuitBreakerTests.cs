@@ -29,13 +29,11 @@ public class CircuitBreakerTests
         // Item 0's two attempts fail and open the circuit; the third meets it open. The worker then waits with item 0, its input
         // handoff (capacity 4) fills, and the source holds item 5 in a blocked write: it reads nothing more.
         await WaitUntilAsync(() => run.GetStatistics()[0].In == 6 && run.Stages[1].InputDepth == 4, "the source to be held back");
+        // The worker waits on the fake clock, which stands still, so nothing more can happen: the source is held, and the item
+        // that met the open circuit has neither failed nor been dead-lettered.
         var held = run.GetStatistics();
-        await Task.Delay(200); // Nothing may happen while the circuit is open and the fake clock stands still.
-        var still = run.GetStatistics();
-
-        Assert.Equal(held[0].In, still[0].In);
         Assert.Equal(2, dependency.Calls);
-        Assert.Equal(0, still[1].Failed);
+        Assert.Equal(0, held[1].Failed);
         Assert.Empty(harness.Store.Letters);
         Assert.Equal(0, harness.Sink.Count);
         Assert.Contains(harness.Logged, line => line.StartsWith("Warning: Pipeline breaker: stage call-api: circuit opened for 00:00:05", StringComparison.Ordinal));

@@ -58,12 +58,14 @@ public sealed partial class RedisStreamSource<T>
         }
 
         var now = TimeProvider.GetTimestamp();
-        if (now < Volatile.Read(ref _nextTrimTimestamp))
+        var due = Volatile.Read(ref _nextTrimTimestamp);
+        if (now < due
+            || Interlocked.CompareExchange(ref _nextTrimTimestamp, now + (long)(TrimInterval.TotalSeconds * TimeProvider.TimestampFrequency), due) != due)
         {
+            // Not due, or another acknowledgement took this turn.
             return;
         }
 
-        Volatile.Write(ref _nextTrimTimestamp, now + (long)(TrimInterval.TotalSeconds * TimeProvider.TimestampFrequency));
         await TrimAcknowledgedAsync(database).ConfigureAwait(false);
     }
 

@@ -40,6 +40,9 @@ namespace Pipeline.Redis;
 /// </remarks>
 public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
 {
+    /// <summary>The engine's activity source by name (<c>Pipeline</c>), to ask whether anything listens: one per process, never started.</summary>
+    private static readonly System.Diagnostics.ActivitySource s_pipelineActivities = new("Pipeline");
+
     /// <summary>The first pause of an idle poll.</summary>
     internal static readonly TimeSpan MinPollDelay = TimeSpan.FromMilliseconds(1);
 
@@ -148,7 +151,9 @@ public sealed partial class RedisStreamSource<T> : IAcknowledgingSource<T>
                     _unacknowledged.Enqueue((position, entry.Id));
                 }
 
-                yield return new PositionedItem<T>(item, position, isReplay: false, RedisStreamEntryFormat.ReadTraceContext(entry));
+                // The engine traces an item only while something listens to its activity source: read the context only then.
+                var traceContext = s_pipelineActivities.HasListeners() ? RedisStreamEntryFormat.ReadTraceContext(entry) : default;
+                yield return new PositionedItem<T>(item, position, isReplay: false, traceContext);
                 if (stoppingToken.IsCancellationRequested)
                 {
                     yield break;

@@ -13,14 +13,14 @@ public sealed partial class ConditionChannel<T>
     /// <summary>Records of writers that are no longer blocked, kept for reuse so a blocked write allocates nothing; guarded by the lock.</summary>
     private BlockedWriter? _freeRecords;
 
+    /// <summary>Records returned by woken writers without the lock (<see cref="ReturnDeliveredRecord"/>); taken all at once under it.</summary>
+    private BlockedWriter? _returnedRecords;
+
     /// <summary>
     /// Parks the item of a writer that found the ring full, so the reader that frees a slot moves it into the ring
     /// (<see cref="TryMoveBlockedWriterLocked"/>) and the ring does not wait, empty, for the writer to be scheduled.
     /// Called with the lock held, right before the writer waits on <see cref="_notFull"/> under the same hold.
     /// </summary>
-    /// <summary>Records returned by woken writers without the lock (<see cref="ReturnDeliveredRecord"/>); taken all at once under it.</summary>
-    private BlockedWriter? _returnedRecords;
-
     private BlockedWriter ParkWriterLocked(T item)
     {
         _freeRecords ??= Interlocked.Exchange(ref _returnedRecords, null);

@@ -24,10 +24,8 @@ public sealed partial class PipelineRun
             var current = runner.Options;
             var fresh = ResolvedStageOptions.Resolve(definition.Stages[index], definition.Handoff, options);
             var key = $"{prefix}:Stages:{runner.Name}";
-            if (fresh.MaxFailures != current.MaxFailures || fresh.MaxFailureRatio != current.MaxFailureRatio
-                || fresh.FailureRatioMinimumItems != current.FailureRatioMinimumItems)
+            if (runner.ChangeFailureBudget(fresh))
             {
-                runner.ChangeFailureBudget(fresh);
                 applied.Add($"{key}: MaxFailures {Show(fresh.MaxFailures)}, MaxFailureRatio {Show(fresh.MaxFailureRatio)}, FailureRatioMinimumItems {fresh.FailureRatioMinimumItems}");
             }
 

@@ -10,9 +10,8 @@ namespace Pipeline;
 internal readonly struct Envelope<T>
 {
     public Envelope(T item, long acknowledgement)
+        : this(item, acknowledgement, trace: null)
     {
-        Item = item;
-        Acknowledgement = acknowledgement;
     }
 
     public Envelope(T item, long acknowledgement, ItemTrace? trace)

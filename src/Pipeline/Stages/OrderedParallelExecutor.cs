@@ -227,7 +227,9 @@ internal sealed partial class OrderedParallelExecutor<TIn, TOut>
                         _stage.ReleaseAcknowledgement(message.Output.Acknowledgement);
                         if (last)
                         {
-                            await EndHeldBackInputAsync(message.Input, written[lane], counter).ConfigureAwait(false);
+                            var discarded = new List<Envelope<TIn>>(1);
+                            EndHeldBackInput(message.Input, written[lane], discarded, counter);
+                            await _stage.GiveUpManyAsync(discarded, atDeadline: false, counter).ConfigureAwait(false);
                             written[lane] = 0;
                         }
 
@@ -350,22 +352,6 @@ internal sealed partial class OrderedParallelExecutor<TIn, TOut>
 
         counter.Out++;
         _stage.ReleaseAcknowledgement(input.Acknowledgement);
-    }
-
-    /// <summary>
-    /// Ends a succeeded input whose outputs (all, or the rest of them) are held back: processed if <paramref name="written"/> of its
-    /// outputs already left before the stage began discarding, otherwise discarded.
-    /// </summary>
-    private ValueTask EndHeldBackInputAsync(Envelope<TIn> input, int written, StageCounter counter)
-    {
-        if (written == 0)
-        {
-            return _stage.DiscardAsync(input.Item, input.Acknowledgement, counter);
-        }
-
-        counter.Out++;
-        _stage.ReleaseAcknowledgement(input.Acknowledgement);
-        return default;
     }
 
     /// <summary>Dispatched inputs were counted in by the dispatcher; here they are only given up, in groups of what is waiting.</summary>

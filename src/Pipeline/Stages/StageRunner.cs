@@ -34,14 +34,26 @@ internal abstract partial class StageRunner
 
     public ResolvedStageOptions Options { get; private set; }
 
-    /// <summary>Puts in force the failure budget of <paramref name="options"/> (a configuration reload); nothing else changes.</summary>
-    internal void ChangeFailureBudget(ResolvedStageOptions options) =>
-        Options = Options with
+    /// <summary>
+    /// Puts in force the failure budget of <paramref name="options"/> (a configuration reload); nothing else changes. Returns
+    /// whether it differed from the one in force.
+    /// </summary>
+    internal bool ChangeFailureBudget(ResolvedStageOptions options)
+    {
+        var changed = Options with
         {
             MaxFailures = options.MaxFailures,
             MaxFailureRatio = options.MaxFailureRatio,
             FailureRatioMinimumItems = options.FailureRatioMinimumItems,
         };
+        if (changed == Options)
+        {
+            return false;
+        }
+
+        Options = changed;
+        return true;
+    }
 
     public StageCounters Counters { get; } = new();
 

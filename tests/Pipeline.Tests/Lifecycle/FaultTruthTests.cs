@@ -180,6 +180,39 @@ public class FaultTruthTests
         Assert.True(result.IsAccounted, result.ToString());
     }
 
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task DeadLetterStore_ThrowsWhileStagesGiveUpAtTheDeadline_EveryStageStillCompletesAndTheItemsAreCountedAbandoned(HandoffKind kind)
+    {
+        var store = new ThrowingStore();
+        using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = NewPipeline(kind, capacity: 8)
+            .From("src", Endless)
+            .Then("work", x => x)
+            .To("sink", async (int x, CancellationToken _) =>
+            {
+                busy.TrySetResult();
+                await release.Task;
+            })
+            .Build(services)
+            .Start();
+        await busy.Task.WaitAsync(Bound);
+
+        var result = await run.StopWithinAsync(TimeSpan.FromMilliseconds(300)).WaitAsync(Bound);
+        release.TrySetResult();
+
+        // A store that cannot take what the run gives up is a fault of the run, named in its result.
+        Assert.Equal(PipelineStatus.Faulted, result.Status);
+        Assert.Contains("the dead-letter disk is gone", result.Exception?.ToString() ?? string.Empty, StringComparison.Ordinal);
+        Assert.True(store.Calls > 0, "nothing was handed to the store");
+        Assert.Equal(0, result.DeadLettered);
+        Assert.True(result.Abandoned > 0, result.ToString());
+        Assert.True(result.IsAccounted, $"{string.Join("; ", result.DescribeAccountingErrors())} in {result}");
+        await run.Completion.WaitAsync(Bound);
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task Build_SamePipelineTwiceOnOneProvider_DoesNotDoubleItsInstruments()
     {
@@ -242,6 +275,19 @@ public class FaultTruthTests
         public ThrowingTransform() => throw new InvalidOperationException("this transform cannot be built");
 
         public ValueTask<int> TransformAsync(int item, CancellationToken cancellationToken) => new(item);
+    }
+
+    private sealed class ThrowingStore : IDeadLetterStore
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            throw new IOException("the dead-letter disk is gone");
+        }
     }
 
     private sealed class BlockingStore : IDeadLetterStore

@@ -20,6 +20,13 @@ public sealed class LogAnalyticsSettings
 
     private static readonly string[] s_roles = ["all", "producer", "consumer"];
 
+    /// <summary>The keys each of the sample's own sections allows; any other key under them is a misspelling and ends the start.</summary>
+    private static readonly (string Section, string[] Keys)[] s_sections =
+    [
+        ("Input", ["Path", "Follow", "CheckpointPath", "PollInterval"]),
+        ("Store", ["Path", "BatchSize"]),
+    ];
+
     /// <summary>Gets the access log to read, or <see langword="null"/> to generate and read the default log (<c>data/access.log</c>).</summary>
     public string? InputPath { get; init; }
 
@@ -64,6 +71,7 @@ public sealed class LogAnalyticsSettings
     public static LogAnalyticsSettings Read(IConfiguration configuration, string baseDirectory)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        RejectUnknownKeys(configuration);
         var input = configuration["Input:Path"];
         var followText = configuration["Input:Follow"];
         var follow = false;
@@ -137,6 +145,26 @@ public sealed class LogAnalyticsSettings
             RedisStream = configuration[$"Pipelines:{LogAnalyticsApp.PipelineName}:Redis:Stream"],
             RedisGroup = configuration[$"Pipelines:{LogAnalyticsApp.PipelineName}:Redis:Group"],
         };
+    }
+
+    private static void RejectUnknownKeys(IConfiguration configuration)
+    {
+        foreach (var (section, keys) in s_sections)
+        {
+            foreach (var child in configuration.GetSection(section).GetChildren())
+            {
+                if (!keys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException(
+                        $"{section}:{child.Key} is not a known setting; {section} allows {string.Join(", ", keys)}");
+                }
+
+                if (child.GetChildren().Any())
+                {
+                    throw new InvalidOperationException($"{section}:{child.Key} must be a value, not a section or a list");
+                }
+            }
+        }
     }
 
     /// <summary>Returns the checkpoint file for <paramref name="inputPath"/>: <see cref="CheckpointPath"/> when set, else

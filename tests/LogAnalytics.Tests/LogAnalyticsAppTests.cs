@@ -145,6 +145,9 @@ public sealed class LogAnalyticsAppTests
     [InlineData("Input:Follow", "maybe", "Input:Follow must be true or false, was 'maybe'")]
     [InlineData("Store:BatchSize", "0", "Store:BatchSize must be between 1 and 100000, was '0'")]
     [InlineData("Pipelines:access-logs:Stages:store:Parallelism", "2", "Pipelines:access-logs:Stages:store:Parallelism must be 1, was '2': the store writes through one SQLite connection")]
+    [InlineData("Input:Folow", "true", "Input:Folow is not a known setting; Input allows Path, Follow, CheckpointPath, PollInterval")]
+    [InlineData("Store:Batch", "10", "Store:Batch is not a known setting; Store allows Path, BatchSize")]
+    [InlineData("Store:Path:0", "x.db", "Store:Path must be a value, not a section or a list")]
     public async Task RunAsync_BadSetting_ExitsWithStartFailedAndNamesTheKey(string key, string value, string message)
     {
         using var folder = new TempDirectory();

@@ -230,7 +230,7 @@ internal static partial class PipelineConfigurationReader
         }
     }
 
-    private static void ReadHandoff(IConfigurationSection section, HandoffSettings handoff, List<string> errors)
+    private static void ReadHandoff(IConfigurationSection section, HandoffOptions handoff, List<string> errors)
     {
         if (!RequireSection(section, s_handoffKeys, errors))
         {
@@ -241,14 +241,14 @@ internal static partial class PipelineConfigurationReader
         {
             switch (Match(child, s_handoffKeys, errors))
             {
-                case "Kind":
-                    handoff.Kind = ReadEnum<HandoffKind>(child, errors);
+                case "Kind" when ReadEnum<HandoffKind>(child, errors) is { } kind:
+                    handoff.Kind = kind;
                     break;
-                case "Capacity":
-                    handoff.Capacity = ReadInt(child, HandoffOptions.MinCapacity, HandoffOptions.MaxCapacity, errors);
+                case "Capacity" when ReadInt(child, HandoffOptions.MinCapacity, HandoffOptions.MaxCapacity, errors) is { } capacity:
+                    handoff.Capacity = capacity;
                     break;
-                case "FullMode":
-                    handoff.FullMode = ReadEnum<BoundedChannelFullMode>(child, errors);
+                case "FullMode" when ReadEnum<BoundedChannelFullMode>(child, errors) is { } fullMode:
+                    handoff.FullMode = fullMode;
                     break;
             }
         }

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Pipeline.Handoffs;
 using Polly;
@@ -30,7 +29,7 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
     {
         var errors = new List<string>(options.ConfigurationErrors);
         var prefix = $"{PipelineOptions.SectionName}:{definition.Name}";
-        CheckHandoff($"{prefix}:Handoff", options.Handoff, errors);
+        errors.AddRange(options.Handoff.Validate($"{prefix}:Handoff"));
         foreach (var (stageName, stageOptions) in options.Stages)
         {
             var key = $"{prefix}:Stages:{stageName}";
@@ -142,8 +141,8 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             }
         }
 
-        CheckHandoff($"{key}:Handoff", options.Handoff, errors);
-        if (kind == StageKind.Source && (options.Handoff.Kind ?? (object?)options.Handoff.Capacity ?? options.Handoff.FullMode) is not null)
+        errors.AddRange(options.Handoff.Validate($"{key}:Handoff"));
+        if (kind == StageKind.Source && options.Handoff.Given != HandoffOptions.Members.None)
         {
             errors.Add($"{key}:Handoff does not apply to a source, which has no input");
         }
@@ -192,24 +191,6 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         if ((options.MaxFailures ?? (object?)options.MaxFailureRatio ?? options.FailureRatioMinimumItems) is not null && kind is StageKind.Source or StageKind.Batch)
         {
             errors.Add($"{key}: MaxFailures, MaxFailureRatio and FailureRatioMinimumItems do not apply to a {(kind == StageKind.Source ? "source" : "batching step")}, whose failure faults the pipeline");
-        }
-    }
-
-    private static void CheckHandoff(string key, HandoffSettings handoff, List<string> errors)
-    {
-        if (handoff.Kind is { } kind && !Enum.IsDefined(kind))
-        {
-            errors.Add($"{key}:Kind must be one of {string.Join(", ", Enum.GetNames<HandoffKind>())}, was {kind}");
-        }
-
-        if (handoff.Capacity is { } capacity && capacity is < HandoffOptions.MinCapacity or > HandoffOptions.MaxCapacity)
-        {
-            errors.Add($"{key}:Capacity must be between {HandoffOptions.MinCapacity} and {HandoffOptions.MaxCapacity}, was {capacity}");
-        }
-
-        if (handoff.FullMode is { } fullMode && !Enum.IsDefined(fullMode))
-        {
-            errors.Add($"{key}:FullMode must be one of {string.Join(", ", Enum.GetNames<BoundedChannelFullMode>())}, was {fullMode}");
         }
     }
 

@@ -1,3 +1,5 @@
+using Pipeline.Handoffs;
+
 namespace Pipeline;
 
 /// <summary>
@@ -20,9 +22,12 @@ public sealed class StageOptions
     /// <value>The default value is <see langword="null"/>, which means <see langword="true"/>. Applies to transforms only.</value>
     public bool? Ordered { get; set; }
 
-    /// <summary>Gets the settings of the stage's input handoff.</summary>
-    /// <value>Every value defaults to <see langword="null"/> (inherited from the pipeline).</value>
-    public HandoffSettings Handoff { get; private set; } = new();
+    /// <summary>
+    /// Gets the settings of the stage's input handoff. Each member that is set (in code or by configuration) overrides the
+    /// pipeline's handoff settings at the same level; a member never set is inherited (see <see cref="HandoffOptions"/>).
+    /// </summary>
+    /// <value>No member is set: every one is inherited from the pipeline.</value>
+    public HandoffOptions Handoff { get; private set; } = new();
 
     /// <summary>Gets or sets what the stage does with an item whose processing threw.</summary>
     /// <value>The default value is <see langword="null"/>, which means <see cref="StageErrorMode.Stop"/>.</value>

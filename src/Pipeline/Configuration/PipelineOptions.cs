@@ -34,7 +34,4 @@ public sealed class PipelineOptions
 
     /// <summary>Gets or sets how often a run logs a progress line (<c>Pipelines:{name}:Progress:Interval</c>); <see langword="null"/>: never.</summary>
     internal TimeSpan? ProgressInterval { get; set; }
-
-    /// <summary>Gets the errors found while reading the configuration; reported by validation at start.</summary>
-    internal List<string> ConfigurationErrors { get; } = [];
 }

@@ -16,6 +16,7 @@ public sealed class StageOptions
 
     /// <summary>Gets or sets how many workers process the stage's input at once.</summary>
     /// <value>The default value is <see langword="null"/>, which means 1. Allowed: 1 to 1024. Sources and batching steps run one worker.</value>
+    [SettingRange(MinParallelism, MaxParallelism)]
     public int? Parallelism { get; set; }
 
     /// <summary>Gets or sets whether a parallel stage emits its outputs in the order of its inputs.</summary>
@@ -35,7 +36,9 @@ public sealed class StageOptions
 
     /// <summary>Gets or sets the stage's resilience settings (retry, timeout).</summary>
     /// <value>The default value is <see langword="null"/> (none).</value>
+#pragma warning disable SYSLIB1212 // Validated under its own configuration key by PipelineOptionsValidator, not as a member.
     public ResilienceSettings? Resilience { get; set; }
+#pragma warning restore SYSLIB1212
 
     /// <summary>The default of <see cref="FailureRatioMinimumItems"/>.</summary>
     public const int DefaultFailureRatioMinimumItems = 100;
@@ -45,6 +48,7 @@ public sealed class StageOptions
     /// naming the stage, the count and the limit. Counts every failed item, whatever <see cref="OnError"/> did with it.
     /// </summary>
     /// <value>The default value is <see langword="null"/> (no limit). Allowed: 0 or more.</value>
+    [SettingRange(0)]
     public long? MaxFailures { get; set; }
 
     /// <summary>
@@ -53,10 +57,12 @@ public sealed class StageOptions
     /// stage, the ratio and the limit.
     /// </summary>
     /// <value>The default value is <see langword="null"/> (no limit). Allowed: 0 to 1.</value>
+    [SettingRange(0, 1)]
     public double? MaxFailureRatio { get; set; }
 
     /// <summary>Gets or sets how many items the stage must have taken in before <see cref="MaxFailureRatio"/> applies.</summary>
     /// <value>The default value is <see langword="null"/>, which means 100. Allowed: 1 or more.</value>
+    [SettingRange(1)]
     public int? FailureRatioMinimumItems { get; set; }
 
     internal StageOptions Clone() => new()

@@ -6,7 +6,7 @@ namespace Pipeline;
 
 /// <summary>
 /// A <see cref="FileSource"/> stage declared with <see cref="PipelineBuilder.FromFile(string, Action{FileSourceOptions}?, Action{StageOptions}?)"/>:
-/// its options are the code's with <c>Pipelines:{name}:Stages:{stage}</c> (<see cref="FileSourceOverrides.Keys"/>) laid over them,
+/// its options are the code's with <c>Pipelines:{name}:Stages:{stage}</c> (<c>Path</c>, <c>Follow</c>, <c>CheckpointPath</c>, <c>PollInterval</c>) laid over them,
 /// and a new source is created for each run.
 /// </summary>
 internal sealed class FileSourceDefinition(string name, StageOptions codeOptions, FileSourceOptions code)
@@ -14,8 +14,6 @@ internal sealed class FileSourceDefinition(string name, StageOptions codeOptions
 {
     /// <summary>The file source's options as set in code.</summary>
     public FileSourceOptions Code { get; } = code;
-
-    public override IReadOnlyList<string> ConfigurationKeys => FileSourceOverrides.Keys;
 
     public override bool IsAcknowledging => true;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pipeline.Handoffs;
 
 namespace Pipeline;
 
@@ -34,8 +35,11 @@ public sealed partial class PipelineBuilder
     /// <summary>Gets the pipeline's name.</summary>
     public string Name { get; }
 
-    /// <summary>Gets the code defaults of every stage's input handoff; configuration overrides them.</summary>
-    public HandoffSettings Handoff { get; } = new();
+    /// <summary>
+    /// Gets the code defaults of every stage's input handoff: each member set here applies to every stage whose code options do not
+    /// set it; configuration overrides them.
+    /// </summary>
+    public HandoffOptions Handoff { get; } = new();
 
     /// <summary>Gets how the items of an acknowledging source are acknowledged (ignored for a plain source).</summary>
     public AcknowledgementSettings Acknowledgement { get; } = new();

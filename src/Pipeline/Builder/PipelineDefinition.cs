@@ -1,11 +1,13 @@
+using Pipeline.Handoffs;
+
 namespace Pipeline;
 
 /// <summary>A complete pipeline as declared in code: its name, code-level handoff defaults and stages, source first.</summary>
-internal sealed class PipelineDefinition(string name, HandoffSettings handoff, IReadOnlyList<StageDefinition> stages)
+internal sealed class PipelineDefinition(string name, HandoffOptions handoff, IReadOnlyList<StageDefinition> stages)
 {
     public string Name { get; } = name;
 
-    public HandoffSettings Handoff { get; } = handoff;
+    public HandoffOptions Handoff { get; } = handoff;
 
     public IReadOnlyList<StageDefinition> Stages { get; } = stages;
 

@@ -18,9 +18,6 @@ internal abstract class StageDefinition(string name, StageKind kind, StageOption
     /// <summary>Gets the batch size of a batching step; <see langword="null"/> for other stages.</summary>
     public virtual int? BatchSize => null;
 
-    /// <summary>The configuration keys a source stage takes under <c>Pipelines:{name}:Stages:{stage}</c>; none for most sources.</summary>
-    public virtual IReadOnlyList<string> ConfigurationKeys => [];
-
     /// <summary>Creates the runner; <paramref name="output"/> is the downstream stage's input writer (<see langword="null"/> for the sink).</summary>
     public abstract StageRunner CreateRunner(StageRunContext context, int index, ResolvedStageOptions options, object? output);
 

@@ -1,3 +1,5 @@
+using Pipeline.Handoffs;
+
 namespace Pipeline;
 
 /// <summary>
@@ -9,8 +11,11 @@ public sealed class PipelineOptions
     /// <summary>The configuration section that holds every pipeline, one child per pipeline name.</summary>
     public const string SectionName = "Pipelines";
 
-    /// <summary>Gets the default settings of every stage's input handoff.</summary>
-    public HandoffSettings Handoff { get; } = new();
+    /// <summary>
+    /// Gets the pipeline's settings of every stage's input handoff (<c>Pipelines:{name}:Handoff</c>). Each member that is set
+    /// overrides the handoff settings in code, the stage's and the pipeline's; a stage's own configuration overrides it in turn.
+    /// </summary>
+    public HandoffOptions Handoff { get; } = new();
 
     /// <summary>Gets the per-stage settings, by stage name (case-insensitive).</summary>
     public IDictionary<string, StageOptions> Stages { get; } = new Dictionary<string, StageOptions>(StringComparer.OrdinalIgnoreCase);
@@ -29,7 +34,4 @@ public sealed class PipelineOptions
 
     /// <summary>Gets or sets how often a run logs a progress line (<c>Pipelines:{name}:Progress:Interval</c>); <see langword="null"/>: never.</summary>
     internal TimeSpan? ProgressInterval { get; set; }
-
-    /// <summary>Gets the errors found while reading the configuration; reported by validation at start.</summary>
-    internal List<string> ConfigurationErrors { get; } = [];
 }

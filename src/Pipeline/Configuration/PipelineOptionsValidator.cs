@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Pipeline.Handoffs;
 using Polly;
@@ -6,14 +5,14 @@ using Polly;
 namespace Pipeline;
 
 /// <summary>
-/// Validates one pipeline's <see cref="PipelineOptions"/> against its stages: every message names the full configuration key,
-/// the bad value and the allowed values, e.g. <c>Pipelines:access-logs:Stages:parse:Parallelism must be between 1 and 1024, was 0</c>.
+/// Validates one pipeline's <see cref="PipelineOptions"/> against its stages: the ranges of each settings type (its source-generated
+/// DataAnnotations validator, <see cref="SettingRangeAttribute"/>), the handoffs (<see cref="HandoffOptions.Validate(string)"/>) and the
+/// rules that span settings or depend on the kind of stage. Every message names the full configuration key, the bad value and the
+/// allowed values, e.g. <c>Pipelines:access-logs:Stages:parse:Parallelism must be between 1 and 1024, was 0</c>. What only the
+/// configuration's keys show is <see cref="PipelineConfigurationValidator"/>'s.
 /// </summary>
 internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bool hasDeadLetterStore, IServiceProvider? services = null) : IValidateOptions<PipelineOptions>
 {
-    private static readonly TimeSpan s_minTimeout = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan s_maxTimeSpan = TimeSpan.FromDays(1);
-
     public ValidateOptionsResult Validate(string? name, PipelineOptions options)
     {
         if (!string.Equals(name, definition.Name, StringComparison.Ordinal))
@@ -25,25 +24,20 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    /// <summary>Returns every error of <paramref name="options"/>, the configuration reader's first.</summary>
+    /// <summary>Returns every error of <paramref name="options"/>, bound from configuration or set in code.</summary>
     public static List<string> Collect(PipelineDefinition definition, PipelineOptions options, bool hasDeadLetterStore, IServiceProvider? services = null)
     {
-        var errors = new List<string>(options.ConfigurationErrors);
+        var errors = new List<string>();
         var prefix = $"{PipelineOptions.SectionName}:{definition.Name}";
-        CheckHandoff($"{prefix}:Handoff", options.Handoff, errors);
+        errors.AddRange(options.Handoff.Validate($"{prefix}:Handoff"));
         foreach (var (stageName, stageOptions) in options.Stages)
         {
             var key = $"{prefix}:Stages:{stageName}";
             var stage = definition.FindStage(stageName);
             if (stage is null)
             {
-                // The reader reports unknown names found in configuration; this catches those set in code.
-                var message = $"{key} is not a stage of pipeline '{definition.Name}'; stages: {string.Join(", ", definition.Stages.Select(s => s.Name))}";
-                if (!errors.Contains(message))
-                {
-                    errors.Add(message);
-                }
-
+                // Configuration names only stages that exist (PipelineConfigurationValidator); this catches options set in code.
+                errors.Add($"{key} is not a stage of pipeline '{definition.Name}'; stages: {string.Join(", ", definition.Stages.Select(s => s.Name))}");
                 continue;
             }
 
@@ -130,20 +124,15 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
     /// <summary>Checks one stage's options; <paramref name="key"/> is the configuration key (or the stage's name in code).</summary>
     public static void CheckStage(string key, StageKind kind, StageOptions options, List<string> errors)
     {
-        if (options.Parallelism is { } parallelism)
+        AddFailures(new StageOptionsValidator().Validate(key, options), errors);
+        if (options.Parallelism is { } parallelism and >= StageOptions.MinParallelism and <= StageOptions.MaxParallelism
+            && parallelism != 1 && kind is StageKind.Source or StageKind.Batch)
         {
-            if (parallelism is < StageOptions.MinParallelism or > StageOptions.MaxParallelism)
-            {
-                errors.Add($"{key}:Parallelism must be between {StageOptions.MinParallelism} and {StageOptions.MaxParallelism}, was {parallelism}");
-            }
-            else if (parallelism != 1 && kind is StageKind.Source or StageKind.Batch)
-            {
-                errors.Add($"{key}:Parallelism must be 1 for a {(kind == StageKind.Source ? "source" : "batching step")}, was {parallelism}");
-            }
+            errors.Add($"{key}:Parallelism must be 1 for a {(kind == StageKind.Source ? "source" : "batching step")}, was {parallelism}");
         }
 
-        CheckHandoff($"{key}:Handoff", options.Handoff, errors);
-        if (kind == StageKind.Source && (options.Handoff.Kind ?? (object?)options.Handoff.Capacity ?? options.Handoff.FullMode) is not null)
+        errors.AddRange(options.Handoff.Validate($"{key}:Handoff"));
+        if (kind == StageKind.Source && options.Handoff.Given != HandoffOptions.Members.None)
         {
             errors.Add($"{key}:Handoff does not apply to a source, which has no input");
         }
@@ -160,7 +149,11 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             }
         }
 
-        CheckFailureBudget(key, kind, options, errors);
+        if ((options.MaxFailures ?? (object?)options.MaxFailureRatio ?? options.FailureRatioMinimumItems) is not null && kind is StageKind.Source or StageKind.Batch)
+        {
+            errors.Add($"{key}: MaxFailures, MaxFailureRatio and FailureRatioMinimumItems do not apply to a {(kind == StageKind.Source ? "source" : "batching step")}, whose failure faults the pipeline");
+        }
+
         if (options.Resilience is { } resilience)
         {
             if (kind is StageKind.Source or StageKind.Batch)
@@ -172,46 +165,9 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
         }
     }
 
-    private static void CheckFailureBudget(string key, StageKind kind, StageOptions options, List<string> errors)
-    {
-        if (options.MaxFailures is { } maxFailures && maxFailures < 0)
-        {
-            errors.Add($"{key}:MaxFailures must be 0 or more, was {maxFailures}");
-        }
-
-        if (options.MaxFailureRatio is { } ratio && !(ratio >= 0 && ratio <= 1))
-        {
-            errors.Add($"{key}:MaxFailureRatio must be between 0 and 1, was {ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        }
-
-        if (options.FailureRatioMinimumItems is { } minimum && minimum < 1)
-        {
-            errors.Add($"{key}:FailureRatioMinimumItems must be 1 or more, was {minimum}");
-        }
-
-        if ((options.MaxFailures ?? (object?)options.MaxFailureRatio ?? options.FailureRatioMinimumItems) is not null && kind is StageKind.Source or StageKind.Batch)
-        {
-            errors.Add($"{key}: MaxFailures, MaxFailureRatio and FailureRatioMinimumItems do not apply to a {(kind == StageKind.Source ? "source" : "batching step")}, whose failure faults the pipeline");
-        }
-    }
-
-    private static void CheckHandoff(string key, HandoffSettings handoff, List<string> errors)
-    {
-        if (handoff.Kind is { } kind && !Enum.IsDefined(kind))
-        {
-            errors.Add($"{key}:Kind must be one of {string.Join(", ", Enum.GetNames<HandoffKind>())}, was {kind}");
-        }
-
-        if (handoff.Capacity is { } capacity && capacity is < HandoffOptions.MinCapacity or > HandoffOptions.MaxCapacity)
-        {
-            errors.Add($"{key}:Capacity must be between {HandoffOptions.MinCapacity} and {HandoffOptions.MaxCapacity}, was {capacity}");
-        }
-
-        if (handoff.FullMode is { } fullMode && !Enum.IsDefined(fullMode))
-        {
-            errors.Add($"{key}:FullMode must be one of {string.Join(", ", Enum.GetNames<BoundedChannelFullMode>())}, was {fullMode}");
-        }
-    }
+    /// <summary>The error of a <c>Resilience</c> section, at <paramref name="key"/>, that names a registered pipeline and also sets a strategy of its own.</summary>
+    public static string NamedPipelineWithInlineStrategies(string key) =>
+        $"{key}:Pipeline names a registered resilience pipeline, so {key}:Retry, {key}:Timeout, {key}:RateLimit and {key}:CircuitBreaker must be unset";
 
     private static void CheckResilience(string key, ResilienceSettings resilience, List<string> errors)
     {
@@ -224,88 +180,42 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
 
             if (resilience.Retry is not null || resilience.Timeout is not null || resilience.RateLimit is not null || resilience.CircuitBreaker is not null)
             {
-                errors.Add($"{key}:Pipeline names a registered resilience pipeline, so {key}:Retry, {key}:Timeout, {key}:RateLimit and {key}:CircuitBreaker must be unset");
+                errors.Add(NamedPipelineWithInlineStrategies(key));
             }
 
             return;
         }
 
-        if (resilience.Timeout is { } timeout && (timeout < s_minTimeout || timeout > s_maxTimeSpan))
-        {
-            errors.Add($"{key}:Timeout must be between {s_minTimeout} and {s_maxTimeSpan}, was {timeout}");
-        }
-
+        AddFailures(new ResilienceSettingsValidator().Validate(key, resilience), errors);
         if (resilience.RateLimit is { } limit)
         {
-            if (!(limit.PermitsPerSecond > 0 && limit.PermitsPerSecond <= RateLimitSettings.MaxPermitsPerSecond))
-            {
-                errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"{key}:RateLimit:PermitsPerSecond must be more than 0, up to {RateLimitSettings.MaxPermitsPerSecond}, was {limit.PermitsPerSecond}"));
-            }
-
-            if (limit.Burst is { } burst && burst < 1)
-            {
-                errors.Add($"{key}:RateLimit:Burst must be 1 or more, was {burst}");
-            }
+            AddFailures(new RateLimitSettingsValidator().Validate($"{key}:RateLimit", limit), errors);
         }
 
         if (resilience.CircuitBreaker is { } breaker)
         {
-            CheckCircuitBreaker($"{key}:CircuitBreaker", breaker, errors);
+            AddFailures(new CircuitBreakerSettingsValidator().Validate($"{key}:CircuitBreaker", breaker), errors);
+            if (breaker.WhenOpen is { } whenOpen && !Enum.IsDefined(whenOpen))
+            {
+                errors.Add($"{key}:CircuitBreaker:WhenOpen must be one of {string.Join(", ", Enum.GetNames<CircuitOpenBehavior>())}, was {whenOpen}");
+            }
         }
 
-        if (resilience.Retry is not { } retry)
+        if (resilience.Retry is { } retry)
         {
-            return;
-        }
-
-        if (retry.MaxRetryAttempts is { } attempts && attempts is < 1 or > RetrySettings.MaxAllowedRetryAttempts)
-        {
-            errors.Add($"{key}:Retry:MaxRetryAttempts must be between 1 and {RetrySettings.MaxAllowedRetryAttempts}, was {attempts}");
-        }
-
-        if (retry.Delay is { } delay && (delay < TimeSpan.Zero || delay > s_maxTimeSpan))
-        {
-            errors.Add($"{key}:Retry:Delay must be between {TimeSpan.Zero} and {s_maxTimeSpan}, was {delay}");
-        }
-
-        if (retry.MaxDelay is { } maxDelay && (maxDelay < TimeSpan.Zero || maxDelay > s_maxTimeSpan))
-        {
-            errors.Add($"{key}:Retry:MaxDelay must be between {TimeSpan.Zero} and {s_maxTimeSpan}, was {maxDelay}");
-        }
-
-        if (retry.BackoffType is { } backoff && !Enum.IsDefined(backoff))
-        {
-            errors.Add($"{key}:Retry:BackoffType must be one of {string.Join(", ", Enum.GetNames<DelayBackoffType>())}, was {backoff}");
+            AddFailures(new RetrySettingsValidator().Validate($"{key}:Retry", retry), errors);
+            if (retry.BackoffType is { } backoff && !Enum.IsDefined(backoff))
+            {
+                errors.Add($"{key}:Retry:BackoffType must be one of {string.Join(", ", Enum.GetNames<DelayBackoffType>())}, was {backoff}");
+            }
         }
     }
 
-    /// <summary>Checks a circuit breaker's values against the ranges of Polly's <c>CircuitBreakerStrategyOptions</c>.</summary>
-    private static void CheckCircuitBreaker(string key, CircuitBreakerSettings breaker, List<string> errors)
+    private static void AddFailures(ValidateOptionsResult result, List<string> errors)
     {
-        if (breaker.FailureRatio is { } ratio && !(ratio >= 0 && ratio <= 1))
+        if (result.Failed)
         {
-            errors.Add($"{key}:FailureRatio must be between 0 and 1, was {ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        }
-
-        if (breaker.MinimumThroughput is { } throughput && throughput < CircuitBreakerSettings.MinMinimumThroughput)
-        {
-            errors.Add($"{key}:MinimumThroughput must be {CircuitBreakerSettings.MinMinimumThroughput} or more, was {throughput}");
-        }
-
-        if (breaker.SamplingDuration is { } sampling && (sampling < CircuitBreakerSettings.MinDuration || sampling > CircuitBreakerSettings.MaxDuration))
-        {
-            errors.Add($"{key}:SamplingDuration must be between {CircuitBreakerSettings.MinDuration} and {CircuitBreakerSettings.MaxDuration}, was {sampling}");
-        }
-
-        if (breaker.BreakDuration is { } breakDuration && (breakDuration < CircuitBreakerSettings.MinDuration || breakDuration > CircuitBreakerSettings.MaxDuration))
-        {
-            errors.Add($"{key}:BreakDuration must be between {CircuitBreakerSettings.MinDuration} and {CircuitBreakerSettings.MaxDuration}, was {breakDuration}");
-        }
-
-        if (breaker.WhenOpen is { } whenOpen && !Enum.IsDefined(whenOpen))
-        {
-            errors.Add($"{key}:WhenOpen must be one of {string.Join(", ", Enum.GetNames<CircuitOpenBehavior>())}, was {whenOpen}");
+            errors.AddRange(result.Failures);
         }
     }
 }

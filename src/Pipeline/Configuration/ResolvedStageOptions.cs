@@ -26,18 +26,12 @@ internal sealed record ResolvedStageOptions(
     /// Resolves each value from, first to last: the stage's configuration, the pipeline's configuration (handoff only), the
     /// stage's code options, the pipeline's code options (handoff only), the engine defaults.
     /// </summary>
-    public static ResolvedStageOptions Resolve(StageDefinition stage, HandoffSettings codeHandoff, PipelineOptions? configuration)
+    public static ResolvedStageOptions Resolve(StageDefinition stage, HandoffOptions codeHandoff, PipelineOptions? configuration)
     {
         StageOptions? configured = null;
         configuration?.Stages.TryGetValue(stage.Name, out configured);
         var code = stage.CodeOptions;
-        var defaults = new HandoffOptions();
-        var handoff = new HandoffOptions
-        {
-            Kind = configured?.Handoff.Kind ?? configuration?.Handoff.Kind ?? code.Handoff.Kind ?? codeHandoff.Kind ?? defaults.Kind,
-            Capacity = configured?.Handoff.Capacity ?? configuration?.Handoff.Capacity ?? code.Handoff.Capacity ?? codeHandoff.Capacity ?? defaults.Capacity,
-            FullMode = configured?.Handoff.FullMode ?? configuration?.Handoff.FullMode ?? code.Handoff.FullMode ?? codeHandoff.FullMode ?? defaults.FullMode,
-        };
+        var handoff = HandoffOptions.Merge(configured?.Handoff, configuration?.Handoff, code.Handoff, codeHandoff);
         return new ResolvedStageOptions(
             configured?.Parallelism ?? code.Parallelism ?? 1,
             configured?.Ordered ?? code.Ordered ?? true,

@@ -9,20 +9,18 @@ namespace Pipeline.Handoffs;
 /// </summary>
 internal static class HandoffArguments
 {
-    /// <summary>Checks the constructor arguments shared by the handoffs.</summary>
+    /// <summary>Checks the constructor arguments shared by the handoffs, by the rules of <see cref="HandoffOptions.Validate(string)"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="capacity"/> or <paramref name="fullMode"/> is outside its allowed values; the message names the argument, the value and the allowed values.</exception>
     public static void ValidateConstructor(int capacity, BoundedChannelFullMode fullMode)
     {
-        if (capacity is < HandoffOptions.MinCapacity or > HandoffOptions.MaxCapacity)
+        if (new HandoffOptions { Capacity = capacity }.Validate(nameof(HandoffOptions)) is [var capacityError, ..])
         {
-            throw new ArgumentOutOfRangeException(nameof(capacity), capacity,
-                $"capacity must be between {HandoffOptions.MinCapacity} and {HandoffOptions.MaxCapacity}, was {capacity}");
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, capacityError);
         }
 
-        if (!Enum.IsDefined(fullMode))
+        if (new HandoffOptions { FullMode = fullMode }.Validate(nameof(HandoffOptions)) is [var fullModeError, ..])
         {
-            throw new ArgumentOutOfRangeException(nameof(fullMode), fullMode,
-                $"fullMode must be one of {string.Join(", ", Enum.GetNames<BoundedChannelFullMode>())}, was {fullMode}");
+            throw new ArgumentOutOfRangeException(nameof(fullMode), fullMode, fullModeError);
         }
     }
 

@@ -42,15 +42,7 @@ public static class PipelineServiceCollectionExtensions
             {
                 if (provider.GetService<IConfiguration>() is { } configuration)
                 {
-                    PipelineConfigurationReader.Read(
-                        configuration.GetSection($"{PipelineOptions.SectionName}:{name}"), definition, options);
-
-                    // Reported once, by the first registered pipeline, however many there are.
-                    var registered = provider.GetServices<PipelineDefinition>().ToArray();
-                    if (ReferenceEquals(registered[0], definition))
-                    {
-                        PipelineConfigurationReader.CheckPipelineNames(configuration.GetSection(PipelineOptions.SectionName), registered, options);
-                    }
+                    PipelineConfigurationBinder.Bind(configuration.GetSection($"{PipelineOptions.SectionName}:{name}"), definition, options);
                 }
 
                 // A relative dead-letter path is the application's, like appsettings.json: resolved against the content root,
@@ -74,6 +66,7 @@ public static class PipelineServiceCollectionExtensions
                 }
             })
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PipelineOptions>>(provider => new PipelineConfigurationValidator(definition, provider));
         services.AddSingleton<IValidateOptions<PipelineOptions>>(
             provider => new PipelineOptionsValidator(definition, provider.GetService<IDeadLetterStore>() is not null, provider));
         services.AddKeyedSingleton(definition.Name, (provider, _) => new PipelineHostedService(definition, provider));

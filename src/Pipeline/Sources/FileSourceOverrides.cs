@@ -3,9 +3,6 @@ namespace Pipeline;
 /// <summary>The settings of a <see cref="FileSource"/> stage read from <c>Pipelines:{name}:Stages:{stage}</c>; each one set overrides the code's.</summary>
 internal sealed class FileSourceOverrides
 {
-    /// <summary>The configuration keys of a file source stage.</summary>
-    public static readonly string[] Keys = ["Path", "Follow", "CheckpointPath", "PollInterval"];
-
     public string? Path { get; set; }
 
     public bool? Follow { get; set; }

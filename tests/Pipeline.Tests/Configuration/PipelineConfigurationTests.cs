@@ -1,6 +1,10 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using static Pipeline.Tests.Hosting.PipelineHostedServiceTests;
+using Pipeline.Handoffs;
 using static Pipeline.Tests.TestStages;
 
 namespace Pipeline.Tests.Configuration;
@@ -161,5 +165,110 @@ public class PipelineConfigurationTests
         var error = Assert.Throws<OptionsValidationException>(() => builder.Build(configuration: configuration));
 
         Assert.Contains("Pipelines:access-logs:Stages:parse:Parallelism must be between 1 and 1024, was 0", error.Failures);
+    }
+    public static TheoryData<string, string> BadJson => new()
+    {
+        // A section where a number belongs: the message gives the allowed range.
+        { """{ "Stages": { "parse": { "Parallelism": { "Min": 1 } } } }""", "Pipelines:access-logs:Stages:parse:Parallelism must be an integer between 1 and 1024, was a section with Min" },
+
+        // A list where a stage's section belongs: the message names the key and the value.
+        { """{ "Stages": { "parse": ["fast"] } }""", "Pipelines:access-logs:Stages:parse must be a section with Parallelism, Ordered, Handoff, OnError, Resilience, MaxFailures, MaxFailureRatio, FailureRatioMinimumItems, was a list (item 0: 'fast')" },
+        { """{ "Handoff": { "Capacity": [1, 2] } }""", "Pipelines:access-logs:Handoff:Capacity must be an integer between 1 and 1048576, was a list: '1', '2'" },
+        { """{ "Stages": { "store": { "Resilience": { "Retry": "fast" } } } }""", "Pipelines:access-logs:Stages:store:Resilience:Retry must be a section with MaxRetryAttempts, Delay, BackoffType, MaxDelay, UseJitter, was 'fast'" },
+
+        // Values the binder would take and read as something else: an enum by number, a bare number as days.
+        { """{ "Stages": { "parse": { "OnError": "2" } } }""", "Pipelines:access-logs:Stages:parse:OnError must be one of Stop, DeadLetter, Skip, was '2'" },
+        { """{ "Stages": { "store": { "Resilience": { "Timeout": "5" } } } }""", "Pipelines:access-logs:Stages:store:Resilience:Timeout must be a time span such as 00:00:05, was '5'" },
+        { """{ "Handoff": { "FullMode": "Wait,DropWrite" } }""", "Pipelines:access-logs:Handoff:FullMode must be one of Wait, DropNewest, DropOldest, DropWrite, was 'Wait,DropWrite'" },
+    };
+
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(BadJson))]
+    public async Task StartAsync_BadShapeInJson_FailsNamingKeyValueAndAllowedValues(string json, string expected)
+    {
+        using var host = BuildJsonHost(json);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        Assert.Equal([expected], error.Failures);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task StartAsync_MalformedValueAndOutOfRangeValueInOtherParts_ReportsBoth()
+    {
+        using var host = BuildJsonHost("""{ "Handoff": { "Kind": "Queue" }, "Stages": { "parse": { "Parallelism": 0 } } }""");
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        Assert.Equal(
+            [
+                "Pipelines:access-logs:Handoff:Kind must be one of Condition, Semaphore, Channel, was 'Queue'",
+                "Pipelines:access-logs:Stages:parse:Parallelism must be between 1 and 1024, was 0",
+            ],
+            error.Failures);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task StartAsync_ResiliencePipelineNamedWithInlineStrategy_ReportsItOnce()
+    {
+        using var host = BuildJsonHost("""{ "Stages": { "store": { "Resilience": { "Pipeline": "sql-store", "Retry": { "MaxRetryAttempts": 0 } } } } }""");
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Bound));
+
+        var key = "Pipelines:access-logs:Stages:store:Resilience";
+        Assert.Equal(
+            [$"{key}:Pipeline names a registered resilience pipeline, so {key}:Retry, {key}:Timeout, {key}:RateLimit and {key}:CircuitBreaker must be unset"],
+            error.Failures);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task StartAsync_JsonWithEverySectionOfTheDesign_BindsEachValue()
+    {
+        using var host = BuildJsonHost("""
+            {
+              "Handoff": { "Kind": "Semaphore", "Capacity": 512, "FullMode": "Wait" },
+              "Stages": {
+                "parse": { "Parallelism": 3, "Ordered": false },
+                "store": { "Handoff": { "Capacity": 256 }, "OnError": "Skip", "MaxFailureRatio": 0.01,
+                           "Resilience": { "Retry": { "MaxRetryAttempts": 5, "Delay": "00:00:00.2", "MaxDelay": "00:00:05",
+                                                      "BackoffType": "Exponential", "UseJitter": true },
+                                           "Timeout": "00:00:05",
+                                           "CircuitBreaker": { "FailureRatio": 0.5, "MinimumThroughput": 20,
+                                                               "SamplingDuration": "00:00:30", "BreakDuration": "00:00:05" },
+                                           "RateLimit": { "PermitsPerSecond": 500, "Burst": 50 } } }
+              },
+              "Progress": { "Interval": "00:00:05" },
+              "Tracing": { "SampleRatio": 0.01 }
+            }
+            """);
+
+        var options = host.Services.GetRequiredService<IOptionsMonitor<PipelineOptions>>().Get("access-logs");
+
+        Assert.Equal((HandoffKind.Semaphore, 512), (options.Handoff.Kind, options.Handoff.Capacity));
+        Assert.Equal((3, false), (options.Stages["parse"].Parallelism, options.Stages["parse"].Ordered));
+        var store = options.Stages["store"];
+        Assert.Equal((256, StageErrorMode.Skip, 0.01), (store.Handoff.Capacity, store.OnError, store.MaxFailureRatio));
+        var retry = store.Resilience!.Retry!;
+        Assert.Equal((5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), Polly.DelayBackoffType.Exponential, true),
+            (retry.MaxRetryAttempts, retry.Delay, retry.MaxDelay, retry.BackoffType, retry.UseJitter));
+        Assert.Equal(TimeSpan.FromSeconds(5), store.Resilience.Timeout);
+        var breaker = store.Resilience.CircuitBreaker!;
+        Assert.Equal((0.5, 20, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)),
+            (breaker.FailureRatio, breaker.MinimumThroughput, breaker.SamplingDuration, breaker.BreakDuration));
+        Assert.Equal((500, 50), (store.Resilience.RateLimit!.PermitsPerSecond, store.Resilience.RateLimit.Burst));
+        Assert.Equal(TimeSpan.FromSeconds(5), options.ProgressInterval);
+        Assert.Equal(0.01, options.Tracing!.SampleRatio);
+    }
+
+    private static IHost BuildJsonHost(string pipelineJson)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var json = $$"""{ "Pipelines": { "access-logs": {{pipelineJson}} } }""";
+        builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+        builder.Services.AddPipeline("access-logs", p => p
+            .From("read", ct => Range(10, ct))
+            .Then("parse", x => x)
+            .To("store", _ => { }));
+        return builder.Build();
     }
 }

@@ -68,4 +68,43 @@ public sealed class HandoffOptionsTests
     {
         Assert.Throws<ArgumentNullException>("keyPrefix", () => new HandoffOptions().Validate(null!));
     }
+    [Fact]
+    public void Merge_EachMemberFromTheMostSpecificLevelThatSetIt_EvenWhenItSetTheDefault()
+    {
+        var stage = new HandoffOptions { Capacity = HandoffOptions.DefaultCapacity };
+        var pipeline = new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 64 };
+        var code = new HandoffOptions { FullMode = BoundedChannelFullMode.DropOldest, Kind = HandoffKind.Channel };
+
+        var merged = HandoffOptions.Merge(stage, null, pipeline, code);
+
+        Assert.Equal(HandoffOptions.DefaultCapacity, merged.Capacity);
+        Assert.Equal(HandoffKind.Semaphore, merged.Kind);
+        Assert.Equal(BoundedChannelFullMode.DropOldest, merged.FullMode);
+    }
+
+    [Fact]
+    public void Merge_NoLevelSetsAnything_GivesTheDefaults()
+    {
+        var merged = HandoffOptions.Merge(new HandoffOptions(), null);
+
+        Assert.Equal(HandoffKind.Condition, merged.Kind);
+        Assert.Equal(HandoffOptions.DefaultCapacity, merged.Capacity);
+        Assert.Equal(BoundedChannelFullMode.Wait, merged.FullMode);
+    }
+
+    [Fact]
+    public void Build_StageCodeSetsTheDefaultCapacity_KeepsItOverThePipelineCodeCapacity()
+    {
+        var builder = new PipelineBuilder("layers") { Handoff = { Capacity = 64 } };
+        builder.From("read", ct => TestStages.Range(1, ct))
+            .Then("parse", x => x, o => o.Handoff.Capacity = HandoffOptions.DefaultCapacity)
+            .To("store", _ => { });
+        var definition = builder.ToDefinition();
+
+        var parse = ResolvedStageOptions.Resolve(definition.Stages[1], definition.Handoff, configuration: null);
+        var store = ResolvedStageOptions.Resolve(definition.Stages[2], definition.Handoff, configuration: null);
+
+        Assert.Equal(HandoffOptions.DefaultCapacity, parse.Handoff.Capacity);
+        Assert.Equal(64, store.Handoff.Capacity);
+    }
 }

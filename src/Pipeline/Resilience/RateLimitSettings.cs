@@ -11,6 +11,7 @@ public sealed class RateLimitSettings
 
     /// <summary>Gets or sets how many calls per second the stage may start, on average.</summary>
     /// <value>Required. Allowed: more than 0, up to 1,000,000.</value>
+    [SettingRange(0, MaxPermitsPerSecond, MinimumIsExclusive = true)]
     public double PermitsPerSecond { get; set; }
 
     /// <summary>Gets or sets how many calls may start at once after an idle spell (the bucket's size).</summary>
@@ -19,5 +20,6 @@ public sealed class RateLimitSettings
     /// refills every 10 ms at most (every <c>1 / PermitsPerSecond</c> seconds at lower rates), so a burst smaller than one refill
     /// (<c>PermitsPerSecond × 0.01</c>) is raised to it: a smaller bucket would hold the rate below <see cref="PermitsPerSecond"/>.
     /// </value>
+    [SettingRange(1)]
     public int? Burst { get; set; }
 }

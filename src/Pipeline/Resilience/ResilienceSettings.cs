@@ -20,15 +20,21 @@ public sealed class ResilienceSettings
 
     /// <summary>Gets or sets a rate limit on the stage's calls (each attempt waits for a permit; never rejected).</summary>
     /// <value>The default value is <see langword="null"/> (no limit).</value>
+#pragma warning disable SYSLIB1212 // Validated under its own configuration key by PipelineOptionsValidator, not as a member.
     public RateLimitSettings? RateLimit { get; set; }
+#pragma warning restore SYSLIB1212
 
     /// <summary>Gets or sets a circuit breaker on the stage's calls; an open circuit pauses the stage by default (<see cref="CircuitBreakerSettings.WhenOpen"/>).</summary>
     /// <value>The default value is <see langword="null"/> (no circuit breaker).</value>
+#pragma warning disable SYSLIB1212 // Validated under its own configuration key by PipelineOptionsValidator, not as a member.
     public CircuitBreakerSettings? CircuitBreaker { get; set; }
+#pragma warning restore SYSLIB1212
 
     /// <summary>Gets or sets the retry settings.</summary>
     /// <value>The default value is <see langword="null"/> (no retry).</value>
+#pragma warning disable SYSLIB1212 // Validated under its own configuration key by PipelineOptionsValidator, not as a member.
     public RetrySettings? Retry { get; set; }
+#pragma warning restore SYSLIB1212
 
     /// <summary>
     /// Gets or sets how long one call of the stage may take (Polly's timeout strategy, per attempt). A call that has not finished
@@ -38,5 +44,6 @@ public sealed class ResilienceSettings
     /// before its first <c>await</c>) cannot be cut off: it times out only once it returns.
     /// </summary>
     /// <value>The default value is <see langword="null"/> (no timeout). Allowed: 10 milliseconds to 1 day.</value>
+    [SettingRange("00:00:00.0100000", "1.00:00:00")]
     public TimeSpan? Timeout { get; set; }
 }

@@ -10,5 +10,12 @@ if (args is ["access-logs", ..])
     return;
 }
 
+// 'ack-overhead [rounds]' times the engine from a plain and an acknowledging source in alternation (see AcknowledgementOverheadHarness).
+if (args is ["ack-overhead", ..])
+{
+    await Pipeline.Benchmarks.Engine.AcknowledgementOverheadHarness.RunAsync(args).ConfigureAwait(false);
+    return;
+}
+
 var config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

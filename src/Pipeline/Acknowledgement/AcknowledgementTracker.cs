@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Pipeline;
 
@@ -50,11 +51,9 @@ internal sealed partial class AcknowledgementTracker : IDisposable
     /// <summary>The ticket of the oldest item not yet passed by the watermark; written only by the advancing thread.</summary>
     private long _head = 1;
 
-    /// <summary>The ticket the next registered item gets; written only by the registering thread.</summary>
-    private long _tail = 1;
-
-    /// <summary>The position of the newest registered item; <see cref="NoWatermark"/> before the first.</summary>
-    private long _lastRegisteredPosition = NoWatermark;
+    /// <summary>What the registering thread writes for every item, on cache lines of its own, away from what the threads that
+    /// release and pass items write for every item.</summary>
+    private RegisteringSide _registering = new();
 
     /// <summary>The contiguous watermark; <see cref="NoWatermark"/> until the first item is accounted for.</summary>
     private long _watermark = NoWatermark;
@@ -106,7 +105,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
     public long Watermark => Volatile.Read(ref _watermark);
 
     /// <summary>Gets how many registered items the watermark has not passed yet (in flight, or finished behind one in flight).</summary>
-    public long Pending => Volatile.Read(ref _tail) - Volatile.Read(ref _head);
+    public long Pending => Volatile.Read(ref _registering.Tail) - Volatile.Read(ref _head);
 
     /// <summary>Registers the item the source just yielded at <paramref name="position"/>, with one reference.</summary>
     /// <param name="position">Strictly greater than the previous registered position.</param>
@@ -115,17 +114,21 @@ internal sealed partial class AcknowledgementTracker : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="position"/> is not greater than the previous one.</exception>
     public bool TryRegister(long position, out long ticket)
     {
-        if (position <= _lastRegisteredPosition)
+        if (position <= _registering.LastPosition)
         {
             throw new ArgumentOutOfRangeException(nameof(position), position,
-                $"Positions must be strictly increasing per source; the previous item's was {_lastRegisteredPosition}.");
+                $"Positions must be strictly increasing per source; the previous item's was {_registering.LastPosition}.");
         }
 
-        var next = _tail;
-        if (next - RoomBase() >= _slots.Length)
+        var next = _registering.Tail;
+        if (next >= _registering.RoomLimit)
         {
-            ticket = 0;
-            return false;
+            _registering.RoomLimit = RoomBase() + _slots.Length;
+            if (next >= _registering.RoomLimit)
+            {
+                ticket = 0;
+                return false;
+            }
         }
 
         ref var slot = ref _slots[next & _mask];
@@ -133,8 +136,8 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         Volatile.Write(ref slot.References, 1);
 
         // Published after the slot: an advancing thread that sees the new tail sees the slot's reference.
-        Volatile.Write(ref _tail, next + 1);
-        _lastRegisteredPosition = position;
+        Volatile.Write(ref _registering.Tail, next + 1);
+        _registering.LastPosition = position;
         ticket = next;
         return true;
     }
@@ -176,7 +179,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
     /// <param name="count">How many references to add; 0 or more.</param>
     public void AddReferences(long ticket, int count)
     {
-        Debug.Assert(ticket > 0 && ticket < Volatile.Read(ref _tail), "The ticket was registered.");
+        Debug.Assert(ticket > 0 && ticket < Volatile.Read(ref _registering.Tail), "The ticket was registered.");
         var references = Interlocked.Add(ref _slots[ticket & _mask].References, count);
         Debug.Assert(references > count || count == 0, "References are added only while the item still holds one.");
     }
@@ -185,7 +188,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
     /// <param name="ticket">The item's ticket.</param>
     public void Release(long ticket)
     {
-        Debug.Assert(ticket > 0 && ticket < Volatile.Read(ref _tail), "The ticket was registered.");
+        Debug.Assert(ticket > 0 && ticket < Volatile.Read(ref _registering.Tail), "The ticket was registered.");
         var references = Interlocked.Decrement(ref _slots[ticket & _mask].References);
         Debug.Assert(references >= 0, "Released more often than referenced.");
 
@@ -210,7 +213,7 @@ internal sealed partial class AcknowledgementTracker : IDisposable
         PassFrom(Volatile.Read(ref _head));
     }
 
-    private bool HasRoom() => _tail - RoomBase() < _slots.Length;
+    private bool HasRoom() => _registering.Tail - RoomBase() < _slots.Length;
 
     /// <summary>The ticket room is counted from: the oldest item not acknowledged while acknowledging, else the oldest not passed.</summary>
     private long RoomBase() => Volatile.Read(ref _acknowledging) == 1 ? Volatile.Read(ref _acknowledgedHead) : Volatile.Read(ref _head);
@@ -253,6 +256,32 @@ internal sealed partial class AcknowledgementTracker : IDisposable
 
         OnPassed(passed);
         WakeRoomWaiter();
+    }
+
+    /// <summary>The registering thread's fields, with a cache line (and the next, for the adjacent-line prefetcher) on each side.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 216)]
+    private struct RegisteringSide
+    {
+        /// <summary>The ticket the next registered item gets; written only by the registering thread.</summary>
+        [FieldOffset(64)]
+        public long Tail = 1;
+
+        /// <summary>
+        /// The registering thread's copy of the ticket at which the ring is full: <see cref="RoomBase"/> plus the capacity, as last
+        /// read. The room base only grows while the source registers (the last acknowledgement and the watermark only move on, and it
+        /// moves from the first to the second when acknowledging ends), so a stale copy only makes a registration look again; the
+        /// shared fields are read when the copy runs out, not for every item. 0 until the first registration.
+        /// </summary>
+        [FieldOffset(72)]
+        public long RoomLimit;
+
+        /// <summary>The position of the newest registered item; <see cref="NoWatermark"/> before the first.</summary>
+        [FieldOffset(80)]
+        public long LastPosition = NoWatermark;
+
+        public RegisteringSide()
+        {
+        }
     }
 
     /// <summary>One item of the ring.</summary>

@@ -13,7 +13,8 @@ namespace Pipeline.Benchmarks.Engine;
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 8)]
 public class ThreeStagePipelineBenchmark
 {
-    private const int Items = 1_000_000;
+    /// <summary>Items per run.</summary>
+    internal const int Items = 1_000_000;
     private const int Capacity = 1024;
 
     private static long Expected => 2L * Items * (Items + 1) / 2;
@@ -97,7 +98,8 @@ public class ThreeStagePipelineBenchmark
     [Benchmark(OperationsPerInvoke = Items)]
     public Task<long> EngineAcknowledging() => EngineFromAsync(acknowledging: true);
 
-    private static async Task<long> EngineFromAsync(bool acknowledging)
+    /// <summary>Runs the chain once from <see cref="NumberSource"/>, plain or acknowledging (also used by <see cref="AcknowledgementOverheadHarness"/>).</summary>
+    internal static async Task<long> EngineFromAsync(bool acknowledging)
     {
         var sum = 0L;
         var builder = new PipelineBuilder("bench");

@@ -20,6 +20,7 @@ internal static class AcknowledgementOverheadHarness
         }
 
         var ratios = new List<double>();
+        var cpuRatios = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
             // Alternate which goes first, so neither always runs on a warmer or colder machine.
@@ -27,22 +28,30 @@ internal static class AcknowledgementOverheadHarness
             var first = await TimeAsync(acknowledging: !plainFirst).ConfigureAwait(false);
             var second = await TimeAsync(acknowledging: plainFirst).ConfigureAwait(false);
             var (plain, acknowledging) = plainFirst ? (first, second) : (second, first);
-            ratios.Add(acknowledging / plain);
+            ratios.Add(acknowledging.Wall / plain.Wall);
+            cpuRatios.Add(acknowledging.Cpu / plain.Cpu);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"round {round + 1,2}: plain {plain,6:F1} ns/item, acknowledging {acknowledging,6:F1} ns/item, ratio {acknowledging / plain:F3}"));
+                $"round {round + 1,2}: plain {plain.Wall,6:F1} ns/item ({plain.Cpu,6:F1} CPU), acknowledging {acknowledging.Wall,6:F1} ns/item ({acknowledging.Cpu,6:F1} CPU), ratio {acknowledging.Wall / plain.Wall:F3} ({acknowledging.Cpu / plain.Cpu:F3} CPU)"));
         }
 
         ratios.Sort();
+        cpuRatios.Sort();
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"median ratio acknowledging / plain over {rounds} rounds: {ratios[ratios.Count / 2]:F3} (min {ratios[0]:F3}, max {ratios[^1]:F3})"));
+            $"median ratio acknowledging / plain over {rounds} rounds: time {ratios[ratios.Count / 2]:F3} (min {ratios[0]:F3}, max {ratios[^1]:F3}), "
+            + $"CPU {cpuRatios[cpuRatios.Count / 2]:F3} (min {cpuRatios[0]:F3}, max {cpuRatios[^1]:F3})"));
     }
 
-    private static async Task<double> TimeAsync(bool acknowledging)
+    /// <summary>Runs once; returns the wall time and the process's CPU time, each in nanoseconds per item.</summary>
+    private static async Task<(double Wall, double Cpu)> TimeAsync(bool acknowledging)
     {
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
         await ThreeStagePipelineBenchmark.EngineFromAsync(acknowledging).ConfigureAwait(false);
-        return Stopwatch.GetElapsedTime(started).TotalNanoseconds / ThreeStagePipelineBenchmark.Items;
+        var wall = Stopwatch.GetElapsedTime(started);
+        process.Refresh();
+        return (wall.TotalNanoseconds / ThreeStagePipelineBenchmark.Items, (process.TotalProcessorTime - cpu).TotalNanoseconds / ThreeStagePipelineBenchmark.Items);
     }
 }

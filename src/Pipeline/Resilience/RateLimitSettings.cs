@@ -2,7 +2,8 @@ namespace Pipeline;
 
 /// <summary>
 /// A rate limit on a stage's calls (a token bucket, <c>System.Threading.RateLimiting</c> through Polly.RateLimiting): a call waits
-/// for a permit — back-pressure that reaches the source — and is never rejected. The bucket refills every 10 ms at most, on a timer of the run's <see cref="TimeProvider"/>.
+/// for a permit — back-pressure that reaches the source — and is never rejected. The bucket refills on its own timer, in real time
+/// (<c>System.Threading.RateLimiting</c> takes no <see cref="TimeProvider"/>).
 /// </summary>
 public sealed class RateLimitSettings
 {

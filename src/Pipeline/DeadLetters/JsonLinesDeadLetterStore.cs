@@ -16,9 +16,11 @@ namespace Pipeline;
 /// would be lost unseen.
 /// </para>
 /// <para>
-/// Runs append to the same file. A new file (and its directory) is created readable and writable by its owner only (mode 0600 on
-/// Unix), as dead letters hold users' data. When a crash left a torn last line, the next run starts on a new line, so the reader
-/// skips only the torn fragment.
+/// Runs append to the same file, and so may the stores of other pipelines and other processes at the same time: each group is
+/// written at the file's end under an exclusive lock on a sidecar file, <c>&lt;path&gt;.lock</c> (see <c>flock</c>), so lines never
+/// overwrite or interleave. A new file (and its directory, and the lock file) is created readable and writable by its owner only
+/// (mode 0600 on Unix), as dead letters hold users' data. When a crash left a torn last line, the next group starts on a new line,
+/// so the reader skips only the torn fragment.
 /// </para>
 /// </remarks>
 public sealed class JsonLinesDeadLetterStore : IDeadLetterStore, IAsyncDisposable
@@ -184,34 +186,41 @@ public sealed class JsonLinesDeadLetterStore : IDeadLetterStore, IAsyncDisposabl
     private async Task WriteLinesAsync(List<byte[]> lines)
     {
         var file = _file ??= Open();
-        var length = 0;
+        var length = 1;
         foreach (var line in lines)
         {
             length += line.Length;
         }
 
-        if (lines.Count == 1)
+        // One write per group, at the file's end as it is under the lock: other stores and processes may append to the same file,
+        // and the lines land together, so no reader sees half a group. Room for a newline first, when the file ends in a torn line.
+        var buffer = new byte[length];
+        var offset = 1;
+        foreach (var line in lines)
         {
-            await file.WriteAsync(lines[0]).ConfigureAwait(false);
+            line.CopyTo(buffer, offset);
+            offset += line.Length;
         }
-        else
+
+        var appendLock = await AppendLock.AcquireAsync(_path).ConfigureAwait(false);
+        await using (appendLock.ConfigureAwait(false))
         {
-            // One write per group: the lines land together and no other process sees half a group.
-            var buffer = new byte[length];
-            var offset = 0;
-            foreach (var line in lines)
+            var end = RandomAccess.GetLength(file.SafeFileHandle);
+            var start = 1;
+            if (EndsWithTornLine(file, end))
             {
-                line.CopyTo(buffer, offset);
-                offset += line.Length;
+                buffer[0] = (byte)'\n';
+                start = 0;
             }
 
-            await file.WriteAsync(buffer).ConfigureAwait(false);
-        }
+            file.Position = end;
+            await file.WriteAsync(buffer.AsMemory(start)).ConfigureAwait(false);
 
-        // The stream is unbuffered, so the bytes are with the operating system now; Flush(true) also syncs them to the device.
-        if (_durability == DeadLetterDurability.Fsync)
-        {
-            file.Flush(flushToDisk: true);
+            // The stream is unbuffered, so the bytes are with the operating system now; Flush(true) also syncs them to the device.
+            if (_durability == DeadLetterDurability.Fsync)
+            {
+                file.Flush(flushToDisk: true);
+            }
         }
     }
 
@@ -230,12 +239,12 @@ public sealed class JsonLinesDeadLetterStore : IDeadLetterStore, IAsyncDisposabl
             }
         }
 
-        var startOnNewLine = EndsWithTornLine(_path);
         var options = new FileStreamOptions
         {
-            Mode = FileMode.Append,
-            Access = FileAccess.Write,
-            Share = FileShare.Read,
+            // Not FileMode.Append: each group is written at the end the file has under the append lock, which other writers move.
+            Mode = FileMode.OpenOrCreate,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite,
             BufferSize = 0,
         };
         if (!OperatingSystem.IsWindows())
@@ -243,31 +252,18 @@ public sealed class JsonLinesDeadLetterStore : IDeadLetterStore, IAsyncDisposabl
             options.UnixCreateMode = OwnerOnly;
         }
 
-        var file = new FileStream(_path, options);
-        if (startOnNewLine)
-        {
-            file.Write("\n"u8);
-        }
-
-        return file;
+        return new FileStream(_path, options);
     }
 
-    /// <summary>Returns whether the file exists and its last byte is not a newline: a crash tore its last line.</summary>
-    private static bool EndsWithTornLine(string path)
+    /// <summary>Returns whether the file's last byte, before <paramref name="end"/>, is not a newline: a crash tore its last line.</summary>
+    private static bool EndsWithTornLine(FileStream file, long end)
     {
-        if (!File.Exists(path))
-        {
-            return false;
-        }
-
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var length = RandomAccess.GetLength(handle);
-        if (length == 0)
+        if (end == 0)
         {
             return false;
         }
 
         Span<byte> last = stackalloc byte[1];
-        return RandomAccess.Read(handle, last, length - 1) == 1 && last[0] != (byte)'\n';
+        return RandomAccess.Read(file.SafeFileHandle, last, end - 1) == 1 && last[0] != (byte)'\n';
     }
 }

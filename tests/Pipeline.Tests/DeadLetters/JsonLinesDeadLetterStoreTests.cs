@@ -153,6 +153,38 @@ public partial class JsonLinesDeadLetterStoreTests
         Assert.Equal(Enumerable.Range(0, Writers * PerWriter), ids.Order());
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task WriteAsync_SeveralStoresOnOneFile_EveryLineWholeAndNoneLost()
+    {
+        // Stores of several pipelines (or processes) given the same DeadLetter:Path append to one file; a torn line a crash left
+        // behind costs only its own fragment.
+        using var directory = new TempDirectory();
+        var path = directory.File("dead.jsonl");
+        await File.WriteAllTextAsync(path, "{\"torn\":");
+        const int Stores = 3;
+        const int Writers = 4;
+        const int PerWriter = 150;
+        var stores = Enumerable.Range(0, Stores).Select(_ => new JsonLinesDeadLetterStore(new DeadLetterSettings { Path = path })).ToArray();
+
+        await Task.WhenAll(Enumerable.Range(0, Stores * Writers).Select(writer => Task.Run(async () =>
+        {
+            for (var i = 0; i < PerWriter; i++)
+            {
+                var id = (writer * PerWriter) + i;
+                await stores[writer % Stores].WriteAsync(Letter(new Order(id, new string('x', id % 70))), CancellationToken.None).ConfigureAwait(false);
+            }
+        }))).WaitAsync(TimeSpan.FromSeconds(45));
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+
+        var lines = await File.ReadAllLinesAsync(path);
+        Assert.Equal("{\"torn\":", lines[0]);
+        var ids = lines.Skip(1).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("item").GetProperty("Id").GetInt32());
+        Assert.Equal(Enumerable.Range(0, Stores * Writers * PerWriter), ids.Order());
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task WriteAsync_ItemTypeAdded_SerializesWithItsTypeInfo()
     {

@@ -8,6 +8,8 @@ public readonly struct FileLine
     /// <param name="text">The line's text, without its line break.</param>
     /// <param name="startOffset">The byte offset of the line's first byte in the file.</param>
     /// <param name="endOffset">The byte offset after the line's line break (for a last line without one, after its last byte).</param>
+    /// <remarks>System.Text.Json reads a line back through this constructor (a dead letter replayed by <see cref="DeadLetterSource{T}"/>).</remarks>
+    [System.Text.Json.Serialization.JsonConstructor]
     public FileLine(string text, long startOffset, long endOffset)
     {
         Text = text;

@@ -14,6 +14,9 @@ public sealed partial class DeadLetterSourceTests : IDisposable
     [JsonSerializable(typeof(Order))]
     internal sealed partial class ReplayJson : JsonSerializerContext;
 
+    [JsonSerializable(typeof(FileLine))]
+    internal sealed partial class FileLineJson : JsonSerializerContext;
+
     public void Dispose() => _directory.Dispose();
 
     private static async Task WriteAsync(string path, params int[] ids)
@@ -27,9 +30,9 @@ public sealed partial class DeadLetterSourceTests : IDisposable
     }
 
     /// <summary>Replays the file into <paramref name="sink"/>, acknowledging after each item as the engine will once it is accounted for.</summary>
-    private static async Task<List<PositionedItem<Order>>> ReplayAsync(DeadLetterSource<Order> source, Func<Order, bool>? sink = null, CancellationToken stoppingToken = default)
+    private static async Task<List<PositionedItem<TItem>>> ReplayAsync<TItem>(DeadLetterSource<TItem> source, Func<TItem, bool>? sink = null, CancellationToken stoppingToken = default)
     {
-        var replayed = new List<PositionedItem<Order>>();
+        var replayed = new List<PositionedItem<TItem>>();
         await foreach (var item in source.ReadAsync(stoppingToken).WithCancellation(CancellationToken.None))
         {
             replayed.Add(item);
@@ -86,6 +89,30 @@ public sealed partial class DeadLetterSourceTests : IDisposable
         Assert.Equal([17, 500, 999], first.Select(i => i.Item.Id));
         Assert.All(first, i => Assert.True(i.IsReplay));
         Assert.Empty(second);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Replay_LinesOfAFileSource_ComeBackWithTheirTextAndOffsets()
+    {
+        // What FromFile yields is what its dead letters hold; a replay must give the same lines back, by reflection or source generation.
+        var path = _directory.File("lines.dead.jsonl");
+        await using (var store = new JsonLinesDeadLetterStore(new DeadLetterSettings { Path = path }))
+        {
+            await store.WriteAsync(new DeadLetter("logs", "parse", new FileLine("GET /a \"q\"", 10, 25), "Failed", null, DateTimeOffset.UnixEpoch), CancellationToken.None);
+        }
+
+        var generated = await ReplayAsync(new DeadLetterSource<FileLine>(path, FileLineJson.Default.FileLine, _directory.File("generated.checkpoint")));
+        var reflected = await ReplayAsync(new DeadLetterSource<FileLine>(
+            path, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<FileLine>)System.Text.Json.JsonSerializerOptions.Default.GetTypeInfo(typeof(FileLine)), _directory.File("reflected.checkpoint")));
+
+        foreach (var line in generated.Concat(reflected).Select(item => item.Item))
+        {
+            Assert.Equal("GET /a \"q\"", line.Text);
+            Assert.Equal(10, line.StartOffset);
+            Assert.Equal(25, line.EndOffset);
+        }
+
+        Assert.Equal(2, generated.Count + reflected.Count);
     }
 
     [Fact(Timeout = 30_000)]

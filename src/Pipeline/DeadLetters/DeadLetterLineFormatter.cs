@@ -22,6 +22,9 @@ internal sealed class DeadLetterLineFormatter(JsonSerializerOptions? serializerO
         public const string Message = "message";
         public const string Attempts = "attempts";
         public const string Item = "item";
+
+        /// <summary>Present only when the item could not be serialized: why, while <see cref="Item"/> holds its <c>ToString()</c>.</summary>
+        public const string ItemError = "itemError";
     }
 
     private readonly Dictionary<Type, JsonTypeInfo> _itemTypes = new(itemTypes);
@@ -65,7 +68,9 @@ internal sealed class DeadLetterLineFormatter(JsonSerializerOptions? serializerO
         }
         catch (Exception exception) when (exception is NotSupportedException or JsonException or InvalidOperationException)
         {
+            // Kept as text, and said so beside it: a replay cannot read this item back, and whoever reads the file must see why.
             json.WriteStringValue(item.ToString());
+            json.WriteString(Names.ItemError, $"{exception.GetType().FullName}: {exception.Message}");
             return;
         }
 

@@ -213,6 +213,33 @@ public partial class JsonLinesDeadLetterStoreTests
 
         var root = JsonDocument.Parse(Assert.Single(await File.ReadAllLinesAsync(path))).RootElement;
         Assert.Equal("https://example.org/a", root.GetProperty("item").GetString());
+        Assert.Contains("Uri", root.GetProperty("itemError").GetString(), StringComparison.Ordinal);
+    }
+
+    public sealed class Node
+    {
+        public Node? Next { get; set; }
+
+        public override string ToString() => "node";
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task WriteAsync_ItemThatCannotBeSerialized_KeepsItsTextAndSaysWhy()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("dead.jsonl");
+        var cycle = new Node();
+        cycle.Next = cycle;
+        await using (var store = new JsonLinesDeadLetterStore(new DeadLetterSettings { Path = path }))
+        {
+            await store.WriteAsync(Letter(cycle), CancellationToken.None).AsTask().WaitAsync(Bound);
+            await store.WriteAsync(Letter(new Order(1, "Ann")), CancellationToken.None).AsTask().WaitAsync(Bound);
+        }
+
+        var lines = (await File.ReadAllLinesAsync(path)).Select(line => JsonDocument.Parse(line).RootElement).ToArray();
+        Assert.Equal("node", lines[0].GetProperty("item").GetString());
+        Assert.Contains("cycle", lines[0].GetProperty("itemError").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.False(lines[1].TryGetProperty("itemError", out _));
     }
 
     [Fact]

@@ -72,9 +72,10 @@ internal sealed class EndOfInput(IConnectionMultiplexer connection, string strea
                     return;
                 }
             }
-            catch (RedisException)
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
-                // The stream or the group is not there yet, or Redis is briefly unreachable: look again at the next tick.
+                // The stream or the group is not there yet, or Redis is briefly unreachable or slow to answer (StackExchange.Redis's
+                // RedisTimeoutException is a TimeoutException, not a RedisException): look again at the next tick.
             }
         }
     }

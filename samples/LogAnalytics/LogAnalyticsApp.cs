@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pipeline;
@@ -256,26 +257,36 @@ public static partial class LogAnalyticsApp
             await consumerDeadLetters.DisposeAsync().ConfigureAwait(false);
         }
 
-        switch (settings.Role)
+        try
         {
-            case ProcessRole.Producer:
-                var appended = host.Services.GetRequiredService<StreamPublisher>().Appended;
-                var marked = result.Status == PipelineStatus.Completed && !settings.Follow;
-                if (marked)
-                {
-                    await endOfInput!.SetAsync(appended).ConfigureAwait(false);
-                }
+            switch (settings.Role)
+            {
+                case ProcessRole.Producer:
+                    var appended = host.Services.GetRequiredService<StreamPublisher>().Appended;
+                    var marked = result.Status == PipelineStatus.Completed && !settings.Follow;
+                    if (marked)
+                    {
+                        await endOfInput!.SetAsync(appended).ConfigureAwait(false);
+                    }
 
-                await output.WriteAsync(ProducerSummary(settings, result, appended, elapsed.Elapsed, marked ? endOfInput!.Key : null)).ConfigureAwait(false);
-                return (exitCode, null);
-            case ProcessRole.Consumer:
-                var consumerReport = ConsumerReport(host.Services, settings, result, await consumerDone.ConfigureAwait(false));
-                await output.WriteAsync(consumerReport.ToString()).ConfigureAwait(false);
-                return (exitCode, consumerReport);
-            default:
-                var report = AllReport(host.Services, settings, result, elapsed.Elapsed, replay);
-                await output.WriteAsync(report.ToString()).ConfigureAwait(false);
-                return (exitCode, report);
+                    await output.WriteAsync(ProducerSummary(settings, result, appended, elapsed.Elapsed, marked ? endOfInput!.Key : null)).ConfigureAwait(false);
+                    return (exitCode, null);
+                case ProcessRole.Consumer:
+                    var consumerReport = ConsumerReport(host.Services, settings, result, await consumerDone.ConfigureAwait(false));
+                    await output.WriteAsync(consumerReport.ToString()).ConfigureAwait(false);
+                    return (exitCode, consumerReport);
+                default:
+                    var report = AllReport(host.Services, settings, result, elapsed.Elapsed, replay);
+                    await output.WriteAsync(report.ToString()).ConfigureAwait(false);
+                    return (exitCode, report);
+            }
+        }
+        catch (Exception exception) when (exception is SqliteException or RedisException or TimeoutException or IOException)
+        {
+            // The run's store or stream cannot be read for the report (the database is not one, or the server is gone): say so and
+            // exit non-zero rather than crash, whatever the run's own status.
+            await Console.Error.WriteLineAsync($"The report could not be made: {exception.Message}").ConfigureAwait(false);
+            return (exitCode != 0 ? exitCode : FaultedExitCode, null);
         }
     }
 

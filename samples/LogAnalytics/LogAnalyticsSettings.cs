@@ -111,6 +111,8 @@ public sealed class LogAnalyticsSettings
                 + $"Pipelines:{LogAnalyticsApp.PipelineName}:Stages:enrich:Parallelism");
         }
 
+        RejectDroppingHandoffs(configuration);
+
         var exitText = configuration["ExitWhenDone"];
         var exitWhenDone = false;
         if (!string.IsNullOrEmpty(exitText) && !bool.TryParse(exitText, out exitWhenDone))
@@ -145,6 +147,23 @@ public sealed class LogAnalyticsSettings
             RedisStream = configuration[$"Pipelines:{LogAnalyticsApp.PipelineName}:Redis:Stream"],
             RedisGroup = configuration[$"Pipelines:{LogAnalyticsApp.PipelineName}:Redis:Group"],
         };
+    }
+
+    /// <summary>Every line is stored or dead-lettered: a handoff that drops items when full would lose lines the checkpoint passes.</summary>
+    private static void RejectDroppingHandoffs(IConfiguration configuration)
+    {
+        var pipeline = configuration.GetSection($"Pipelines:{LogAnalyticsApp.PipelineName}");
+        var keys = new List<string> { "Handoff:FullMode" };
+        keys.AddRange(pipeline.GetSection("Stages").GetChildren().Select(stage => $"Stages:{stage.Key}:Handoff:FullMode"));
+        foreach (var key in keys)
+        {
+            if (pipeline[key] is { Length: > 0 } mode && !string.Equals(mode.Trim(), "Wait", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException(
+                    $"Pipelines:{LogAnalyticsApp.PipelineName}:{key} must be Wait, was '{mode}': this job stores every line or dead-letters it, "
+                    + "and a handoff that drops items when full would lose lines that the read stage's checkpoint then passes");
+            }
+        }
     }
 
     private static void RejectUnknownKeys(IConfiguration configuration)

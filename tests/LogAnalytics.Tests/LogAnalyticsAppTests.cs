@@ -148,6 +148,8 @@ public sealed class LogAnalyticsAppTests
     [InlineData("Input:Folow", "true", "Input:Folow is not a known setting; Input allows Path, Follow, CheckpointPath, PollInterval")]
     [InlineData("Store:Batch", "10", "Store:Batch is not a known setting; Store allows Path, BatchSize")]
     [InlineData("Store:Path:0", "x.db", "Store:Path must be a value, not a section or a list")]
+    [InlineData("Pipelines:access-logs:Handoff:FullMode", "DropOldest", "Pipelines:access-logs:Handoff:FullMode must be Wait, was 'DropOldest'")]
+    [InlineData("Pipelines:access-logs:Stages:parse:Handoff:FullMode", "DropWrite", "Pipelines:access-logs:Stages:parse:Handoff:FullMode must be Wait, was 'DropWrite'")]
     public async Task RunAsync_BadSetting_ExitsWithStartFailedAndNamesTheKey(string key, string value, string message)
     {
         using var folder = new TempDirectory();
@@ -159,6 +161,22 @@ public sealed class LogAnalyticsAppTests
         Assert.Equal(LogAnalyticsApp.StartFailedExitCode, exitCode);
         Assert.Null(report);
         Assert.Contains(message, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task RunAsync_StorePathIsNotADatabase_ExitsFaultedWithoutCrashing()
+    {
+        using var folder = new TempDirectory();
+        var input = folder.File("access.log");
+        await File.WriteAllLinesAsync(input, s_handLines);
+        var notADatabase = folder.File("notes.txt");
+        await File.WriteAllTextAsync(notADatabase, new string('x', 4096));
+
+        var (exitCode, _) = await LogAnalyticsApp.RunAsync(
+            [.. Args(folder, input), $"--Store:Path={notADatabase}"], TextWriter.Null).WaitAsync(s_timeout);
+
+        Assert.Equal(LogAnalyticsApp.FaultedExitCode, exitCode);
+        Assert.Equal(new string('x', 4096), await File.ReadAllTextAsync(notADatabase));
     }
 
     internal static string[] Args(TempDirectory folder, string input, params string[] extra) =>

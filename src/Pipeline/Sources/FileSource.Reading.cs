@@ -65,6 +65,10 @@ public sealed partial class FileSource
         // The head of the file as last seen at its end (following only): a file truncated and written again past the length read
         // (logrotate's copytruncate with a busy writer) is told by its head, not by its length.
         byte[]? head = null;
+
+        // When the path was first seen naming a new file while the old one had nothing more to read (0: not seen): the old file is
+        // left only once it has had no new bytes for a poll interval, as its writer may append to it until it reopens the path.
+        long rotationQuietSince = 0;
         try
         {
             while (true)
@@ -81,6 +85,7 @@ public sealed partial class FileSource
                 // Local reads are short: not cancelled, so a line is never cut by a stop.
                 if (await scanner.FillAsync(CancellationToken.None).ConfigureAwait(false))
                 {
+                    rotationQuietSince = 0;
                     if (watch is not null)
                     {
                         // Following: bytes read past an earlier end belong to this file only if its head is still the one read.
@@ -135,6 +140,26 @@ public sealed partial class FileSource
 
                 if (OpenIfRotated(file) is { } next)
                 {
+                    // Renamed away (logrotate's default): the writer appends to the old file until it reopens the path (nginx between
+                    // the rename and its USR1). Keep reading it until it has been quiet for a poll interval, then move on.
+                    if (rotationQuietSince == 0)
+                    {
+                        rotationQuietSince = _timeProvider.GetTimestamp();
+                    }
+
+                    if (_timeProvider.GetElapsedTime(rotationQuietSince) < _pollInterval)
+                    {
+                        next.Dispose();
+                        if (!await watch.WaitAsync(changed, stoppingToken).ConfigureAwait(false))
+                        {
+                            yield break;
+                        }
+
+                        continue;
+                    }
+
+                    rotationQuietSince = 0;
+
                     // Finish the old file first: what was appended before the rotation, and its last line even without a line break.
                     while (await scanner.FillAsync(CancellationToken.None).ConfigureAwait(false))
                     {

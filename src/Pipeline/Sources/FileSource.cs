@@ -36,8 +36,13 @@ namespace Pipeline;
 /// <para>
 /// <b>Following.</b> Changes are noticed with a <see cref="FileSystemWatcher"/> on the file's directory, and by looking again every
 /// <see cref="FileSourceOptions.PollInterval"/> (the fallback when watching is unavailable). Rotation is noticed when the path names
-/// a file that is shorter than the one being read or starts with other bytes; the old file is read to its end first. Truncation
-/// (the file shorter than the offset read) restarts at its start.
+/// a file that is shorter than the one being read or starts with other bytes. The old file is read until it has had no new bytes
+/// for a poll interval, since its writer may go on appending to it until it reopens the path (nginx between logrotate's rename and
+/// its <c>USR1</c>); then the new file from its start. Truncation (the file shorter than the offset read, or its head rewritten)
+/// restarts at its start: with logrotate's <c>copytruncate</c>, lines not yet read when the file was truncated are only in the copy,
+/// which the source does not read (as with <c>tail -F</c>); rotate by renaming (logrotate's default) where that matters. A file
+/// replaced by one that is longer and starts with the same bytes (an <c>rsync</c> without <c>--inplace</c>) is not noticed until
+/// a restart.
 /// </para>
 /// <para>
 /// Thread-safety: one enumeration at a time; <see cref="AcknowledgeAsync"/> may be called from another thread while it runs, and

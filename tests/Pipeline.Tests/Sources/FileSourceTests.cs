@@ -182,6 +182,32 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_FollowRenamedWhileItsWriterStillAppends_ReadsTheOldFileUntilQuietThenTheNewOne()
+    {
+        // logrotate renames the log, then the writer (nginx until its USR1) goes on appending to the renamed file for a while.
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "old-1\n");
+        using var stop = new CancellationTokenSource();
+        var source = new FileSource(new FileSourceOptions { Path = path, Follow = true, PollInterval = TimeSpan.FromSeconds(2) });
+        await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
+        var first = await NextAsync(lines);
+
+        var next = NextAsync(lines);
+        File.Move(path, path + ".1");
+        await File.WriteAllTextAsync(path, string.Empty);
+
+        // The writer's late appends come a while after the new file appeared (time is what this case is about): well within the
+        // poll interval the source waits for the renamed file to go quiet, well after it has seen the new file.
+        await Task.Delay(300);
+        await File.AppendAllTextAsync(path + ".1", "old-2\nold-3\n");
+        await File.AppendAllTextAsync(path, "new-1\n");
+
+        var read = new List<PositionedItem<FileLine>> { first, await next, await NextAsync(lines), await NextAsync(lines) };
+        Assert.Equal(["old-1", "old-2", "old-3", "new-1"], read.Select(l => l.Item.Text));
+        Assert.True(read.Zip(read.Skip(1)).All(pair => pair.First.Position < pair.Second.Position), "positions strictly increase");
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task ReadAsync_FollowTruncation_ReadsFromTheStart()
     {
         var path = _directory.File("in.log");

@@ -10,7 +10,7 @@ namespace LogAnalytics;
 /// </summary>
 /// <remarks>
 /// Accepted: <c>-</c> for user, bytes, referer and user agent; quoted fields with <c>\"</c> and <c>\\</c> escapes; IPv6 and
-/// host-name clients; request lines without a protocol; further fields after the user agent (ignored). A line that does not have
+/// host-name clients; request lines without a protocol, and nginx's <c>"-"</c> for no request line (method and path <c>-</c>); further fields after the user agent (ignored). A line that does not have
 /// this shape throws <see cref="FormatException"/> whose message says what was expected where.
 /// </remarks>
 public static class AccessLogParser
@@ -177,6 +177,13 @@ public static class AccessLogParser
     private static (string Method, string Path, string? Protocol) SplitRequest(string request, int position)
     {
         var span = request.AsSpan();
+        if (span is "-")
+        {
+            // nginx logs "-" when a client sent no request line (a probe, an idle keep-alive or TLS connection closed): a request
+            // with no method and no target, usually with status 400 or 408.
+            return ("-", "-", null);
+        }
+
         var firstSpace = span.IndexOf(' ');
         if (firstSpace <= 0)
         {

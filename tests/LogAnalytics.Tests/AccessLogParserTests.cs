@@ -85,6 +85,17 @@ public sealed class AccessLogParserTests
         Assert.Equal("curl/8.5.0", entry.UserAgent);
     }
 
+    [Fact]
+    public void Parse_NoRequestLine_IsADashRequestWithItsStatus()
+    {
+        var entry = Parse("""203.0.113.9 - - [07/Dec/2026:01:02:03 +0000] "-" 400 0 "-" "-" """.TrimEnd());
+
+        Assert.Equal("-", entry.Method);
+        Assert.Equal("-", entry.Path);
+        Assert.Equal(400, entry.Status);
+        Assert.Equal(0, entry.Bytes);
+    }
+
     [Theory]
     [InlineData("", "ends before the client address")]
     [InlineData("%%% garbage 17 not a log line %%%", "expected '[' before the timestamp")]
@@ -95,7 +106,6 @@ public sealed class AccessLogParserTests
     [InlineData("""10.0.0.1 - - [01/Jan/2026:00:00:00 +0000 "GET / HTTP/1.1" 200 512""", "timestamp")]
     [InlineData("""10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" OK 512""", "status 'OK' is not a three-digit code")]
     [InlineData("""10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 12kb""", "response size '12kb' is neither a number nor '-'")]
-    [InlineData("""10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "-" 400 0""", "request line '-' has no method and target")]
     [InlineData("""10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "get / HTTP/1.1" 200 5""", "request method 'get' is not an HTTP method")]
     [InlineData("""10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl""", "user agent has no closing '\"'")]
     [InlineData("10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\"", "expected a space after the referer")]

@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Warning, "Stream {Stream}, group {Group}: entry {EntryId} was delivered {Deliveries} times without being acknowledged; dead-lettered", EventName = "EntryDeadLettered")]
     public static partial void EntryDeadLettered(this ILogger logger, string stream, string group, string entryId, long deliveries);
 
+    [LoggerMessage(10, LogLevel.Warning, "Stream {Stream}, group {Group}: entry {EntryId} cannot be read as an item ({Problem}); dead-lettered", EventName = "EntryUnreadable")]
+    public static partial void EntryUnreadable(this ILogger logger, string stream, string group, string entryId, string problem);
+
     [LoggerMessage(4, LogLevel.Error, "Stream {Stream}, group {Group}: entry {EntryId} cannot be processed ({Reason}) and there is no dead-letter store; it stays pending", EventName = "EntryParked")]
     public static partial void EntryParked(this ILogger logger, string stream, string group, string entryId, string reason);
 

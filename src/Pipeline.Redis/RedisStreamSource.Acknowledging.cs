@@ -88,7 +88,14 @@ public sealed partial class RedisStreamSource<T>
 
         // Stored before acknowledged: a crash in between delivers the entry once more, never loses it.
         await _deadLetters.WriteAsync(deadLetter, CancellationToken.None).ConfigureAwait(false);
-        _logger.EntryDeadLettered(_options.Stream!, _options.Group!, entry.Id.ToString(), attempts);
+        if (reason == "Unreadable")
+        {
+            _logger.EntryUnreadable(_options.Stream!, _options.Group!, entry.Id.ToString(), message);
+        }
+        else
+        {
+            _logger.EntryDeadLettered(_options.Stream!, _options.Group!, entry.Id.ToString(), attempts);
+        }
         await AcknowledgeIdsAsync(database, [entry.Id], stoppingToken).ConfigureAwait(false);
         Release(entry.Id);
     }

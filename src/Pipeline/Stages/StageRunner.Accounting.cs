@@ -54,13 +54,37 @@ internal abstract partial class StageRunner
                 Account(counter, ItemEnd.Skipped, acknowledgement);
                 return default;
             case StageErrorMode.DeadLetter:
-                FailureLog.Report("dead-lettered", exception);
-                return GiveUpAsync(item, acknowledgement, FailedReason, exception, counter);
+                // Told once the store has the item (the worker's own counter says so): a store that fails faults the run instead,
+                // and no line claims the item was kept.
+                var before = counter.DeadLettered;
+                var written = GiveUpAsync(item, acknowledgement, FailedReason, exception, counter);
+                if (written.IsCompletedSuccessfully)
+                {
+                    written.GetAwaiter().GetResult();
+                    ReportIfDeadLettered(counter, before, exception);
+                    return default;
+                }
+
+                return ReportWhenWrittenAsync(written, counter, before, exception);
             default:
                 // The run stops at this item: it is dead-lettered as a record, but keeps its acknowledgement, so that an acknowledging
                 // source offers it again after a restart (the cause, such as a database that was down, may be gone by then).
                 Lifecycle.ReportFault(this, exception);
                 return GiveUpAsync(item, acknowledgement: 0, FailedReason, exception, counter);
+        }
+    }
+
+    private async ValueTask ReportWhenWrittenAsync(ValueTask written, StageCounter counter, long before, Exception exception)
+    {
+        await written.ConfigureAwait(false);
+        ReportIfDeadLettered(counter, before, exception);
+    }
+
+    private void ReportIfDeadLettered(StageCounter counter, long before, Exception exception)
+    {
+        if (counter.DeadLettered > before)
+        {
+            FailureLog.Report("dead-lettered", exception);
         }
     }
 

@@ -214,6 +214,28 @@ public class FaultTruthTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task DeadLetterStoreThrows_ItemFailedUnderDeadLetter_IsNotLoggedAsDeadLettered()
+    {
+        var logged = new ConcurrentQueue<string>();
+        using var services = new ServiceCollection()
+            .AddSingleton<IDeadLetterStore>(new ThrowingStore())
+            .AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged)))
+            .BuildServiceProvider();
+        var run = NewPipeline(HandoffKind.Channel)
+            .From("src", Enumerable.Range(0, 10))
+            .Then("work", x => x == 3 ? throw new FormatException("bad record 3") : x, o => o.OnError = StageErrorMode.DeadLetter)
+            .To("sink", _ => { })
+            .Build(services)
+            .Start();
+
+        var result = await run.Completion.WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Faulted, result.Status);
+        Assert.Equal(0, result.DeadLettered);
+        Assert.DoesNotContain(logged, line => line.Contains("dead-lettered", StringComparison.Ordinal) && line.Contains("bad record 3", StringComparison.Ordinal) && !line.StartsWith("Error", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Build_SamePipelineTwiceOnOneProvider_DoesNotDoubleItsInstruments()
     {
         var pipelineName = $"twice-{Guid.NewGuid():N}";

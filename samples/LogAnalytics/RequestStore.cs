@@ -6,7 +6,8 @@ namespace LogAnalytics;
 /// <summary>
 /// The SQLite database of requests: table <c>requests</c> (primary key <c>source</c>, <c>offset</c>) and the per-minute aggregates
 /// <c>minute_stats</c> (primary key <c>minute</c>, <c>route</c>, <c>status</c>). Journal in WAL mode; each batch is one transaction
-/// through prepared statements that are reused. A line already stored (same source and offset, re-delivered after a crash or a
+/// through prepared statements that are reused, its rows inserted 32 to a statement, its aggregates added once per minute, route and
+/// status. A line already stored (same source and offset, re-delivered after a crash or a
 /// re-run) is skipped by the upsert and not counted into the aggregates again, and a batch that fails is rolled back whole, so the
 /// aggregates always equal what <c>requests</c> holds. Not thread-safe: one writer per instance. Several instances — several consumer
 /// processes — may write one file at once: WAL lets readers go on while one writes, each batch's transaction begins
@@ -43,12 +44,20 @@ public sealed class RequestStore : IDisposable
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>The rows one multi-row insert takes: fewer steps, resets and statement starts per row than one insert a row.</summary>
+    private const int ChunkRows = 32;
+
+    /// <summary>The columns of <c>requests</c>, which is also the number of parameters one row binds.</summary>
+    private const int RequestColumns = 12;
+
+    /// <summary>The savepoint at the start of a batch's transaction, rolled back to when some of its lines were stored before.</summary>
+    private const string BatchSavepoint = "batch";
+
     /// <summary>The statement that inserts one request, skipping a line already stored (same source and offset).</summary>
-    private const string InsertRequestSql = """
-        INSERT INTO requests (source, offset, time, client, method, path, route, status, bytes, referer, user_agent, is_bot)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-        ON CONFLICT (source, offset) DO NOTHING
-        """;
+    private static readonly string s_insertRequestSql = InsertRequestsSql(1);
+
+    /// <summary>The statement that inserts <see cref="ChunkRows"/> requests, skipping the lines already stored.</summary>
+    private static readonly string s_insertChunkSql = InsertRequestsSql(ChunkRows);
 
     /// <summary>The statement that adds a batch's totals to one minute's row.</summary>
     private const string AddToMinuteSql = """
@@ -66,12 +75,14 @@ public sealed class RequestStore : IDisposable
     // SqliteCommand looks every parameter's index up and transcodes every string on each execution, which cost about half of the
     // store's time per row.
     private readonly sqlite3_stmt _insertRequest;
+    private readonly sqlite3_stmt _insertChunk;
     private readonly sqlite3_stmt _addToMinute;
 
-    private RequestStore(SqliteConnection connection, sqlite3_stmt insertRequest, sqlite3_stmt addToMinute)
+    private RequestStore(SqliteConnection connection, sqlite3_stmt insertRequest, sqlite3_stmt insertChunk, sqlite3_stmt addToMinute)
     {
         _connection = connection;
         _insertRequest = insertRequest;
+        _insertChunk = insertChunk;
         _addToMinute = addToMinute;
     }
 
@@ -97,14 +108,19 @@ public sealed class RequestStore : IDisposable
                 setup.ExecuteNonQuery();
             }
 
-            var insertRequest = Prepare(connection, InsertRequestSql);
+            var statements = new List<sqlite3_stmt>(3);
             try
             {
-                return new RequestStore(connection, insertRequest, Prepare(connection, AddToMinuteSql));
+                foreach (var sql in new[] { s_insertRequestSql, s_insertChunkSql, AddToMinuteSql })
+                {
+                    statements.Add(Prepare(connection, sql));
+                }
+
+                return new RequestStore(connection, statements[0], statements[1], statements[2]);
             }
             catch
             {
-                insertRequest.Dispose();
+                statements.ForEach(statement => statement.Dispose());
                 throw;
             }
         }
@@ -131,7 +147,11 @@ public sealed class RequestStore : IDisposable
         return connection;
     }
 
-    /// <summary>Stores <paramref name="batch"/> in one transaction: new requests are inserted and added to their minute's aggregates.</summary>
+    /// <summary>
+    /// Stores <paramref name="batch"/> in one transaction: new requests are inserted and added to their minute's aggregates. When a
+    /// line of the batch was stored before, the batch is inserted again one row at a time within the transaction (slower, and rare:
+    /// only re-delivered lines).
+    /// </summary>
     /// <param name="batch">The requests; a list that is not a <see cref="RequestRows"/> is encoded first (<see cref="RequestRows.Encode"/>).</param>
     /// <returns>How many of them were new.</returns>
     /// <exception cref="ArgumentNullException">Thrown when <paramref name="batch"/> is <see langword="null"/>.</exception>
@@ -143,12 +163,20 @@ public sealed class RequestStore : IDisposable
 
         // Not deferred (BEGIN IMMEDIATE): the write lock is taken, or waited for, before the first statement, never by upgrading a read.
         using var transaction = _connection.BeginTransaction(deferred: false);
+        transaction.Save(BatchSavepoint);
         List<int>? skipped = null;
-        for (var row = 0; row < rows.Count; row++)
+        if (!TryInsertAll(rows))
         {
-            if (!InsertRequest(rows, row))
+            // Some lines were stored before (re-delivered, or a re-run): undo and insert one row at a time to learn which, so that
+            // only the new ones are added to the aggregates.
+            transaction.Rollback(BatchSavepoint);
+            skipped = [];
+            for (var row = 0; row < rows.Count; row++)
             {
-                (skipped ??= []).Add(row);
+                if (InsertRows(_insertRequest, rows, row, count: 1) == 0)
+                {
+                    skipped.Add(row);
+                }
             }
         }
 
@@ -176,26 +204,63 @@ public sealed class RequestStore : IDisposable
     {
         // Statements first: a connection with statements left open cannot close.
         _insertRequest.Dispose();
+        _insertChunk.Dispose();
         _addToMinute.Dispose();
         _connection.Dispose();
     }
 
-    /// <summary>Inserts row <paramref name="row"/> of <paramref name="rows"/>; <see langword="false"/> when its line was stored before.</summary>
-    private bool InsertRequest(RequestRows rows, int row)
+    /// <summary>Inserts every row of <paramref name="rows"/>, <see cref="ChunkRows"/> per statement; <see langword="false"/> as soon as
+    /// a line turns out to be stored before (what was inserted is then to be rolled back).</summary>
+    private bool TryInsertAll(RequestRows rows)
     {
-        var statement = _insertRequest;
+        var row = 0;
+        for (; row + ChunkRows <= rows.Count; row += ChunkRows)
+        {
+            if (InsertRows(_insertChunk, rows, row, ChunkRows) != ChunkRows)
+            {
+                return false;
+            }
+        }
+
+        for (; row < rows.Count; row++)
+        {
+            if (InsertRows(_insertRequest, rows, row, count: 1) != 1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Binds rows <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1 of <paramref name="rows"/>
+    /// to <paramref name="statement"/> (which inserts that many) and runs it; returns how many rows it inserted.</summary>
+    private int InsertRows(sqlite3_stmt statement, RequestRows rows, int first, int count)
+    {
+        for (var offset = 0; offset < count; offset++)
+        {
+            BindRequest(statement, offset * RequestColumns, rows, first + offset);
+        }
+
+        Step(statement);
+        return raw.sqlite3_changes(_connection.Handle);
+    }
+
+    /// <summary>Binds row <paramref name="row"/> of <paramref name="rows"/> to the 12 parameters after <paramref name="before"/>.</summary>
+    private void BindRequest(sqlite3_stmt statement, int before, RequestRows rows, int row)
+    {
         var request = rows[row];
         var entry = request.Entry;
-        Check(raw.sqlite3_bind_text(statement, 1, rows.Source(row)));
-        Check(raw.sqlite3_bind_int64(statement, 2, entry.Offset));
-        Check(raw.sqlite3_bind_int64(statement, 3, rows.UnixSeconds(row)));
+        Check(raw.sqlite3_bind_text(statement, before + 1, rows.Source(row)));
+        Check(raw.sqlite3_bind_int64(statement, before + 2, entry.Offset));
+        Check(raw.sqlite3_bind_int64(statement, before + 3, rows.UnixSeconds(row)));
         var text = rows.Text(row);
         var at = 0;
         for (var column = 0; column < RequestRows.TextColumns; column++)
         {
             var length = rows.TextLength(row, column);
             // Parameters 4 to 7 (client, method, path, route) and, after status and bytes, 10 and 11 (referer, user_agent).
-            var index = FirstTextParameter + column + (column >= 4 ? 2 : 0);
+            var index = before + FirstTextParameter + column + (column >= 4 ? 2 : 0);
             if (length == RequestRows.NullLength)
             {
                 Check(raw.sqlite3_bind_null(statement, index));
@@ -207,11 +272,9 @@ public sealed class RequestStore : IDisposable
             }
         }
 
-        Check(raw.sqlite3_bind_int(statement, 8, entry.Status));
-        Check(raw.sqlite3_bind_int64(statement, 9, entry.Bytes));
-        Check(raw.sqlite3_bind_int(statement, 12, request.IsBot ? 1 : 0));
-        Step(statement);
-        return raw.sqlite3_changes(_connection.Handle) > 0;
+        Check(raw.sqlite3_bind_int(statement, before + 8, entry.Status));
+        Check(raw.sqlite3_bind_int64(statement, before + 9, entry.Bytes));
+        Check(raw.sqlite3_bind_int(statement, before + 12, request.IsBot ? 1 : 0));
     }
 
     /// <summary>Runs <paramref name="statement"/> once and resets it, so that it holds nothing open between calls.</summary>
@@ -232,6 +295,12 @@ public sealed class RequestStore : IDisposable
             SqliteException.ThrowExceptionForRC(result, _connection.Handle);
         }
     }
+
+    /// <summary>Returns the insert of <paramref name="rows"/> requests, with parameters numbered in row order.</summary>
+    private static string InsertRequestsSql(int rows) =>
+        "INSERT INTO requests (source, offset, time, client, method, path, route, status, bytes, referer, user_agent, is_bot) VALUES "
+        + string.Join(", ", Enumerable.Repeat("(" + string.Join(", ", Enumerable.Repeat("?", RequestColumns)) + ")", rows))
+        + " ON CONFLICT (source, offset) DO NOTHING";
 
     private static sqlite3_stmt Prepare(SqliteConnection connection, string sql)
     {

@@ -67,6 +67,25 @@ public sealed class RequestStoreTests
     }
 
     [Fact]
+    public void Write_LargeBatchWithOneLineStoredBefore_StoresAndCountsOnlyTheNewOnes()
+    {
+        // Rows go in many to a statement: one line stored before (not a bot), deep inside a batch (where it is one), must still be
+        // told apart from the new ones.
+        using var folder = new TempDirectory();
+        using var store = RequestStore.Open(folder.File("db.sqlite"));
+        store.Write([Request(500, "/a", 200, 1000, "x")]);
+
+        var inserted = store.Write(Enumerable.Range(0, 100).Select(index => Request(index * 10, "/a", 200, index, index % 2 == 0 ? "Googlebot/2.1" : "x")).ToList());
+
+        Assert.Equal(99, inserted);
+        Assert.Equal(100, store.Inserted);
+        Assert.Equal(1, store.AlreadyStored);
+        Assert.Equal(100L, Scalar(folder.File("db.sqlite"), "SELECT COUNT(*) FROM requests"));
+        Assert.Equal([("/a", 200, 100L, 1000L + Enumerable.Range(0, 100).Sum() - 50, 49L)], MinuteStats(folder.File("db.sqlite")));
+        LogAnalyticsAppTests.AssertAggregatesMatchRequests(folder.File("db.sqlite"));
+    }
+
+    [Fact]
     public void Write_TextColumns_StoredAsGivenWithEmptyAndNullKeptApart()
     {
         using var folder = new TempDirectory();

@@ -34,20 +34,24 @@ public static class AccessLogHarness
         }
 
         var cpu = Cpu();
+        var collections = Collections();
         var loop = await AccessLogRuns.LoopAsync(input, folder).ConfigureAwait(false);
         var loopCpu = Cpu() - cpu;
+        var loopCollections = Collections(collections);
         var loopRate = loop.Read / loop.Elapsed.TotalSeconds;
-        Console.WriteLine($"loop               {loop.Read:N0} lines in {loop.Elapsed.TotalSeconds,6:N2} s = {loopRate,9:N0} lines/s, CPU {loopCpu.TotalMicroseconds / loop.Read:N2} us/line");
+        Console.WriteLine($"loop               {loop.Read:N0} lines in {loop.Elapsed.TotalSeconds,6:N2} s = {loopRate,9:N0} lines/s, CPU {loopCpu.TotalMicroseconds / loop.Read:N2} us/line, GCs {loopCollections}");
         foreach (var kind in Kinds)
         {
             cpu = Cpu();
+            collections = Collections();
             var run = await AccessLogRuns.PipelineAsync(input, folder, kind, extra).ConfigureAwait(false);
             // The report's queries over the finished database come after the pipeline's time and are not the loop's work: timed
             // apart on the same database and left out of the run's CPU.
+            var runCollections = Collections(collections);
             var reportCpu = AccessLogRuns.TimeReportQueries(folder, kind, run.Report);
             var runCpu = Cpu() - cpu - (2 * reportCpu);
             var rate = run.Read / run.Elapsed.TotalSeconds;
-            Console.WriteLine($"pipeline {kind,-9} {run.Read:N0} lines in {run.Elapsed.TotalSeconds,6:N2} s = {rate,9:N0} lines/s ({rate / loopRate:N2}x loop), CPU {runCpu.TotalMicroseconds / run.Read:N2} us/line (report's queries, {reportCpu.TotalMilliseconds:N0} ms, left out)");
+            Console.WriteLine($"pipeline {kind,-9} {run.Read:N0} lines in {run.Elapsed.TotalSeconds,6:N2} s = {rate,9:N0} lines/s ({rate / loopRate:N2}x loop), CPU {runCpu.TotalMicroseconds / run.Read:N2} us/line (report's queries, {reportCpu.TotalMilliseconds:N0} ms, left out), GCs {runCollections}");
         }
     }
 
@@ -82,6 +86,16 @@ public static class AccessLogHarness
         var readParse = watch.Elapsed;
         var readParseCpu = Cpu() - cpu;
         Console.WriteLine($"breakdown          read {lines / readOnly.TotalSeconds,9:N0} lines/s; read+parse+enrich {lines / readParse.TotalSeconds,9:N0} lines/s ({(readParse - readOnly).TotalMicroseconds / lines:N2} us/line parse+enrich); CPU read {readCpu.TotalMicroseconds / lines:N2} us/line, read+parse+enrich {readParseCpu.TotalMicroseconds / lines:N2} us/line");
+    }
+
+    /// <summary>Collections so far of generations 0, 1 and 2 (each counts the younger ones too).</summary>
+    private static (int Gen0, int Gen1, int Gen2) Collections() => (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
+    /// <summary>Collections since <paramref name="before"/>, as <c>gen0/gen1/gen2</c>.</summary>
+    private static string Collections((int Gen0, int Gen1, int Gen2) before)
+    {
+        var now = Collections();
+        return $"{now.Gen0 - before.Gen0}/{now.Gen1 - before.Gen1}/{now.Gen2 - before.Gen2}";
     }
 
     private static TimeSpan Cpu() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;

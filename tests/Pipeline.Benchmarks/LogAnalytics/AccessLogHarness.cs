@@ -88,14 +88,15 @@ public static class AccessLogHarness
         Console.WriteLine($"breakdown          read {lines / readOnly.TotalSeconds,9:N0} lines/s; read+parse+enrich {lines / readParse.TotalSeconds,9:N0} lines/s ({(readParse - readOnly).TotalMicroseconds / lines:N2} us/line parse+enrich); CPU read {readCpu.TotalMicroseconds / lines:N2} us/line, read+parse+enrich {readParseCpu.TotalMicroseconds / lines:N2} us/line");
     }
 
-    /// <summary>Collections so far of generations 0, 1 and 2 (each counts the younger ones too).</summary>
-    private static (int Gen0, int Gen1, int Gen2) Collections() => (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+    /// <summary>Collections so far of generations 0, 1 and 2 (each counts the younger ones too), and the time threads were paused for them.</summary>
+    private static (int Gen0, int Gen1, int Gen2, TimeSpan Paused) Collections() =>
+        (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
 
-    /// <summary>Collections since <paramref name="before"/>, as <c>gen0/gen1/gen2</c>.</summary>
-    private static string Collections((int Gen0, int Gen1, int Gen2) before)
+    /// <summary>Collections since <paramref name="before"/>, as <c>gen0/gen1/gen2</c>, and the pause time.</summary>
+    private static string Collections((int Gen0, int Gen1, int Gen2, TimeSpan Paused) before)
     {
         var now = Collections();
-        return $"{now.Gen0 - before.Gen0}/{now.Gen1 - before.Gen1}/{now.Gen2 - before.Gen2}";
+        return $"{now.Gen0 - before.Gen0}/{now.Gen1 - before.Gen1}/{now.Gen2 - before.Gen2} (paused {(now.Paused - before.Paused).TotalMilliseconds:N0} ms)";
     }
 
     private static TimeSpan Cpu() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;

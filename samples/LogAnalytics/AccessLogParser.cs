@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CommunityToolkit.HighPerformance.Buffers;
 
 namespace LogAnalytics;
 
@@ -66,9 +67,9 @@ public static class AccessLogParser
         string? userAgent = null;
         if (position < text.Length)
         {
-            referer = DashToNull(QuotedField(text, ref position, "referer"));
+            referer = DashToNull(QuotedField(text, ref position, "referer", pooled: true));
             SkipSpace(text, ref position, "after the referer");
-            userAgent = DashToNull(QuotedField(text, ref position, "user agent"));
+            userAgent = DashToNull(QuotedField(text, ref position, "user agent", pooled: true));
             if (position < text.Length && text[position] != ' ')
             {
                 throw Malformed("expected a space or the end of the line after the user agent", position);
@@ -134,8 +135,9 @@ public static class AccessLogParser
         position++;
     }
 
-    /// <summary>Reads a double-quoted field at <paramref name="position"/>, undoing <c>\"</c> and <c>\\</c> escapes.</summary>
-    private static string QuotedField(ReadOnlySpan<char> text, ref int position, string field)
+    /// <summary>Reads a double-quoted field at <paramref name="position"/>, undoing <c>\"</c> and <c>\\</c> escapes; a field without
+    /// escapes comes from the shared string pool when <paramref name="pooled"/>.</summary>
+    private static string QuotedField(ReadOnlySpan<char> text, ref int position, string field, bool pooled = false)
     {
         if (position >= text.Length || text[position] != '"')
         {
@@ -147,9 +149,9 @@ public static class AccessLogParser
         var end = rest.IndexOfAny('"', '\\');
         if (end >= 0 && rest[end] == '"')
         {
-            // No escapes: the common case, one allocation.
+            // No escapes: the common case, one allocation (none for a pooled value seen before).
             position = start + end + 1;
-            return rest[..end].ToString();
+            return pooled ? StringPool.Shared.GetOrAdd(rest[..end]) : rest[..end].ToString();
         }
 
         var builder = new StringBuilder(rest.Length);

@@ -15,12 +15,12 @@ public static partial class LogAnalyticsApp
     private static readonly string[] s_producerOnlyStages = ["parse", "publish"];
 
     /// <summary>The stages that run only in a consumer.</summary>
-    private static readonly string[] s_consumerOnlyStages = ["enrich", "store"];
+    private static readonly string[] s_consumerOnlyStages = ["enrich", "encode", "store"];
 
     /// <summary>How long a producer's batch waits to fill before it is appended to the stream anyway.</summary>
     private static readonly TimeSpan s_publishMaxDelay = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Role <c>all</c>: read → parse → enrich → batch → store, in this process.</summary>
+    /// <summary>Role <c>all</c>: read → parse → enrich → batch → encode → store, in this process.</summary>
     private static void AddAllStages(HostApplicationBuilder builder, LogAnalyticsSettings settings, bool replay, string? deadLetterPath)
     {
         IAcknowledgingSource<LogLine> source;
@@ -46,8 +46,15 @@ public static partial class LogAnalyticsApp
             .Then("parse", AccessLogParser.Parse)
             .Then("enrich", Enricher.Enrich)
             .Batch("batch", settings.BatchSize, TimeSpan.FromSeconds(1))
+            .Then("encode", EncodeBatch)
             .To<StoreSink>("store"));
     }
+
+    /// <summary>
+    /// The <c>encode</c> stage: a batch's rows as the store binds them (<see cref="RequestRows"/>), made on another core than the
+    /// store's single writer, which then only binds and steps.
+    /// </summary>
+    private static IReadOnlyList<EnrichedRequest> EncodeBatch(IReadOnlyList<EnrichedRequest> batch) => RequestRows.Encode(batch);
 
     /// <summary>
     /// Role <c>producer</c>: read → parse → batch → publish (<c>XADD</c> to the stream). The engine acknowledges a line to the read
@@ -67,7 +74,7 @@ public static partial class LogAnalyticsApp
     }
 
     /// <summary>
-    /// Role <c>consumer</c>: read (the stream's consumer group) → enrich → batch → store. Dead letters, the Redis source's included, go
+    /// Role <c>consumer</c>: read (the stream's consumer group) → enrich → batch → encode → store. Dead letters, the Redis source's included, go
     /// to a file of this consumer's own: <c>&lt;DeadLetter:Path without extension&gt;.&lt;consumer&gt;&lt;extension&gt;</c>.
     /// </summary>
     private static void AddConsumerStages(HostApplicationBuilder builder, LogAnalyticsSettings settings, string? deadLetterPath)
@@ -88,6 +95,7 @@ public static partial class LogAnalyticsApp
             .FromAcknowledging<StreamEntrySource, AccessLogEntry>("read")
             .Then("enrich", Enricher.Enrich)
             .Batch("batch", settings.BatchSize, TimeSpan.FromSeconds(1))
+            .Then("encode", EncodeBatch)
             .To<StoreSink>("store"));
         UseConfigurationWithout(builder, s_producerOnlyStages);
     }

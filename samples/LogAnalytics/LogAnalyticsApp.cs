@@ -11,7 +11,7 @@ namespace LogAnalytics;
 
 /// <summary>
 /// The application: a worker service whose content root is the application's base directory (so <c>appsettings.json</c> is found
-/// from any working directory), running the pipeline <c>access-logs</c> — read → parse → enrich → batch → store — until the input
+/// from any working directory), running the pipeline <c>access-logs</c> — read → parse → enrich → batch → encode → store — until the input
 /// is read (or, in follow mode, until stopped), then printing the report. With <c>Role=producer</c> or <c>Role=consumer</c> the
 /// pipeline is split in two across processes at a Redis stream (see <see cref="ProcessRole"/>).
 /// </summary>

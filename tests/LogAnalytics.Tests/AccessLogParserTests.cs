@@ -25,6 +25,20 @@ public sealed class AccessLogParserTests
     }
 
     [Fact]
+    public void Parse_RepeatedRefererAndUserAgent_ShareOneStringEach()
+    {
+        const string Line = """198.51.100.4 - - [10/Oct/2000:13:55:36 +0000] "GET /a HTTP/1.1" 200 10 "https://example.org/from" "TestAgent/1.0 (pooled)" """;
+
+        var first = Parse(Line.TrimEnd());
+        var second = Parse(Line.TrimEnd().Replace("/a ", "/b ", StringComparison.Ordinal));
+
+        Assert.Equal("TestAgent/1.0 (pooled)", second.UserAgent);
+        Assert.Same(first.UserAgent, second.UserAgent);
+        Assert.Same(first.Referer, second.Referer);
+        Assert.NotSame(first.Path, second.Path);
+    }
+
+    [Fact]
     public void Parse_CommonLine_HasNoRefererOrUserAgent()
     {
         var entry = Parse("""127.0.0.1 - frank [10/Oct/2000:13:55:36 +0000] "POST /api/orders HTTP/1.1" 201 512""");

@@ -50,6 +50,73 @@ public sealed class RequestStoreTests
     }
 
     [Fact]
+    public void Write_EncodedBatchWrittenTwice_AddsItsAggregatesOnce()
+    {
+        // A batch whose write is retried after its lines were stored: the totals encoded with it must not be added again.
+        using var folder = new TempDirectory();
+        using var store = RequestStore.Open(folder.File("db.sqlite"));
+        var rows = RequestRows.Encode([Request(0, "/a", 200, 10, "x"), Request(10, "/a", 200, 20, "Googlebot/2.1")]);
+        Assert.Equal(2, store.Write(rows));
+
+        Assert.Equal(0, store.Write(rows));
+        Assert.Equal(1, store.Write(RequestRows.Encode([Request(10, "/a", 200, 20, "Googlebot/2.1"), Request(20, "/a", 200, 30, "x")])));
+
+        Assert.Equal(3, store.Inserted);
+        Assert.Equal(3, store.AlreadyStored);
+        Assert.Equal([("/a", 200, 3L, 60L, 1L)], MinuteStats(folder.File("db.sqlite")));
+    }
+
+    [Fact]
+    public void Write_LargeBatchWithOneLineStoredBefore_StoresAndCountsOnlyTheNewOnes()
+    {
+        // Rows go in many to a statement: one line stored before (not a bot), deep inside a batch (where it is one), must still be
+        // told apart from the new ones.
+        using var folder = new TempDirectory();
+        using var store = RequestStore.Open(folder.File("db.sqlite"));
+        store.Write([Request(500, "/a", 200, 1000, "x")]);
+
+        var inserted = store.Write(Enumerable.Range(0, 100).Select(index => Request(index * 10, "/a", 200, index, index % 2 == 0 ? "Googlebot/2.1" : "x")).ToList());
+
+        Assert.Equal(99, inserted);
+        Assert.Equal(100, store.Inserted);
+        Assert.Equal(1, store.AlreadyStored);
+        Assert.Equal(100L, Scalar(folder.File("db.sqlite"), "SELECT COUNT(*) FROM requests"));
+        Assert.Equal([("/a", 200, 100L, 1000L + Enumerable.Range(0, 100).Sum() - 50, 49L)], MinuteStats(folder.File("db.sqlite")));
+        LogAnalyticsAppTests.AssertAggregatesMatchRequests(folder.File("db.sqlite"));
+    }
+
+    [Fact]
+    public void Write_TextColumns_StoredAsGivenWithEmptyAndNullKeptApart()
+    {
+        using var folder = new TempDirectory();
+        using (var store = RequestStore.Open(folder.File("db.sqlite")))
+        {
+            var entry = Request(0, "/caf\u00e9/\u65e5\u672c", 200, 10, string.Empty).Entry with { Referer = "https://example.com/\u00fc" };
+            store.Write([Enricher.Enrich(entry), Request(10, "/b", 200, 10, null)]);
+        }
+
+        Assert.Equal("/caf\u00e9/\u65e5\u672c", Scalar(folder.File("db.sqlite"), "SELECT path FROM requests WHERE offset = 0"));
+        Assert.Equal("https://example.com/\u00fc", Scalar(folder.File("db.sqlite"), "SELECT referer FROM requests WHERE offset = 0"));
+        Assert.Equal("text", Scalar(folder.File("db.sqlite"), "SELECT typeof(user_agent) FROM requests WHERE offset = 0"));
+        Assert.Equal(string.Empty, Scalar(folder.File("db.sqlite"), "SELECT user_agent FROM requests WHERE offset = 0"));
+        Assert.Equal("null", Scalar(folder.File("db.sqlite"), "SELECT typeof(user_agent) FROM requests WHERE offset = 10"));
+        Assert.Equal("null", Scalar(folder.File("db.sqlite"), "SELECT typeof(referer) FROM requests WHERE offset = 10"));
+        Assert.Equal("/logs/a.log", Scalar(folder.File("db.sqlite"), "SELECT source FROM requests WHERE offset = 10"));
+    }
+
+    [Fact]
+    public void Encode_Batch_EnumeratesItsRequestsAndSerializesAsTheirList()
+    {
+        List<EnrichedRequest> requests = [Request(0, "/a", 200, 10, "x"), Request(10, "/b", 404, 20, null)];
+
+        var rows = RequestRows.Encode(requests);
+
+        Assert.Equal(requests, rows);
+        Assert.Same(rows, RequestRows.Encode(rows));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize<object>(requests), System.Text.Json.JsonSerializer.Serialize<object>(rows));
+    }
+
+    [Fact]
     public void Write_BatchThatFails_StoresNothingOfIt()
     {
         using var folder = new TempDirectory();

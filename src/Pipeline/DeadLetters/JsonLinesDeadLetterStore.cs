@@ -150,19 +150,32 @@ public sealed class JsonLinesDeadLetterStore : IDeadLetterStore, IAsyncDisposabl
     {
         while (true)
         {
-            TaskCompletionSource group;
+            TaskCompletionSource? group = null;
+            TaskCompletionSource? idle = null;
             lock (_sync)
             {
                 Debug.Assert(_committingNow, "Only the committing writer commits.");
                 if (_pending.Count == 0)
                 {
+                    // Nothing left: the waiting group holds no line, and only DisposeAsync may be waiting on it. Completed, and
+                    // replaced for the next writer, so that a dispose during the last commit returns.
                     _committingNow = false;
-                    return;
+                    idle = _pendingGroup;
+                    _pendingGroup = NewGroup();
                 }
 
-                (_pending, _committing) = (_committing, _pending);
-                group = _pendingGroup;
-                _pendingGroup = NewGroup();
+                else
+                {
+                    (_pending, _committing) = (_committing, _pending);
+                    group = _pendingGroup;
+                    _pendingGroup = NewGroup();
+                }
+            }
+
+            if (group is null)
+            {
+                idle!.SetResult();
+                return;
             }
 
             try

@@ -186,6 +186,28 @@ public partial class JsonLinesDeadLetterStoreTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task DisposeAsync_WhileTheLastGroupWaitsForTheAppendLock_ReturnsOnceItIsWritten()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("dead.jsonl");
+        var store = new JsonLinesDeadLetterStore(new DeadLetterSettings { Path = path });
+        Task write;
+        Task disposed;
+
+        // Another writer (another process) holds the append lock while this store's only group waits for it.
+        using (new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            write = store.WriteAsync(Letter(new Order(1, "Ann")), CancellationToken.None).AsTask();
+            disposed = store.DisposeAsync().AsTask();
+            Assert.False(write.IsCompleted);
+        }
+
+        await write.WaitAsync(Bound);
+        await disposed.WaitAsync(Bound);
+        Assert.Single(await File.ReadAllLinesAsync(path));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task WriteAsync_ItemTypeAdded_SerializesWithItsTypeInfo()
     {
         using var directory = new TempDirectory();

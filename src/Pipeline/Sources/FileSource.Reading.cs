@@ -69,6 +69,10 @@ public sealed partial class FileSource
         // When the path was first seen naming a new file while the old one had nothing more to read (0: not seen): the old file is
         // left only once it has had no new bytes for a poll interval, as its writer may append to it until it reopens the path.
         long rotationQuietSince = 0;
+
+        // The file the path named when the rotation was first seen, kept open through the grace: the one read next, even if the
+        // path is rotated again meanwhile (then the path's newer file is noticed as a rotation of this one).
+        SafeFileHandle? rotatedTo = null;
         try
         {
             while (true)
@@ -86,6 +90,7 @@ public sealed partial class FileSource
                 if (await scanner.FillAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     rotationQuietSince = 0;
+                    rotatedTo = null;
                     if (watch is not null)
                     {
                         // Following: bytes read past an earlier end belong to this file only if its head is still the one read.
@@ -138,7 +143,7 @@ public sealed partial class FileSource
                     continue;
                 }
 
-                if (OpenIfRotated(file) is { } next)
+                if ((rotatedTo ?? OpenIfRotated(file)) is { } next)
                 {
                     // Renamed away (logrotate's default): the writer appends to the old file until it reopens the path (nginx between
                     // the rename and its USR1). Keep reading it until it has been quiet for a poll interval, then move on.
@@ -149,7 +154,7 @@ public sealed partial class FileSource
 
                     if (_timeProvider.GetElapsedTime(rotationQuietSince) < _pollInterval)
                     {
-                        next.Dispose();
+                        rotatedTo = next;
                         if (!await watch.WaitAsync(changed, stoppingToken).ConfigureAwait(false))
                         {
                             yield break;
@@ -194,6 +199,7 @@ public sealed partial class FileSource
         {
             FreezeSegment(segment);
             file.Dispose();
+            rotatedTo?.Dispose();
         }
     }
 

@@ -18,7 +18,9 @@ namespace Pipeline;
 /// <para>
 /// Runs append to the same file, and so may the stores of other pipelines and other processes at the same time: each group is
 /// written at the file's end under an exclusive lock on a sidecar file, <c>&lt;path&gt;.lock</c> (see <c>flock</c>), so lines never
-/// overwrite or interleave. A new file (and its directory, and the lock file) is created readable and writable by its owner only
+/// overwrite or interleave. The lock is advisory and keyed by the path's text: the directory must be writable (for the lock file),
+/// writers must name the file by the same path, and where .NET takes no file locks (some network file systems, or
+/// <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> set) give each writer a file of its own. A new file (and its directory, and the lock file) is created readable and writable by its owner only
 /// (mode 0600 on Unix), as dead letters hold users' data. When a crash left a torn last line, the next group starts on a new line,
 /// so the reader skips only the torn fragment.
 /// </para>

@@ -80,13 +80,10 @@ internal abstract partial class StageRunner
         ReportIfDeadLettered(counter, before, exception);
     }
 
-    private void ReportIfDeadLettered(StageCounter counter, long before, Exception exception)
-    {
-        if (counter.DeadLettered > before)
-        {
-            FailureLog.Report("dead-lettered", exception);
-        }
-    }
+    private void ReportIfDeadLettered(StageCounter counter, long before, Exception exception) =>
+        // The item's own exception is told either way: when the store did not keep it, the run's fault names the store's error,
+        // and this line keeps why the item failed.
+        FailureLog.Report(counter.DeadLettered > before ? "dead-lettered" : "not dead-lettered: the dead-letter store did not take it", exception);
 
     /// <summary>Counts an item discarded unprocessed and gives it up: to the dead-letter store if there is one.</summary>
     internal ValueTask DiscardAsync<TItem>(TItem item, long acknowledgement, StageCounter counter)

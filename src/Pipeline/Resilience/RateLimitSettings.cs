@@ -1,9 +1,9 @@
 namespace Pipeline;
 
 /// <summary>
-/// A rate limit on a stage's calls (a token bucket, <c>System.Threading.RateLimiting</c> through Polly.RateLimiting): a call waits
-/// for a permit — back-pressure that reaches the source — and is never rejected. The bucket refills on its own timer, in real time
-/// (<c>System.Threading.RateLimiting</c> takes no <see cref="TimeProvider"/>).
+/// A rate limit on a stage's calls (a token bucket, a <c>System.Threading.RateLimiting</c> limiter through Polly.RateLimiting): a call
+/// waits for a permit — back-pressure that reaches the source — and is never rejected, in first-in, first-out order. The bucket
+/// fills on the run's <see cref="TimeProvider"/> (so a fake clock drives it in tests).
 /// </summary>
 public sealed class RateLimitSettings
 {
@@ -17,9 +17,9 @@ public sealed class RateLimitSettings
 
     /// <summary>Gets or sets how many calls may start at once after an idle spell (the bucket's size).</summary>
     /// <value>
-    /// The default value is <see langword="null"/>, which means one second's permits (at least 1). Allowed: 1 or more. The bucket
-    /// refills every 10 ms at most (every <c>1 / PermitsPerSecond</c> seconds at lower rates), so a burst smaller than one refill
-    /// (<c>PermitsPerSecond × 0.01</c>) is raised to it: a smaller bucket would hold the rate below <see cref="PermitsPerSecond"/>.
+    /// The default value is <see langword="null"/>, which means one second's permits (at least 1). Allowed: 1 or more. A burst
+    /// smaller than 10 ms of permits (<c>PermitsPerSecond × 0.01</c>) is raised to it: waiting calls are served by a timer, and a
+    /// smaller bucket would hold the rate below <see cref="PermitsPerSecond"/>.
     /// </value>
     [SettingRange(1)]
     public int? Burst { get; set; }

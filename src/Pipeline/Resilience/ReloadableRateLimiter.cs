@@ -7,13 +7,13 @@ namespace Pipeline;
 /// current token bucket (<see cref="StageRateLimiter"/>); a change puts a new bucket in place for the calls that come after it,
 /// while calls already waiting for a permit of the old one keep waiting there (never rejected). Replaced buckets are kept until
 /// the limiter is disposed at the run's end, so no call ever meets a disposed one; a reload is rare, and an idle bucket costs
-/// one timer. Thread-safe; a call takes no lock.
+/// one timer of the run's <see cref="TimeProvider"/>. Thread-safe; a call takes no lock.
 /// </summary>
-internal sealed class ReloadableRateLimiter(string stageName, RateLimitSettings settings) : RateLimiter
+internal sealed class ReloadableRateLimiter(string stageName, RateLimitSettings settings, TimeProvider timeProvider) : RateLimiter
 {
     private readonly Lock _sync = new();
-    private readonly List<TokenBucketRateLimiter> _replaced = [];
-    private TokenBucketRateLimiter _current = StageRateLimiter.Create(settings);
+    private readonly List<StageRateLimiter> _replaced = [];
+    private StageRateLimiter _current = new(settings, timeProvider);
     private RateLimitSettings _settings = settings;
     private bool _disposed;
 
@@ -34,7 +34,7 @@ internal sealed class ReloadableRateLimiter(string stageName, RateLimitSettings 
             }
 
             _replaced.Add(_current);
-            Volatile.Write(ref _current, StageRateLimiter.Create(settings));
+            Volatile.Write(ref _current, new StageRateLimiter(settings, timeProvider));
             _settings = settings;
             return true;
         }
@@ -55,7 +55,7 @@ internal sealed class ReloadableRateLimiter(string stageName, RateLimitSettings 
     {
         if (disposing)
         {
-            TokenBucketRateLimiter[] all;
+            StageRateLimiter[] all;
             lock (_sync)
             {
                 _disposed = true;

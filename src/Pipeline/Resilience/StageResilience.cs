@@ -69,7 +69,7 @@ internal static class StageResilience
         if (settings.RateLimit is { } rateLimit)
         {
             // Per attempt, outside the timeout: waiting for a permit is not the call's time.
-            var limiter = new ReloadableRateLimiter(stageName, rateLimit);
+            var limiter = new ReloadableRateLimiter(stageName, rateLimit, timeProvider);
             own(limiter);
             builder.AddRateLimiter(limiter);
         }

@@ -53,6 +53,46 @@ public class ResiliencePollyTests
     }
 
     [Theory(Timeout = 60_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task RateLimit_HundredPerSecond_HoldsAThousandItemsToTenSecondsOfFakeTimeAndRejectsNone(HandoffKind kind)
+    {
+        // Burst 1: one permit at the start, then one per 10 ms of the run's clock. The test moves the clock 10 ms at a time and
+        // waits for the one item each step lets through, so the rate, not the test's pace, sets how far the clock goes.
+        var time = new FakeTimeProvider();
+        using var arrived = new SemaphoreSlim(0);
+        var sunk = 0;
+        var run = NewPipeline(kind)
+            .From("numbers", ct => Range(1_000, ct))
+            .Then("call-api", x => x, o => o.Resilience = new ResilienceSettings { RateLimit = new RateLimitSettings { PermitsPerSecond = 100, Burst = 1 } })
+            .To("collect", _ =>
+            {
+                Interlocked.Increment(ref sunk);
+                arrived.Release();
+            })
+            .Build(timeProvider: time)
+            .Start();
+        var started = time.GetUtcNow();
+        var realTime = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.True(await arrived.WaitAsync(Bound), "the first permit never came");
+        for (var step = 1; step < 1_000; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            Assert.True(await arrived.WaitAsync(Bound), $"step {step} let no item through");
+            Assert.Equal(step + 1, Volatile.Read(ref sunk));
+        }
+
+        var result = await run.Completion.WaitAsync(Bound);
+
+        Assert.Equal(TimeSpan.FromSeconds(9.99), time.GetUtcNow() - started);
+        Assert.True(realTime.Elapsed < TimeSpan.FromSeconds(5), $"the run took {realTime.Elapsed} of real time: the limiter follows a clock other than the run's");
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(1_000, result.Sunk);
+        Assert.Equal(0, result["call-api"].Failed);
+        AssertAccounted(result);
+    }
+
+    [Theory(Timeout = 60_000)]
     [InlineData(HandoffKind.Condition, 1000, 10, 500)]
     [InlineData(HandoffKind.Semaphore, 1000, 10, 500)]
     [InlineData(HandoffKind.Channel, 1000, 10, 500)]
@@ -79,6 +119,8 @@ public class ResiliencePollyTests
         Assert.Equal(items, sink.Count);
         Assert.Equal(0, result["call-api"].Failed);
         Assert.True(elapsed >= least, $"{items} calls at {perSecond}/s after a burst of {burst ?? perSecond} took only {elapsed}, expected at least {least}");
+        var most = (least / 0.8 * 3) + TimeSpan.FromSeconds(2);
+        Assert.True(elapsed <= most, $"{items} calls at {perSecond}/s after a burst of {burst ?? perSecond} took {elapsed}, more than {most}: the limit is slower than its rate");
         AssertAccounted(result);
     }
 

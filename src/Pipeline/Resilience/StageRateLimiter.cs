@@ -18,6 +18,9 @@ internal sealed class StageRateLimiter : RateLimiter
     /// <summary>Permits short of a whole one by less than this count as whole (the bucket's arithmetic is in floating point).</summary>
     private const double Tolerance = 1e-9;
 
+    /// <summary>The longest a timer is set for: one day, in milliseconds.</summary>
+    private const double MaxWaitMilliseconds = 24 * 60 * 60 * 1000;
+
     private static readonly RateLimitLease s_acquired = new Lease(true);
     private static readonly RateLimitLease s_refused = new Lease(false);
 
@@ -110,11 +113,16 @@ internal sealed class StageRateLimiter : RateLimiter
             _idleSince = null;
             ScheduleLocked();
 
-            // Registered under the lock (it is re-entrant): a token cancelled meanwhile removes the waiter at once, on this thread,
-            // and no serving of the waiter can come before its registration is set.
+            // Registered under the lock (it is re-entrant): a token cancelled meanwhile removes the waiter at once, on this thread.
+            // Registrations are only unregistered, never disposed (which would wait for a running callback that needs the lock).
             if (cancellationToken.CanBeCanceled)
             {
                 waiter.Registration = cancellationToken.Register(static (state, token) => ((Waiter)state!).Owner.Cancel((Waiter)state!, token), waiter);
+                if (waiter.Node.List is null)
+                {
+                    // Served already, by a timer that a fake clock ran inside the scheduling above.
+                    waiter.Registration.Unregister();
+                }
             }
         }
 
@@ -137,7 +145,7 @@ internal sealed class StageRateLimiter : RateLimiter
             _timer.Dispose();
             foreach (var waiter in waiting)
             {
-                waiter.Registration.Dispose();
+                waiter.Registration.Unregister();
                 waiter.Completion.TrySetResult(s_refused);
             }
         }
@@ -182,7 +190,11 @@ internal sealed class StageRateLimiter : RateLimiter
         var frequency = _timeProvider.TimestampFrequency;
         var due = _refilledAt + (long)Math.Min(Math.Ceiling(missing / _permitsPerSecond * frequency), long.MaxValue / 4);
         var wait = due - _timeProvider.GetTimestamp();
-        _timer.Change(wait <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Min(wait * ((double)TimeSpan.TicksPerSecond / frequency), TimeSpan.MaxValue.Ticks / 2)), Timeout.InfiniteTimeSpan);
+
+        // Whole milliseconds, rounded up (a timer rounds down, and one that fires early only finds the bucket short and is set
+        // again), and at most a day (timers take less than 49.7 days; a call at a very low rate just looks again after a day).
+        var milliseconds = wait <= 0 ? 0 : Math.Min(Math.Ceiling(wait * 1000.0 / frequency), MaxWaitMilliseconds);
+        _timer.Change(TimeSpan.FromMilliseconds(milliseconds), Timeout.InfiniteTimeSpan);
         if (wait > 0 && _timeProvider.GetTimestamp() >= due)
         {
             // The clock passed the time while the timer was being set, which may then count from the later time: serve now.
@@ -193,35 +205,42 @@ internal sealed class StageRateLimiter : RateLimiter
     private void OnTimer()
     {
         List<Waiter>? served = null;
-        lock (_sync)
+        try
         {
-            if (_disposed)
+            lock (_sync)
             {
-                return;
-            }
+                if (_disposed)
+                {
+                    return;
+                }
 
-            while (_waiters.First is { } first && TryTake(first.Value.Count))
-            {
-                _waiters.RemoveFirst();
-                (served ??= []).Add(first.Value);
-            }
+                while (_waiters.First is { } first && TryTake(first.Value.Count))
+                {
+                    _waiters.RemoveFirst();
+                    (served ??= []).Add(first.Value);
+                }
 
-            if (_waiters.Count == 0)
-            {
-                _idleSince = _timeProvider.GetTimestamp();
-            }
-            else
-            {
-                ScheduleLocked();
+                if (_waiters.Count == 0)
+                {
+                    _idleSince = _timeProvider.GetTimestamp();
+                }
+                else
+                {
+                    ScheduleLocked();
+                }
             }
         }
-
-        if (served is not null)
+        finally
         {
-            foreach (var waiter in served)
+            // A fake clock may run this inside another call that holds the lock: unregistering does not wait for a cancellation
+            // callback that is waiting for it.
+            if (served is not null)
             {
-                waiter.Registration.Dispose();
-                waiter.Completion.TrySetResult(s_acquired);
+                foreach (var waiter in served)
+                {
+                    waiter.Registration.Unregister();
+                    waiter.Completion.TrySetResult(s_acquired);
+                }
             }
         }
     }

@@ -137,19 +137,23 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
                 writes = [];
             }
 
+            // A write that neither completes nor fails within twice the connection's timeout (one lost across a reconnect) is
+            // given up on and sent again: at least once, never a stalled sink.
+            var patience = TimeSpan.FromMilliseconds(2 * Math.Max(1_000, database.Multiplexer.TimeoutMilliseconds));
             foreach (var write in writes)
             {
                 try
                 {
-                    await write.ConfigureAwait(false);
+                    await write.WaitAsync(patience, TimeProvider, CancellationToken.None).ConfigureAwait(false);
                     if (failure is null)
                     {
                         confirmed++;
                     }
                 }
-                catch (Exception exception) when (RedisRetry.IsTransient(exception))
+                catch (Exception exception) when (RedisRetry.IsTransient(exception) || exception is TimeoutException)
                 {
                     failure ??= exception;
+                    _ = write.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 }
             }
 

@@ -14,6 +14,9 @@ internal static partial class DeadLetterLog
     [LoggerMessage(112, LogLevel.Information, "File source {Path}: the file was rotated; the old one is read to its end, then the new one from its start", EventName = "FileRotated")]
     public static partial void FileRotated(this ILogger logger, string path);
 
+    [LoggerMessage(117, LogLevel.Debug, "File source {Path}: the path names a new file; the old one is read until it has had no new bytes for {Quiet}, as its writer may still append to it", EventName = "FileRotationSeen")]
+    public static partial void FileRotationSeen(this ILogger logger, string path, TimeSpan quiet);
+
     [LoggerMessage(113, LogLevel.Warning, "File source {Path}: the file was truncated to {Length} bytes below the read offset {Offset}; reading it from the start", EventName = "FileTruncated")]
     public static partial void FileTruncated(this ILogger logger, string path, long length, long offset);
 

@@ -150,6 +150,10 @@ public sealed partial class FileSource
                     if (rotationQuietSince == 0)
                     {
                         rotationQuietSince = _timeProvider.GetTimestamp();
+                        if (rotatedTo is null)
+                        {
+                            _logger.FileRotationSeen(_path, _pollInterval);
+                        }
                     }
 
                     if (_timeProvider.GetElapsedTime(rotationQuietSince) < _pollInterval)

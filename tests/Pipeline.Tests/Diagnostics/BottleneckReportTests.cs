@@ -92,6 +92,7 @@ public class BottleneckReportTests
         {
             for (var x = 0; x < 20; x++)
             {
+                // A source waiting for its input: the wait is the time the report measures, nothing is ordered by it.
                 await Task.Delay(10, cancellationToken);
                 yield return x;
             }

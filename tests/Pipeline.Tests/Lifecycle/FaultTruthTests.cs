@@ -16,14 +16,23 @@ public class FaultTruthTests
     public async Task OrderedParallelStage_EarlierItemFaults_EmitsNothingAfterIt(HandoffKind kind)
     {
         var sink = new RecordingSink<int>();
+
+        // Item 1 fails only once the other worker has finished later items (it has moved on to item 4): they are done and waiting
+        // behind item 1 when it fails.
+        var laterItemsDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var pipeline = NewPipeline(kind)
             .From("src", Enumerable.Range(1, 6))
             .Then<int>("work", async (x, ct) =>
             {
                 if (x == 1)
                 {
-                    await Task.Delay(150, ct);
+                    await laterItemsDone.Task.WaitAsync(ct);
                     throw new InvalidOperationException("item 1");
+                }
+
+                if (x == 4)
+                {
+                    laterItemsDone.TrySetResult();
                 }
 
                 return x;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 using static Pipeline.Tests.TestStages;
@@ -16,6 +17,36 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
 
     private FileSource NewSource(string path, bool follow = false, string? checkpointPath = null)
         => new(new FileSourceOptions { Path = path, Follow = follow, CheckpointPath = checkpointPath, PollInterval = TimeSpan.FromMilliseconds(50) });
+
+    /// <summary>
+    /// A following source whose renamed file must stay quiet for 2 s (far longer than a test takes to act), and a task that
+    /// completes when it first sees the path name a new file (its <c>FileRotationSeen</c> log event).
+    /// </summary>
+    private static (FileSource Source, Task RotationSeen) NewFollowingSource(string path)
+    {
+        var logger = new RotationSignal();
+        return (new FileSource(new FileSourceOptions { Path = path, Follow = true, PollInterval = TimeSpan.FromSeconds(2) }, logger), logger.Seen);
+    }
+
+    private sealed class RotationSignal : ILogger<FileSource>
+    {
+        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Seen => _seen.Task;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Name == "FileRotationSeen")
+            {
+                _seen.TrySetResult();
+            }
+        }
+    }
 
     private static async Task<List<PositionedItem<FileLine>>> ReadAllAsync(FileSource source)
         => await source.ReadAsync(CancellationToken.None).ToListAsync().AsTask().WaitAsync(Bound);
@@ -188,7 +219,7 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
         var path = _directory.File("in.log");
         await File.WriteAllTextAsync(path, "old-1\n");
         using var stop = new CancellationTokenSource();
-        var source = new FileSource(new FileSourceOptions { Path = path, Follow = true, PollInterval = TimeSpan.FromSeconds(2) });
+        var (source, rotationSeen) = NewFollowingSource(path);
         await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
         var first = await NextAsync(lines);
 
@@ -196,9 +227,8 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
         File.Move(path, path + ".1");
         await File.WriteAllTextAsync(path, string.Empty);
 
-        // The writer's late appends come a while after the new file appeared (time is what this case is about): well within the
-        // poll interval the source waits for the renamed file to go quiet, well after it has seen the new file.
-        await Task.Delay(300);
+        // The writer's late appends come after the source has seen the new file, while it waits for the renamed one to go quiet.
+        await rotationSeen.WaitAsync(Bound);
         await File.AppendAllTextAsync(path + ".1", "old-2\nold-3\n");
         await File.AppendAllTextAsync(path, "new-1\n");
 
@@ -213,7 +243,7 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
         var path = _directory.File("in.log");
         await File.WriteAllTextAsync(path, "old-1\n");
         using var stop = new CancellationTokenSource();
-        var source = new FileSource(new FileSourceOptions { Path = path, Follow = true, PollInterval = TimeSpan.FromSeconds(2) });
+        var (source, rotationSeen) = NewFollowingSource(path);
         await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
         var first = await NextAsync(lines);
 
@@ -221,9 +251,8 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
         File.Move(path, path + ".1");
         await File.WriteAllTextAsync(path, "mid-1\n");
 
-        // The second rotation comes while the source waits for the first renamed file to go quiet (time is the scenario here):
-        // after it has seen the file in between, well within the poll interval.
-        await Task.Delay(300);
+        // The second rotation comes after the source has seen the file in between, while it waits for the first renamed file to go quiet.
+        await rotationSeen.WaitAsync(Bound);
         File.Move(path, path + ".2");
         await File.WriteAllTextAsync(path, "new-1\n");
 

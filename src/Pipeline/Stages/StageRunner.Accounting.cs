@@ -54,18 +54,7 @@ internal abstract partial class StageRunner
                 Account(counter, ItemEnd.Skipped, acknowledgement);
                 return default;
             case StageErrorMode.DeadLetter:
-                // Told once the store has the item (the worker's own counter says so): a store that fails faults the run instead,
-                // and no line claims the item was kept.
-                var before = counter.DeadLettered;
-                var written = GiveUpAsync(item, acknowledgement, FailedReason, exception, counter);
-                if (written.IsCompletedSuccessfully)
-                {
-                    written.GetAwaiter().GetResult();
-                    ReportIfDeadLettered(counter, before, exception);
-                    return default;
-                }
-
-                return ReportWhenWrittenAsync(written, counter, before, exception);
+                return GiveUpAsync(item, acknowledgement, FailedReason, exception, counter, reportFailure: true);
             default:
                 // The run stops at this item: it is dead-lettered as a record, but keeps its acknowledgement, so that an acknowledging
                 // source offers it again after a restart (the cause, such as a database that was down, may be gone by then).
@@ -73,17 +62,6 @@ internal abstract partial class StageRunner
                 return GiveUpAsync(item, acknowledgement: 0, FailedReason, exception, counter);
         }
     }
-
-    private async ValueTask ReportWhenWrittenAsync(ValueTask written, StageCounter counter, long before, Exception exception)
-    {
-        await written.ConfigureAwait(false);
-        ReportIfDeadLettered(counter, before, exception);
-    }
-
-    private void ReportIfDeadLettered(StageCounter counter, long before, Exception exception) =>
-        // The item's own exception is told either way: when the store did not keep it, the run's fault names the store's error,
-        // and this line keeps why the item failed.
-        FailureLog.Report(counter.DeadLettered > before ? "dead-lettered" : "not dead-lettered: the dead-letter store did not take it", exception);
 
     /// <summary>Counts an item discarded unprocessed and gives it up: to the dead-letter store if there is one.</summary>
     internal ValueTask DiscardAsync<TItem>(TItem item, long acknowledgement, StageCounter counter)
@@ -187,7 +165,7 @@ internal abstract partial class StageRunner
 
         for (var index = 0; index < writes.Length; index++)
         {
-            await EndWriteAsync(writes[index], items[index].Acknowledgement, reason, counter).ConfigureAwait(false);
+            await EndWriteAsync(writes[index], items[index].Acknowledgement, reason, counter, failure: null).ConfigureAwait(false);
         }
 
         items.Clear();
@@ -231,7 +209,7 @@ internal abstract partial class StageRunner
     }
 
     /// <summary>Writes the item to the dead-letter store, if there is one, and counts where it ended.</summary>
-    private ValueTask GiveUpAsync<TItem>(TItem item, long acknowledgement, string reason, Exception? exception, StageCounter counter)
+    private ValueTask GiveUpAsync<TItem>(TItem item, long acknowledgement, string reason, Exception? exception, StageCounter counter, bool reportFailure = false)
     {
         if (Lifecycle.DeadLetters is not { } store)
         {
@@ -239,7 +217,7 @@ internal abstract partial class StageRunner
             return default;
         }
 
-        return EndWriteAsync(StartWrite(store, item, reason, exception), acknowledgement, reason, counter);
+        return EndWriteAsync(StartWrite(store, item, reason, exception), acknowledgement, reason, counter, reportFailure ? exception : null);
     }
 
     /// <summary>Starts writing one dead letter; a store that throws at once gives a faulted task.</summary>
@@ -256,12 +234,18 @@ internal abstract partial class StageRunner
         }
     }
 
-    /// <summary>Waits for one dead-letter write and counts where its item ended.</summary>
-    private async ValueTask EndWriteAsync(Task write, long acknowledgement, string reason, StageCounter counter)
+    /// <summary>
+    /// Waits for one dead-letter write and counts where its item ended; with <paramref name="failure"/> (an item that failed under
+    /// <see cref="StageErrorMode.DeadLetter"/>), logs the item's failure once the outcome is known: "dead-lettered" only when the store
+    /// has it, and the item's own exception either way (a store that fails faults the run with its own error).
+    /// </summary>
+    private async ValueTask EndWriteAsync(Task write, long acknowledgement, string reason, StageCounter counter, Exception? failure)
     {
+        var kept = false;
         try
         {
             await write.ConfigureAwait(false);
+            kept = true;
 
             // Only an item that failed itself is settled by its dead letter. One given up because of something else (a fault
             // elsewhere, an abort, the shutdown deadline) keeps its acknowledgement: an acknowledging source offers it again after
@@ -278,6 +262,11 @@ internal abstract partial class StageRunner
         {
             Account(counter, reason == ShutdownTimeoutReason ? ItemEnd.Abandoned : ItemEnd.Discarded, acknowledgement);
             Lifecycle.ReportFault(this, storeException);
+        }
+
+        if (failure is not null)
+        {
+            FailureLog.Report(kept ? "dead-lettered" : "not dead-lettered: the dead-letter store did not take it", failure);
         }
     }
 

@@ -166,22 +166,8 @@ public class FaultTruthTests
     public async Task DeadLetterStore_StuckAtTheDeadline_SeesItsTokenCancelledAndTheItemIsCountedAbandoned()
     {
         var store = new BlockingStore();
-        using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var run = NewPipeline(HandoffKind.Channel, capacity: 2)
-            .From("src", Endless)
-            .To("sink", async (int x, CancellationToken _) =>
-            {
-                busy.TrySetResult();
-                await release.Task;
-            })
-            .Build(services)
-            .Start();
-        await busy.Task.WaitAsync(Bound);
 
-        var result = await run.StopWithinAsync(TimeSpan.FromMilliseconds(400)).WaitAsync(Bound);
-        release.TrySetResult();
+        var result = await StopWithSinkStuckAsync(store, HandoffKind.Channel, capacity: 2, withTransform: false, TimeSpan.FromMilliseconds(400));
 
         Assert.Equal(PipelineStatus.Aborted, result.Status);
         Assert.True(store.SawCancellation, "the store's token was never cancelled");
@@ -194,23 +180,8 @@ public class FaultTruthTests
     public async Task DeadLetterStore_ThrowsWhileStagesGiveUpAtTheDeadline_EveryStageStillCompletesAndTheItemsAreCountedAbandoned(HandoffKind kind)
     {
         var store = new ThrowingStore();
-        using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var run = NewPipeline(kind, capacity: 8)
-            .From("src", Endless)
-            .Then("work", x => x)
-            .To("sink", async (int x, CancellationToken _) =>
-            {
-                busy.TrySetResult();
-                await release.Task;
-            })
-            .Build(services)
-            .Start();
-        await busy.Task.WaitAsync(Bound);
 
-        var result = await run.StopWithinAsync(TimeSpan.FromMilliseconds(300)).WaitAsync(Bound);
-        release.TrySetResult();
+        var result = await StopWithSinkStuckAsync(store, kind, capacity: 8, withTransform: true, TimeSpan.FromMilliseconds(300));
 
         // A store that cannot take what the run gives up is a fault of the run, named in its result.
         Assert.Equal(PipelineStatus.Faulted, result.Status);
@@ -219,7 +190,6 @@ public class FaultTruthTests
         Assert.Equal(0, result.DeadLettered);
         Assert.True(result.Abandoned > 0, result.ToString());
         Assert.True(result.IsAccounted, $"{string.Join("; ", result.DescribeAccountingErrors())} in {result}");
-        await run.Completion.WaitAsync(Bound);
     }
 
     [Fact(Timeout = 30_000)]
@@ -307,6 +277,34 @@ public class FaultTruthTests
         public ThrowingTransform() => throw new InvalidOperationException("this transform cannot be built");
 
         public ValueTask<int> TransformAsync(int item, CancellationToken cancellationToken) => new(item);
+    }
+
+    /// <summary>
+    /// Runs an endless source (through a pass-through transform if <paramref name="withTransform"/>) into a sink stuck on its first
+    /// item, with <paramref name="store"/> as the dead-letter store, and stops it within <paramref name="deadline"/>; returns the
+    /// result once the run has ended (the sink is released after the stop, and the run's completion awaited).
+    /// </summary>
+    private static async Task<PipelineResult> StopWithSinkStuckAsync(IDeadLetterStore store, HandoffKind kind, int capacity, bool withTransform, TimeSpan deadline)
+    {
+        using var services = new ServiceCollection().AddSingleton(store).BuildServiceProvider();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = NewPipeline(kind, capacity).From("src", Endless);
+        var stage = withTransform ? source.Then("work", x => x) : source;
+        var run = stage
+            .To("sink", async (int x, CancellationToken _) =>
+            {
+                busy.TrySetResult();
+                await release.Task;
+            })
+            .Build(services)
+            .Start();
+        await busy.Task.WaitAsync(Bound);
+
+        var result = await run.StopWithinAsync(deadline).WaitAsync(Bound);
+        release.TrySetResult();
+        await run.Completion.WaitAsync(Bound);
+        return result;
     }
 
     private sealed class ThrowingStore : IDeadLetterStore

@@ -89,8 +89,9 @@ public sealed partial class FileSource
                 // Local reads are short: not cancelled, so a line is never cut by a stop.
                 if (await scanner.FillAsync(CancellationToken.None).ConfigureAwait(false))
                 {
+                    // New bytes: a renamed file's writer is still at it, so its quiet starts again (the file it was renamed to stays
+                    // the one read next).
                     rotationQuietSince = 0;
-                    rotatedTo = null;
                     if (watch is not null)
                     {
                         // Following: bytes read past an earlier end belong to this file only if its head is still the one read.
@@ -167,7 +168,9 @@ public sealed partial class FileSource
                         continue;
                     }
 
+                    // The file the rotation led to becomes the one read (below), so it is no longer held apart.
                     rotationQuietSince = 0;
+                    rotatedTo = null;
 
                     // Finish the old file first: what was appended before the rotation, and its last line even without a line break.
                     while (await scanner.FillAsync(CancellationToken.None).ConfigureAwait(false))

@@ -31,8 +31,13 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
     private sealed class RotationSignal : ILogger<FileSource>
     {
         private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _switched = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Completes when the source first sees the path name a new file.</summary>
         public Task Seen => _seen.Task;
+
+        /// <summary>Completes when the source moves on to the new file.</summary>
+        public Task Switched => _switched.Task;
 
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -44,6 +49,10 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
             if (eventId.Name == "FileRotationSeen")
             {
                 _seen.TrySetResult();
+            }
+            else if (eventId.Name == "FileRotated")
+            {
+                _switched.TrySetResult();
             }
         }
     }
@@ -259,6 +268,30 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
         var read = new List<PositionedItem<FileLine>> { first, await next, await NextAsync(lines) };
         Assert.Equal(["old-1", "mid-1", "new-1"], read.Select(l => l.Item.Text));
         Assert.True(read.Zip(read.Skip(1)).All(pair => pair.First.Position < pair.Second.Position), "positions strictly increase");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_FollowRotatedToAFileThatThenStaysQuiet_GoesOnReadingIt()
+    {
+        // logrotate's "create": the new file stays empty, and quiet, for longer than the grace the renamed file was given.
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "old-1\n");
+        using var stop = new CancellationTokenSource();
+        var logger = new RotationSignal();
+        var source = new FileSource(new FileSourceOptions { Path = path, Follow = true, PollInterval = TimeSpan.FromMilliseconds(100) }, logger);
+        await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
+        Assert.Equal("old-1", (await NextAsync(lines)).Item.Text);
+
+        var next = NextAsync(lines);
+        File.Move(path, path + ".1");
+        await File.WriteAllTextAsync(path, string.Empty);
+        await logger.Switched.WaitAsync(Bound);
+
+        // Quiet for several poll intervals after the switch (time is the scenario): the file read now is not taken for a rotation
+        // of itself.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        await File.AppendAllTextAsync(path, "new-1\n");
+        Assert.Equal("new-1", (await next).Item.Text);
     }
 
     [Fact(Timeout = 30_000)]

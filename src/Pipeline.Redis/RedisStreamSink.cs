@@ -131,29 +131,35 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
                 failure = exception;
                 foreach (var write in writes)
                 {
-                    _ = write.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    ObserveFault(write);
                 }
 
                 writes = [];
             }
 
-            // A write that neither completes nor fails within twice the connection's timeout (one lost across a reconnect) is
-            // given up on and sent again: at least once, never a stalled sink.
+            // The attempt's writes complete in order. One that neither completes nor fails within twice the connection's timeout
+            // of the attempt's start (lost across a reconnect) fails the attempt, and everything from the first unconfirmed write is
+            // sent again: at least once, never a stalled sink. Writes after a failure are not waited for; their faults are observed.
             var patience = TimeSpan.FromMilliseconds(2 * Math.Max(1_000, database.Multiplexer.TimeoutMilliseconds));
+            var started = TimeProvider.GetTimestamp();
             foreach (var write in writes)
             {
+                if (failure is not null)
+                {
+                    ObserveFault(write);
+                    continue;
+                }
+
                 try
                 {
-                    await write.WaitAsync(patience, TimeProvider, CancellationToken.None).ConfigureAwait(false);
-                    if (failure is null)
-                    {
-                        confirmed++;
-                    }
+                    var left = patience - TimeProvider.GetElapsedTime(started);
+                    await write.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, TimeProvider, CancellationToken.None).ConfigureAwait(false);
+                    confirmed++;
                 }
                 catch (Exception exception) when (RedisRetry.IsTransient(exception) || exception is TimeoutException)
                 {
-                    failure ??= exception;
-                    _ = write.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    failure = exception;
+                    ObserveFault(write);
                 }
             }
 
@@ -165,6 +171,10 @@ public sealed class RedisStreamSink<T> : ISink<T>, IStageLifecycle
             }
         }
     }
+
+    /// <summary>Observes a write's fault, if it ever faults, so that a write given up on is never an unobserved exception.</summary>
+    private static void ObserveFault(Task write) =>
+        _ = write.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>Returns this sink as a sink of batches (after a <c>Batch</c> step): each batch goes through <see cref="WriteBatchAsync"/>.</summary>
     /// <returns>A sink of batches that shares this sink's connection and lifecycle.</returns>

@@ -202,6 +202,19 @@ internal sealed class StageRateLimiter : RateLimiter
         }
     }
 
+    /// <summary>After calls left the queue: idle from now when none waits, else the timer set for the oldest. Under the lock.</summary>
+    private void AfterDequeueLocked()
+    {
+        if (_waiters.Count == 0)
+        {
+            _idleSince = _timeProvider.GetTimestamp();
+        }
+        else
+        {
+            ScheduleLocked();
+        }
+    }
+
     private void OnTimer()
     {
         List<Waiter>? served = null;
@@ -220,14 +233,7 @@ internal sealed class StageRateLimiter : RateLimiter
                     (served ??= []).Add(first.Value);
                 }
 
-                if (_waiters.Count == 0)
-                {
-                    _idleSince = _timeProvider.GetTimestamp();
-                }
-                else
-                {
-                    ScheduleLocked();
-                }
+                AfterDequeueLocked();
             }
         }
         finally
@@ -256,14 +262,7 @@ internal sealed class StageRateLimiter : RateLimiter
             }
 
             _waiters.Remove(waiter.Node);
-            if (_waiters.Count == 0)
-            {
-                _idleSince = _timeProvider.GetTimestamp();
-            }
-            else
-            {
-                ScheduleLocked();
-            }
+            AfterDequeueLocked();
         }
 
         waiter.Completion.TrySetCanceled(token);

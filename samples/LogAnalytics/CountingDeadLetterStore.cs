@@ -3,8 +3,8 @@ using Pipeline;
 namespace LogAnalytics;
 
 /// <summary>
-/// A consumer's dead-letter store: appends to a JSON-lines file of its own (two processes appending to one file would overwrite each
-/// other's lines) and counts what it stored, whether a stage sent it (<c>OnError: DeadLetter</c>) or the Redis source gave up on an
+/// A consumer's dead-letter store: appends to a JSON-lines file of its own (so each consumer's count matches its file; the library's
+/// store would also let processes share one file) and counts what it stored, whether a stage sent it (<c>OnError: DeadLetter</c>) or the Redis source gave up on an
 /// entry (delivered more than <c>MaxDeliveries</c> times, or unreadable). Thread-safe.
 /// </summary>
 /// <param name="path">The file; its directory is created when missing.</param>

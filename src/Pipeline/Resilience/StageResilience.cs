@@ -5,6 +5,7 @@ using Polly.CircuitBreaker;
 using Polly.Registry;
 using Polly.Retry;
 using Polly.Telemetry;
+using Polly.Testing;
 using Polly.Timeout;
 
 namespace Pipeline;
@@ -42,7 +43,8 @@ internal static class StageResilience
                     $"Pipelines:{pipelineName}:Stages:{stageName}:Resilience:Pipeline names '{named}', which is not registered with AddResiliencePipeline.");
             }
 
-            return new ResilientCall<TResult>(registered, typed: null, pause: null, abortToken);
+            // A pipeline with no strategy, which no reload can change, would only hand each call back to the stage: it is not run.
+            return IsEmpty(registered) ? null : new ResilientCall<TResult>(registered, typed: null, pause: null, abortToken);
         }
 
         if (settings is null || (settings.Retry is null && settings.Timeout is null && settings.RateLimit is null && settings.CircuitBreaker is null))
@@ -107,6 +109,14 @@ internal static class StageResilience
 
         return new ResilientCall<TResult>(untyped: null, builder.Build(), pause, abortToken);
     }
+
+    /// <summary>
+    /// Whether <paramref name="pipeline"/> has no strategy and is not reloadable (<c>Polly.Testing</c>'s descriptor of its composition):
+    /// running a call through it does nothing but run the call (Polly's <see cref="ResiliencePipeline.Empty"/>; a pipeline with no
+    /// strategy reports no telemetry).
+    /// </summary>
+    internal static bool IsEmpty(ResiliencePipeline pipeline) =>
+        pipeline.GetPipelineDescriptor() is { IsReloadable: false, Strategies.Count: 0 };
 
     /// <summary>Whether an attempt's outcome is a failure to retry or count: an exception, other than the run's abort.</summary>
     private static bool IsFailure(Exception? exception, CancellationToken abortToken) =>

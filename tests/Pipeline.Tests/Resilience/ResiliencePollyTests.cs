@@ -169,6 +169,40 @@ public class ResiliencePollyTests
         Assert.Equal(Enumerable.Range(0, 5), sink.Items);
     }
 
+    [Fact]
+    public void IsEmpty_OnlyARegisteredPipelineWithNoStrategyThatCannotReload()
+    {
+        using var services = new ServiceCollection()
+            .AddResiliencePipeline("noop", _ => { })
+            .AddResiliencePipeline("timeout", builder => builder.AddTimeout(TimeSpan.FromSeconds(1)))
+            .AddResiliencePipeline("reloadable", (_, context) => context.EnableReloads<ReloadProbeOptions>())
+            .BuildServiceProvider();
+        var registry = services.GetRequiredService<Polly.Registry.ResiliencePipelineProvider<string>>();
+
+        Assert.True(StageResilience.IsEmpty(ResiliencePipeline.Empty));
+        Assert.True(StageResilience.IsEmpty(registry.GetPipeline("noop")));
+        Assert.False(StageResilience.IsEmpty(registry.GetPipeline("timeout")));
+        Assert.False(StageResilience.IsEmpty(registry.GetPipeline("reloadable")));
+    }
+
+    [Theory(Timeout = 30_000)]
+    [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
+    public async Task ResiliencePipelineName_ARegisteredPipelineWithNoStrategy_EveryItemStillGoesThroughTheStage(HandoffKind kind)
+    {
+        using var services = new ServiceCollection().AddResiliencePipeline("noop", _ => { }).BuildServiceProvider();
+        var sink = new RecordingSink<int>();
+        var result = await NewPipeline(kind)
+            .From("numbers", ct => Range(100, ct))
+            .Then("twice", x => x * 2, o => o.Resilience = new ResilienceSettings { Pipeline = "noop" })
+            .To("collect", sink)
+            .Build(services)
+            .RunAsync()
+            .WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(Enumerable.Range(0, 100).Select(x => x * 2), sink.Items.Order());
+    }
+
     [Theory(Timeout = 30_000)]
     [InlineData("Resilience:Pipeline", "nowhere", "Pipelines:named:Stages:flaky:Resilience:Pipeline names 'nowhere', which is not registered with AddResiliencePipeline")]
     [InlineData("Resilience:Retry:MaxDelay", "-00:00:01", "Pipelines:named:Stages:flaky:Resilience:Retry:MaxDelay must be between 00:00:00 and 1.00:00:00, was -00:00:01")]
@@ -218,5 +252,10 @@ public class ResiliencePollyTests
             TimerCreated.Release();
             return timer;
         }
+    }
+
+    /// <summary>Options a reloadable test pipeline listens to.</summary>
+    private sealed class ReloadProbeOptions
+    {
     }
 }

@@ -24,8 +24,17 @@ public class HandoffShapeMatrixBenchmarks
     private int _producers;
     private int _consumers;
 
+    /// <summary>
+    /// Gets the shapes to measure, producers × consumers as "PxC": 1x1, 1x4, 4x1, 2x2, 4x4 and 8x8, or the comma-separated list in the
+    /// <c>PIPELINE_BENCH_SHAPES</c> environment variable (for example <c>1x1,4x1</c>).
+    /// </summary>
+    public static IEnumerable<string> Shapes =>
+        Environment.GetEnvironmentVariable("PIPELINE_BENCH_SHAPES") is { Length: > 0 } list
+            ? list.Split(',')
+            : ["1x1", "1x4", "4x1", "2x2", "4x4", "8x8"];
+
     /// <summary>Gets or sets the producers × consumers, as "PxC".</summary>
-    [Params("1x1", "1x4", "4x1", "2x2", "4x4", "8x8")]
+    [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "1x1";
 
     /// <summary>

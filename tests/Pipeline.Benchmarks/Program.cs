@@ -17,5 +17,12 @@ if (args is ["ack-overhead", ..])
     return;
 }
 
+// 'stage-overhead [rounds] [work]' times resilience and instruments against the plain chain in alternation (see StageOverheadHarness).
+if (args is ["stage-overhead", ..])
+{
+    await Pipeline.Benchmarks.Engine.StageOverheadHarness.RunAsync(args).ConfigureAwait(false);
+    return;
+}
+
 var config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

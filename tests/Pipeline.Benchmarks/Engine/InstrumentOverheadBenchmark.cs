@@ -34,6 +34,26 @@ public class InstrumentOverheadBenchmark
     public void SetupListener()
     {
         Setup();
+        StartListener();
+    }
+
+    /// <summary>Runs the chain once with a listener on every instrument, started before the run and stopped after it.</summary>
+    internal async Task<long> ListenedOnceAsync()
+    {
+        StartListener();
+        try
+        {
+            return await AllInstrumentsListened().ConfigureAwait(false);
+        }
+        finally
+        {
+            _listener!.Dispose();
+            _listener = null;
+        }
+    }
+
+    private void StartListener()
+    {
         _listener = new MeterListener
         {
             InstrumentPublished = (instrument, listener) =>

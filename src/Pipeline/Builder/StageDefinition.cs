@@ -45,7 +45,7 @@ internal sealed class StageRunContext(PipelineLifecycle lifecycle, IServiceProvi
     /// <summary>Makes the run dispose <paramref name="owned"/> when it ends.</summary>
     public void Own(object owned) => _owned.Add(owned);
 
-    /// <summary>Returns the stage's resilience pipeline, or <see langword="null"/> when it has no resilience settings.</summary>
+    /// <summary>Returns the stage's resilience pipeline, or <see langword="null"/> when it has none to run (see <see cref="StageResilience.Create"/>).</summary>
     public ResilientCall<TResult>? CreateResilience<TResult>(ResolvedStageOptions options, string stageName) =>
         StageResilience.Create<TResult>(options.Resilience, Lifecycle, services, stageName, Own);
 

@@ -13,10 +13,13 @@ public sealed class ResilienceSettings
     /// <summary>
     /// Gets or sets the name of a resilience pipeline registered with Polly's <c>AddResiliencePipeline</c> (Polly.Extensions) to run
     /// the stage's calls through instead of <see cref="Retry"/>, <see cref="Timeout"/>, <see cref="RateLimit"/> and <see cref="CircuitBreaker"/>,
-    /// which must then be unset. A registered pipeline with no strategy that is not reloadable (as <c>Polly.Testing</c>'s descriptor
-    /// reports it) is not run: it would only hand each call back, at Polly's fixed price per execution.
+    /// which must then be unset. The pipeline must be registered untyped, with a <see cref="string"/> key
+    /// (<c>AddResiliencePipeline(name, builder =&gt; …)</c>). A registered pipeline with no strategy that is not reloadable (as
+    /// <c>Polly.Testing</c>'s descriptor reports it) is not run: the stage runs exactly as one without resilience, sparing Polly's fixed
+    /// price per execution.
     /// </summary>
-    /// <value>The default value is <see langword="null"/> (the pipeline is built from <see cref="Retry"/> and <see cref="Timeout"/>).</value>
+    /// <value>The default value is <see langword="null"/> (the pipeline is built from <see cref="Retry"/>, <see cref="Timeout"/>,
+    /// <see cref="RateLimit"/> and <see cref="CircuitBreaker"/>).</value>
     public string? Pipeline { get; set; }
 
     /// <summary>Gets or sets a rate limit on the stage's calls (each attempt waits for a permit; never rejected).</summary>

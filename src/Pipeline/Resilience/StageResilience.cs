@@ -24,7 +24,8 @@ internal static class StageResilience
     public static readonly TimeSpan DefaultDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing. A pipeline built here is typed by the
+    /// Returns the stage's pipeline, or <see langword="null"/> when the settings ask for nothing or name a registered pipeline with no
+    /// strategy (see <see cref="IsEmpty"/>): the stage then runs as one without resilience. A pipeline built here is typed by the
     /// stage's result, <typeparamref name="TResult"/>: Polly's non-generic strategies would box a value-type result on every call.
     /// </summary>
     /// <exception cref="InvalidOperationException">Thrown when <see cref="ResilienceSettings.Pipeline"/> names no registered pipeline.</exception>
@@ -43,7 +44,8 @@ internal static class StageResilience
                     $"Pipelines:{pipelineName}:Stages:{stageName}:Resilience:Pipeline names '{named}', which is not registered with AddResiliencePipeline.");
             }
 
-            // A pipeline with no strategy, which no reload can change, would only hand each call back to the stage: it is not run.
+            // A pipeline with no strategy, which no reload can change, would only hand each call back to the stage (at Polly's fixed
+            // price per execution): the stage runs as one without resilience.
             return IsEmpty(registered) ? null : new ResilientCall<TResult>(registered, typed: null, pause: null, abortToken);
         }
 
@@ -111,12 +113,23 @@ internal static class StageResilience
     }
 
     /// <summary>
-    /// Whether <paramref name="pipeline"/> has no strategy and is not reloadable (<c>Polly.Testing</c>'s descriptor of its composition):
-    /// running a call through it does nothing but run the call (Polly's <see cref="ResiliencePipeline.Empty"/>; a pipeline with no
-    /// strategy reports no telemetry).
+    /// Whether <paramref name="pipeline"/> has no strategy and is not reloadable, as <c>Polly.Testing</c>'s descriptor of its
+    /// composition reports it. Polly builds a pipeline with no strategy as its empty component, which reports no telemetry: running a
+    /// call through it only runs the call (inside the registry's tracking of executions for disposal). <c>Polly.Testing</c> reads
+    /// <c>Polly.Core</c>'s internals, so its version is pinned with <c>Polly.Core</c>'s; should it not match the <c>Polly.Core</c> an
+    /// application loads, the descriptor cannot be read and the pipeline counts as not empty (it is run).
     /// </summary>
-    internal static bool IsEmpty(ResiliencePipeline pipeline) =>
-        pipeline.GetPipelineDescriptor() is { IsReloadable: false, Strategies.Count: 0 };
+    internal static bool IsEmpty(ResiliencePipeline pipeline)
+    {
+        try
+        {
+            return pipeline.GetPipelineDescriptor() is { IsReloadable: false, Strategies.Count: 0 };
+        }
+        catch (Exception exception) when (exception is MissingMemberException or TypeLoadException or InvalidCastException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Whether an attempt's outcome is a failure to retry or count: an exception, other than the run's abort.</summary>
     private static bool IsFailure(Exception? exception, CancellationToken abortToken) =>

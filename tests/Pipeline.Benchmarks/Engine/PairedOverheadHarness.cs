@@ -10,7 +10,7 @@ namespace Pipeline.Benchmarks.Engine;
 /// </summary>
 internal static class PairedOverheadHarness
 {
-    /// <summary>Runs <paramref name="warmups"/> untimed rounds, then <paramref name="rounds"/> timed ones, each case once per round in a rotating order.</summary>
+    /// <summary>Runs <paramref name="warmups"/> untimed rounds, then <paramref name="rounds"/> timed ones, each case once per round in a shuffled order.</summary>
     /// <param name="cases">The cases, the baseline first.</param>
     /// <param name="items">How many items each run of a case moves.</param>
     /// <param name="rounds">How many timed rounds.</param>
@@ -27,13 +27,17 @@ internal static class PairedOverheadHarness
 
         var wallRatios = cases.Select(_ => new List<double>()).ToArray();
         var cpuRatios = cases.Select(_ => new List<double>()).ToArray();
+
+        // A new order each round, the same from run to run: no case always runs first, on a warmer or colder machine, nor always
+        // right after the same other case.
+        var random = new Random(1);
+        var order = Enumerable.Range(0, cases.Count).ToArray();
         for (var round = 0; round < rounds; round++)
         {
             var times = new (double Wall, double Cpu)[cases.Count];
-            for (var step = 0; step < cases.Count; step++)
+            random.Shuffle(order);
+            foreach (var index in order)
             {
-                // Rotate which case goes first, so none always runs on a warmer or colder machine.
-                var index = (round + step) % cases.Count;
                 times[index] = await TimeAsync(cases[index].Run, items).ConfigureAwait(false);
             }
 

@@ -6,13 +6,16 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Registry;
 using Polly.Retry;
+using Polly.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace Pipeline.Benchmarks.Engine;
 
 /// <summary>
 /// The fixed price of what wraps one call of stage code, on one thread, beside a plain call (baseline): the two timestamps and the
 /// <c>pipeline.stage.duration</c> record a listened histogram costs, and one execution through a registered Polly pipeline with no
-/// strategy, a retry that never fires and a circuit breaker that never opens. Per call; no contention.
+/// strategy, a retry that never fires (without and with Polly's telemetry, as under a host) and a circuit breaker that never opens.
+/// Per call; no contention.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
@@ -30,6 +33,7 @@ public class StageCallCostBenchmark
     private Histogram<double> _histogram = null!;
     private ResiliencePipeline _registeredEmpty = null!;
     private ResiliencePipeline<int> _retry = null!;
+    private ResiliencePipeline<int> _retryWithTelemetry = null!;
     private ResiliencePipeline<int> _breaker = null!;
 
     [GlobalSetup]
@@ -38,6 +42,12 @@ public class StageCallCostBenchmark
         _services = new ServiceCollection().AddResiliencePipeline("noop", _ => { }).BuildServiceProvider();
         _registeredEmpty = _services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline("noop");
         _retry = new ResiliencePipelineBuilder<int>().AddRetry(new RetryStrategyOptions<int> { MaxRetryAttempts = 1 }).Build();
+        // As the engine builds a stage's pipeline when the services have a logger factory (any host): Polly's telemetry on, its
+        // logs filtered to warnings.
+        _retryWithTelemetry = new ResiliencePipelineBuilder<int>()
+            .AddRetry(new RetryStrategyOptions<int> { MaxRetryAttempts = 1 })
+            .ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(LoggerFactory.Create(logging => logging.AddConsole())) })
+            .Build();
         _breaker = new ResiliencePipelineBuilder<int>().AddCircuitBreaker(new CircuitBreakerStrategyOptions<int>()).Build();
         _meter = new Meter("StageCallCost");
         _histogram = _meter.CreateHistogram<double>("pipeline.stage.duration", unit: "s");
@@ -114,6 +124,9 @@ public class StageCallCostBenchmark
 
     [Benchmark(OperationsPerInvoke = Calls)]
     public Task<int> RetryNeverFiring() => ThroughAsync(_retry);
+
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public Task<int> RetryNeverFiringWithTelemetry() => ThroughAsync(_retryWithTelemetry);
 
     [Benchmark(OperationsPerInvoke = Calls)]
     public Task<int> CircuitBreakerNeverOpening() => ThroughAsync(_breaker);

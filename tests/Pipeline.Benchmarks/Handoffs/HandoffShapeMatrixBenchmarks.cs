@@ -53,7 +53,7 @@ public class HandoffShapeMatrixBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string[] parts = Shape.Split('x');
+        string[] parts = Shape.Split('x', 'X');
         _producers = int.Parse(parts[0], CultureInfo.InvariantCulture);
         _consumers = int.Parse(parts[1], CultureInfo.InvariantCulture);
         _bcl = Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Channel, Capacity = Capacity });

@@ -185,6 +185,19 @@ public class ResiliencePollyTests
         Assert.False(StageResilience.IsEmpty(registry.GetPipeline("reloadable")));
     }
 
+    [Fact]
+    public void Create_ARegisteredPipelineWithNoStrategy_GivesTheStageNoResilienceToRun()
+    {
+        using var services = new ServiceCollection()
+            .AddResiliencePipeline("noop", _ => { })
+            .AddResiliencePipeline("timeout", builder => builder.AddTimeout(TimeSpan.FromSeconds(1)))
+            .BuildServiceProvider();
+        var lifecycle = new PipelineLifecycle("named", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
+
+        Assert.Null(StageResilience.Create<int>(new ResilienceSettings { Pipeline = "noop" }, lifecycle, services, "flaky", _ => { }));
+        Assert.NotNull(StageResilience.Create<int>(new ResilienceSettings { Pipeline = "timeout" }, lifecycle, services, "flaky", _ => { }));
+    }
+
     [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task ResiliencePipelineName_ARegisteredPipelineWithNoStrategy_EveryItemStillGoesThroughTheStage(HandoffKind kind)

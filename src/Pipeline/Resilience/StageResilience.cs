@@ -14,8 +14,9 @@ namespace Pipeline;
 /// Builds a stage's Polly pipeline from its <see cref="ResilienceSettings"/>: retry (outermost), then per attempt a rate limit, a
 /// circuit breaker and a timeout (why in this order: <see cref="ResilienceSettings"/>), with the breaker's pause around it all; or takes
 /// the one registered under <see cref="ResilienceSettings.Pipeline"/> with <c>AddResiliencePipeline</c>. Built pipelines report
-/// Polly's telemetry (retries, timeouts: the <c>Polly</c> meter and logs) with the pipeline's name as Polly's <c>pipeline.name</c>
-/// and the stage's as <c>pipeline.instance</c>.
+/// Polly's telemetry (retries, timeouts, circuit transitions: the <c>Polly</c> meter and logs, warnings and worse) with the pipeline's
+/// name as Polly's <c>pipeline.name</c> and the stage's as <c>pipeline.instance</c>, but not the events of every call
+/// (<see cref="PerCallQuietTelemetryListener"/>).
 /// </summary>
 internal static class StageResilience
 {
@@ -107,6 +108,7 @@ internal static class StageResilience
         if (services?.GetService<ILoggerFactory>() is { } loggerFactory)
         {
             builder.ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(loggerFactory) });
+            builder.TelemetryListener = new PerCallQuietTelemetryListener(builder.TelemetryListener!);
         }
 
         return new ResilientCall<TResult>(untyped: null, builder.Build(), pause, abortToken);

@@ -14,7 +14,8 @@ namespace Pipeline.Benchmarks.Engine;
 /// <summary>
 /// The fixed price of what wraps one call of stage code, on one thread, beside a plain call (baseline): the two timestamps and the
 /// <c>pipeline.stage.duration</c> record a listened histogram costs, and one execution through a registered Polly pipeline with no
-/// strategy, a retry that never fires (without and with Polly's telemetry, as under a host) and a circuit breaker that never opens.
+/// strategy, a retry that never fires (without Polly's telemetry, with it as <c>ConfigureTelemetry</c> sets it up, and with it as the engine
+/// sets it up under a host) and a circuit breaker that never opens.
 /// Per call; no contention.
 /// </summary>
 [MemoryDiagnoser]
@@ -34,6 +35,7 @@ public class StageCallCostBenchmark
     private ResiliencePipeline _registeredEmpty = null!;
     private ResiliencePipeline<int> _retry = null!;
     private ResiliencePipeline<int> _retryWithTelemetry = null!;
+    private ResiliencePipeline<int> _retryWithStageTelemetry = null!;
     private ResiliencePipeline<int> _breaker = null!;
 
     [GlobalSetup]
@@ -42,12 +44,17 @@ public class StageCallCostBenchmark
         _services = new ServiceCollection().AddResiliencePipeline("noop", _ => { }).BuildServiceProvider();
         _registeredEmpty = _services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline("noop");
         _retry = new ResiliencePipelineBuilder<int>().AddRetry(new RetryStrategyOptions<int> { MaxRetryAttempts = 1 }).Build();
-        // As the engine builds a stage's pipeline when the services have a logger factory (any host): Polly's telemetry on, its
-        // logs filtered to warnings.
+        // Polly's telemetry as ConfigureTelemetry sets it up (its logs filtered to warnings), and as the engine sets it up for a stage
+        // when the services have a logger factory (any host): the events every call makes are not passed on.
         _retryWithTelemetry = new ResiliencePipelineBuilder<int>()
             .AddRetry(new RetryStrategyOptions<int> { MaxRetryAttempts = 1 })
             .ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(LoggerFactory.Create(logging => logging.AddConsole())) })
             .Build();
+        var quiet = new ResiliencePipelineBuilder<int>()
+            .AddRetry(new RetryStrategyOptions<int> { MaxRetryAttempts = 1 })
+            .ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(LoggerFactory.Create(logging => logging.AddConsole())) });
+        quiet.TelemetryListener = new PerCallQuietTelemetryListener(quiet.TelemetryListener!);
+        _retryWithStageTelemetry = quiet.Build();
         _breaker = new ResiliencePipelineBuilder<int>().AddCircuitBreaker(new CircuitBreakerStrategyOptions<int>()).Build();
         _meter = new Meter("StageCallCost");
         _histogram = _meter.CreateHistogram<double>("pipeline.stage.duration", unit: "s");
@@ -127,6 +134,9 @@ public class StageCallCostBenchmark
 
     [Benchmark(OperationsPerInvoke = Calls)]
     public Task<int> RetryNeverFiringWithTelemetry() => ThroughAsync(_retryWithTelemetry);
+
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public Task<int> RetryNeverFiringWithStageTelemetry() => ThroughAsync(_retryWithStageTelemetry);
 
     [Benchmark(OperationsPerInvoke = Calls)]
     public Task<int> CircuitBreakerNeverOpening() => ThroughAsync(_breaker);

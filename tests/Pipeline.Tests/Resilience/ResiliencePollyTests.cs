@@ -147,6 +147,33 @@ public class ResiliencePollyTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task PollyTelemetry_MetersTheRetryWithPipelineAndStage_ButNoEventOfEveryCall()
+    {
+        var pipelineName = $"polly-{Guid.NewGuid():N}";
+        using var events = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<int>(null, "Polly", "resilience.polly.strategy.events");
+        using var attempts = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(null, "Polly", "resilience.polly.strategy.attempt.duration");
+        using var executions = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(null, "Polly", "resilience.polly.pipeline.duration");
+        var failures = 0;
+        using var services = new ServiceCollection().AddLogging().BuildServiceProvider();
+        var result = await NewPipeline(HandoffKind.Channel, name: pipelineName)
+            .From("numbers", ct => Range(200, ct))
+            .Then("flaky", x => x == 7 && Interlocked.Increment(ref failures) == 1 ? throw new TimeoutException("transient") : x,
+                o => o.Resilience = new ResilienceSettings { Retry = new RetrySettings { MaxRetryAttempts = 2, Delay = TimeSpan.Zero } })
+            .To("collect", _ => { })
+            .Build(services)
+            .RunAsync()
+            .WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        bool Ours(IReadOnlyDictionary<string, object?> tags) => Equals(tags["pipeline.name"], pipelineName) && Equals(tags["pipeline.instance"], "flaky");
+        Assert.Single(events.GetMeasurementSnapshot(), m => Ours(m.Tags) && Equals(m.Tags["event.name"], "OnRetry"));
+
+        // Only the failed attempt is timed; none of the 200 calls' successful attempts or executions is reported.
+        Assert.Single(attempts.GetMeasurementSnapshot(), m => Ours(m.Tags));
+        Assert.DoesNotContain(executions.GetMeasurementSnapshot(), m => Ours(m.Tags));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task ResiliencePipelineName_UsesThePipelineRegisteredWithAddResiliencePipeline()
     {
         var attempts = 0;

@@ -108,7 +108,10 @@ internal static class StageResilience
         if (services?.GetService<ILoggerFactory>() is { } loggerFactory)
         {
             builder.ConfigureTelemetry(new TelemetryOptions { LoggerFactory = new WarningsOnlyLoggerFactory(loggerFactory) });
-            builder.TelemetryListener = new PerCallQuietTelemetryListener(builder.TelemetryListener!);
+            if (builder.TelemetryListener is { } pollyListener)
+            {
+                builder.TelemetryListener = new PerCallQuietTelemetryListener(pollyListener);
+            }
         }
 
         return new ResilientCall<TResult>(untyped: null, builder.Build(), pause, abortToken);

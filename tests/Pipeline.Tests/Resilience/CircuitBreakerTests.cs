@@ -21,6 +21,7 @@ public class CircuitBreakerTests
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task Pause_DependencyDown_HoldsTheSourceBackDeadLettersNothingAndFlowsAfterTheProbe(HandoffKind kind)
     {
+        using var pollyEvents = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<int>(null, "Polly", "resilience.polly.strategy.events");
         var dependency = new Dependency();
         var harness = new Harness(kind, CircuitOpenBehavior.Pause, items: 40, dependency);
         var run = harness.Pipeline.Start();
@@ -49,6 +50,15 @@ public class CircuitBreakerTests
         Assert.Equal(42, dependency.Calls);
         Assert.Contains(harness.Logged, line => line.StartsWith("Information: Pipeline breaker: stage call-api: circuit closed", StringComparison.Ordinal));
         AssertAccounted(result);
+
+        // Polly's meter has the transitions too, with the pipeline and the stage.
+        var transitions = pollyEvents.GetMeasurementSnapshot()
+            .Where(m => Equals(m.Tags.GetValueOrDefault("pipeline.name"), "breaker") && Equals(m.Tags.GetValueOrDefault("pipeline.instance"), "call-api"))
+            .Select(m => m.Tags.GetValueOrDefault("event.name"))
+            .ToList();
+        Assert.Contains("OnCircuitOpened", transitions);
+        Assert.Contains("OnCircuitHalfOpened", transitions);
+        Assert.Contains("OnCircuitClosed", transitions);
     }
 
     [Theory(Timeout = 30_000)]

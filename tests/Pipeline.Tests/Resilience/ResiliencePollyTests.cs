@@ -165,12 +165,50 @@ public class ResiliencePollyTests
             .WaitAsync(Bound);
 
         Assert.Equal(PipelineStatus.Completed, result.Status);
-        bool Ours(IReadOnlyDictionary<string, object?> tags) => Equals(tags["pipeline.name"], pipelineName) && Equals(tags["pipeline.instance"], "flaky");
-        Assert.Single(events.GetMeasurementSnapshot(), m => Ours(m.Tags) && Equals(m.Tags["event.name"], "OnRetry"));
+        bool Ours(IReadOnlyDictionary<string, object?> tags) =>
+            Equals(tags.GetValueOrDefault("pipeline.name"), pipelineName) && Equals(tags.GetValueOrDefault("pipeline.instance"), "flaky");
+        Assert.Single(events.GetMeasurementSnapshot(), m => Ours(m.Tags) && Equals(m.Tags.GetValueOrDefault("event.name"), "OnRetry"));
 
         // Only the failed attempt is timed; none of the 200 calls' successful attempts or executions is reported.
         Assert.Single(attempts.GetMeasurementSnapshot(), m => Ours(m.Tags));
         Assert.DoesNotContain(executions.GetMeasurementSnapshot(), m => Ours(m.Tags));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task PollyTelemetry_MetersATimeoutAndItsFailedExecution_WithPipelineAndStage()
+    {
+        var pipelineName = $"polly-{Guid.NewGuid():N}";
+        using var events = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<int>(null, "Polly", "resilience.polly.strategy.events");
+        using var executions = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(null, "Polly", "resilience.polly.pipeline.duration");
+        using var services = new ServiceCollection().AddLogging().BuildServiceProvider();
+        var result = await NewPipeline(HandoffKind.Channel, name: pipelineName)
+            .From("numbers", ct => Range(20, ct))
+            .Then("slow", async (int x, CancellationToken ct) =>
+            {
+                if (x == 7)
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+
+                return x;
+            }, o =>
+            {
+                o.Resilience = new ResilienceSettings { Timeout = TimeSpan.FromMilliseconds(50) };
+                o.OnError = StageErrorMode.Skip;
+            })
+            .To("collect", _ => { })
+            .Build(services)
+            .RunAsync()
+            .WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        bool Ours(IReadOnlyDictionary<string, object?> tags) =>
+            Equals(tags.GetValueOrDefault("pipeline.name"), pipelineName) && Equals(tags.GetValueOrDefault("pipeline.instance"), "slow");
+        Assert.Single(events.GetMeasurementSnapshot(), m => Ours(m.Tags) && Equals(m.Tags.GetValueOrDefault("event.name"), "OnTimeout"));
+
+        // The one failed execution is timed, with its exception; the 19 that succeeded are not reported.
+        var failed = Assert.Single(executions.GetMeasurementSnapshot(), m => Ours(m.Tags));
+        Assert.Equal(typeof(Polly.Timeout.TimeoutRejectedException).FullName, failed.Tags.GetValueOrDefault("exception.type"));
     }
 
     [Fact(Timeout = 30_000)]

@@ -244,13 +244,31 @@ public sealed class LogAnalyticsAppTests
 
     internal static async Task WaitForRowsAsync(string db, long rows, Task running)
     {
-        // The database is written by the running host: poll it until the rows are there, with a hard deadline.
-        var deadline = DateTime.UtcNow + s_timeout;
+        // The running host writes the database: every write to its files (the database, its journal or WAL) is the signal to count
+        // again. The watcher starts before the first count, so a write between a count and the wait is not missed.
+        using var written = new SemaphoreSlim(0);
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(db)!, Path.GetFileName(db) + "*")
+        {
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+        };
+        watcher.Changed += (_, _) => written.Release();
+        watcher.Created += (_, _) => written.Release();
+        watcher.EnableRaisingEvents = true;
+        using var deadline = new CancellationTokenSource(s_timeout);
         while (CountRows(db) < rows)
         {
             Assert.False(running.IsCompleted, "The run ended before the rows were stored.");
-            Assert.True(DateTime.UtcNow < deadline, $"Fewer than {rows} rows after {s_timeout}.");
-            await Task.Delay(50);
+            var wake = await Task.WhenAny(written.WaitAsync(deadline.Token), running);
+            Assert.False(deadline.IsCancellationRequested, $"Fewer than {rows} rows after {s_timeout}.");
+            if (wake != running)
+            {
+                await wake; // surfaces a cancelled wait as the deadline above
+
+                // Writes come in bursts: one count for all the signals already in.
+                while (written.Wait(0))
+                {
+                }
+            }
         }
     }
 

@@ -64,7 +64,11 @@ internal static class TestStages
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> with a bounded spin; fails after <see cref="Bound"/>.</summary>
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds; fails after <see cref="Bound"/>. For states no event announces (the
+    /// engine's counters, a handoff's depth): the delay is only the interval between two looks, and nothing is taken to have
+    /// happened because it passed: only the condition, seen true, ends the wait.
+    /// </summary>
     public static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + Bound;

@@ -339,9 +339,13 @@ public class CyclicBarrierTests
         });
         Concurrency.WaitUntil(() => barrier.WaitingCount == 1, "the party to wait");
         other.AssertStaysBlocked();
-        // Time is under test: twice the barrier's 50 ms default passes, and the explicit timeout must hold instead.
-        Thread.Sleep(TimeSpan.FromMilliseconds(100));
+
+        // The signal that the default has run out: a party on a second barrier with the same 50 ms default, joining after the
+        // first one, is broken by it. The first party's explicit timeout must still hold.
+        var control = new CyclicBarrier(2, timeout: TimeSpan.FromMilliseconds(50));
+        Assert.Throws<BrokenBarrierException>(() => control.SignalAndWait());
         Assert.False(barrier.IsBroken);
+        Assert.Equal(1, barrier.WaitingCount);
 
         Assert.Equal(1, barrier.SignalAndWait(Concurrency.HangTimeout));
 

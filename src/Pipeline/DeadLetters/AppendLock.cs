@@ -17,17 +17,7 @@ internal static class AppendLock
     public static async Task<FileStream> AcquireAsync(string path)
     {
         var lockPath = path + ".lock";
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.None,
-            BufferSize = 0,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
+        var options = OpenOrCreateOwnerOnly(FileShare.None);
 
         var deadline = DateTime.UtcNow + s_patience;
         while (true)
@@ -42,5 +32,20 @@ internal static class AppendLock
                 await Task.Delay(1).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Options to open a file for reading and writing, unbuffered, sharing it as <paramref name="share"/> says, and creating it if
+    /// missing readable and writable by its owner only (0600 on Unix).
+    /// </summary>
+    public static FileStreamOptions OpenOrCreateOwnerOnly(FileShare share)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = share, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return options;
     }
 }

@@ -254,20 +254,8 @@ public sealed class JsonLinesDeadLetterStore : IDeadLetterStore, IAsyncDisposabl
             }
         }
 
-        var options = new FileStreamOptions
-        {
-            // Not FileMode.Append: each group is written at the end the file has under the append lock, which other writers move.
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.ReadWrite,
-            BufferSize = 0,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = OwnerOnly;
-        }
-
-        return new FileStream(_path, options);
+        // Not FileMode.Append: each group is written at the end the file has under the append lock, which other writers move.
+        return new FileStream(_path, AppendLock.OpenOrCreateOwnerOnly(FileShare.ReadWrite));
     }
 
     /// <summary>Returns whether the file's last byte, before <paramref name="end"/>, is not a newline: a crash tore its last line.</summary>

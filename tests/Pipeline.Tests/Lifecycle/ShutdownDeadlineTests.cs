@@ -87,7 +87,8 @@ public sealed class ShutdownDeadlineTests : IDisposable
         {
             started.TrySetResult();
 
-            // Slow and deaf to its token: the deadline must still hold.
+            // Time is under test: a sink slow (50 ms an item) and deaf to its token, against a 300 ms deadline that must still
+            // hold; the sink's first call is signalled (started), nothing is ordered by this delay.
             await Task.Delay(50);
             lock (sunk)
             {

@@ -21,7 +21,7 @@ public class CircuitBreakerTests
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task Pause_DependencyDown_HoldsTheSourceBackDeadLettersNothingAndFlowsAfterTheProbe(HandoffKind kind)
     {
-        using var pollyEvents = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<int>(null, "Polly", "resilience.polly.strategy.events");
+        using var pollyEvents = ResiliencePollyTests.PollyMeter<int>("resilience.polly.strategy.events");
         var dependency = new Dependency();
         var harness = new Harness(kind, CircuitOpenBehavior.Pause, items: 40, dependency);
         var run = harness.Pipeline.Start();
@@ -53,7 +53,7 @@ public class CircuitBreakerTests
 
         // Polly's meter has the transitions too, with the pipeline and the stage.
         var transitions = pollyEvents.GetMeasurementSnapshot()
-            .Where(m => Equals(m.Tags.GetValueOrDefault("pipeline.name"), "breaker") && Equals(m.Tags.GetValueOrDefault("pipeline.instance"), "call-api"))
+            .Where(m => ResiliencePollyTests.IsOf(m.Tags, "breaker", "call-api"))
             .Select(m => m.Tags.GetValueOrDefault("event.name"))
             .ToList();
         Assert.Contains("OnCircuitOpened", transitions);

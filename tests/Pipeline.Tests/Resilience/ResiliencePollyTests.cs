@@ -128,20 +128,12 @@ public class ResiliencePollyTests
     public async Task PollyTelemetry_LogsTheRetryButNotALinePerItem()
     {
         var logged = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var attempts = 0;
         using var services = new ServiceCollection()
             .AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged)))
             .BuildServiceProvider();
-        var result = await NewPipeline(HandoffKind.Channel)
-            .From("numbers", ct => Range(200, ct))
-            .Then("flaky", x => x == 7 && Interlocked.Increment(ref attempts) == 1 ? throw new TimeoutException("transient") : x,
-                o => o.Resilience = new ResilienceSettings { Retry = new RetrySettings { MaxRetryAttempts = 2, Delay = TimeSpan.Zero } })
-            .To("collect", _ => { })
-            .Build(services)
-            .RunAsync()
-            .WaitAsync(Bound);
 
-        Assert.Equal(PipelineStatus.Completed, result.Status);
+        await RunRetryingOnceAsync(services, "test");
+
         Assert.Contains(logged, line => line.StartsWith("Warning:", StringComparison.Ordinal) && line.Contains("OnRetry", StringComparison.Ordinal));
         Assert.DoesNotContain(logged, line => line.Contains("Resilience pipeline executed", StringComparison.Ordinal) || line.Contains("Execution attempt", StringComparison.Ordinal) && line.StartsWith("Information:", StringComparison.Ordinal));
     }
@@ -150,36 +142,26 @@ public class ResiliencePollyTests
     public async Task PollyTelemetry_MetersTheRetryWithPipelineAndStage_ButNoEventOfEveryCall()
     {
         var pipelineName = $"polly-{Guid.NewGuid():N}";
-        using var events = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<int>(null, "Polly", "resilience.polly.strategy.events");
-        using var attempts = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(null, "Polly", "resilience.polly.strategy.attempt.duration");
-        using var executions = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(null, "Polly", "resilience.polly.pipeline.duration");
-        var failures = 0;
+        using var events = PollyMeter<int>("resilience.polly.strategy.events");
+        using var attempts = PollyMeter<double>("resilience.polly.strategy.attempt.duration");
+        using var executions = PollyMeter<double>("resilience.polly.pipeline.duration");
         using var services = new ServiceCollection().AddLogging().BuildServiceProvider();
-        var result = await NewPipeline(HandoffKind.Channel, name: pipelineName)
-            .From("numbers", ct => Range(200, ct))
-            .Then("flaky", x => x == 7 && Interlocked.Increment(ref failures) == 1 ? throw new TimeoutException("transient") : x,
-                o => o.Resilience = new ResilienceSettings { Retry = new RetrySettings { MaxRetryAttempts = 2, Delay = TimeSpan.Zero } })
-            .To("collect", _ => { })
-            .Build(services)
-            .RunAsync()
-            .WaitAsync(Bound);
 
-        Assert.Equal(PipelineStatus.Completed, result.Status);
-        bool Ours(IReadOnlyDictionary<string, object?> tags) =>
-            Equals(tags.GetValueOrDefault("pipeline.name"), pipelineName) && Equals(tags.GetValueOrDefault("pipeline.instance"), "flaky");
-        Assert.Single(events.GetMeasurementSnapshot(), m => Ours(m.Tags) && Equals(m.Tags.GetValueOrDefault("event.name"), "OnRetry"));
+        await RunRetryingOnceAsync(services, pipelineName);
+
+        Assert.Single(events.GetMeasurementSnapshot(), m => IsOf(m.Tags, pipelineName, "flaky") && Equals(m.Tags.GetValueOrDefault("event.name"), "OnRetry"));
 
         // Only the failed attempt is timed; none of the 200 calls' successful attempts or executions is reported.
-        Assert.Single(attempts.GetMeasurementSnapshot(), m => Ours(m.Tags));
-        Assert.DoesNotContain(executions.GetMeasurementSnapshot(), m => Ours(m.Tags));
+        Assert.Single(attempts.GetMeasurementSnapshot(), m => IsOf(m.Tags, pipelineName, "flaky"));
+        Assert.DoesNotContain(executions.GetMeasurementSnapshot(), m => IsOf(m.Tags, pipelineName, "flaky"));
     }
 
     [Fact(Timeout = 30_000)]
     public async Task PollyTelemetry_MetersATimeoutAndItsFailedExecution_WithPipelineAndStage()
     {
         var pipelineName = $"polly-{Guid.NewGuid():N}";
-        using var events = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<int>(null, "Polly", "resilience.polly.strategy.events");
-        using var executions = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(null, "Polly", "resilience.polly.pipeline.duration");
+        using var events = PollyMeter<int>("resilience.polly.strategy.events");
+        using var executions = PollyMeter<double>("resilience.polly.pipeline.duration");
         using var services = new ServiceCollection().AddLogging().BuildServiceProvider();
         var result = await NewPipeline(HandoffKind.Channel, name: pipelineName)
             .From("numbers", ct => Range(20, ct))
@@ -202,12 +184,10 @@ public class ResiliencePollyTests
             .WaitAsync(Bound);
 
         Assert.Equal(PipelineStatus.Completed, result.Status);
-        bool Ours(IReadOnlyDictionary<string, object?> tags) =>
-            Equals(tags.GetValueOrDefault("pipeline.name"), pipelineName) && Equals(tags.GetValueOrDefault("pipeline.instance"), "slow");
-        Assert.Single(events.GetMeasurementSnapshot(), m => Ours(m.Tags) && Equals(m.Tags.GetValueOrDefault("event.name"), "OnTimeout"));
+        Assert.Single(events.GetMeasurementSnapshot(), m => IsOf(m.Tags, pipelineName, "slow") && Equals(m.Tags.GetValueOrDefault("event.name"), "OnTimeout"));
 
         // The one failed execution is timed, with its exception; the 19 that succeeded are not reported.
-        var failed = Assert.Single(executions.GetMeasurementSnapshot(), m => Ours(m.Tags));
+        var failed = Assert.Single(executions.GetMeasurementSnapshot(), m => IsOf(m.Tags, pipelineName, "slow"));
         Assert.Equal(typeof(Polly.Timeout.TimeoutRejectedException).FullName, failed.Tags.GetValueOrDefault("exception.type"));
     }
 
@@ -330,6 +310,29 @@ public class ResiliencePollyTests
             TimerCreated.Release();
             return timer;
         }
+    }
+
+    /// <summary>Collects <paramref name="instrument"/> of Polly's meter, process-wide: select a test's own measurements with <see cref="IsOf"/>.</summary>
+    internal static Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<T> PollyMeter<T>(string instrument)
+        where T : struct => new(null, "Polly", instrument);
+
+    /// <summary>Whether a Polly measurement's tags name <paramref name="pipelineName"/> and <paramref name="stage"/> (Polly's <c>pipeline.instance</c>).</summary>
+    internal static bool IsOf(IReadOnlyDictionary<string, object?> tags, string pipelineName, string stage) =>
+        Equals(tags.GetValueOrDefault("pipeline.name"), pipelineName) && Equals(tags.GetValueOrDefault("pipeline.instance"), stage);
+
+    /// <summary>Runs 200 items through a stage "flaky" whose item 7 fails once, with a retry; the run must complete.</summary>
+    private static async Task RunRetryingOnceAsync(IServiceProvider services, string pipelineName)
+    {
+        var failures = 0;
+        var result = await NewPipeline(HandoffKind.Channel, name: pipelineName)
+            .From("numbers", ct => Range(200, ct))
+            .Then("flaky", x => x == 7 && Interlocked.Increment(ref failures) == 1 ? throw new TimeoutException("transient") : x,
+                o => o.Resilience = new ResilienceSettings { Retry = new RetrySettings { MaxRetryAttempts = 2, Delay = TimeSpan.Zero } })
+            .To("collect", _ => { })
+            .Build(services)
+            .RunAsync()
+            .WaitAsync(Bound);
+        Assert.Equal(PipelineStatus.Completed, result.Status);
     }
 
     /// <summary>Options a reloadable test pipeline listens to.</summary>

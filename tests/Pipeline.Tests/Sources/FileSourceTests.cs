@@ -19,13 +19,35 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
         => new(new FileSourceOptions { Path = path, Follow = follow, CheckpointPath = checkpointPath, PollInterval = TimeSpan.FromMilliseconds(50) });
 
     /// <summary>
-    /// A following source whose renamed file must stay quiet for 2 s (far longer than a test takes to act), and a task that
-    /// completes when it first sees the path name a new file (its <c>FileRotationSeen</c> log event).
+    /// Follows "in.log" holding "old-1", renames it to "in.log.1" and starts a new "in.log" holding <paramref name="newFile"/>. Once the
+    /// source first sees the path name the new file (its <c>FileRotationSeen</c> log event) and waits for the renamed file to go quiet
+    /// (2 s, far longer than a test takes to act), runs <paramref name="afterSeen"/> with the path. Returns the texts of the first
+    /// <paramref name="lines"/> lines read, whose positions must strictly increase.
     /// </summary>
-    private static (FileSource Source, Task RotationSeen) NewFollowingSource(string path)
+    private async Task<List<string>> FollowThroughRotationAsync(string newFile, int lines, Func<string, Task> afterSeen)
     {
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "old-1\n");
+        using var stop = new CancellationTokenSource();
         var logger = new RotationSignal();
-        return (new FileSource(new FileSourceOptions { Path = path, Follow = true, PollInterval = TimeSpan.FromSeconds(2) }, logger), logger.Seen);
+        var source = new FileSource(new FileSourceOptions { Path = path, Follow = true, PollInterval = TimeSpan.FromSeconds(2) }, logger);
+        await using var reading = source.ReadAsync(stop.Token).GetAsyncEnumerator();
+        var read = new List<PositionedItem<FileLine>> { await NextAsync(reading) };
+
+        var next = NextAsync(reading);
+        File.Move(path, path + ".1");
+        await File.WriteAllTextAsync(path, newFile);
+        await logger.Seen.WaitAsync(Bound);
+        await afterSeen(path);
+
+        read.Add(await next);
+        while (read.Count < lines)
+        {
+            read.Add(await NextAsync(reading));
+        }
+
+        Assert.True(read.Zip(read.Skip(1)).All(pair => pair.First.Position < pair.Second.Position), "positions strictly increase");
+        return read.Select(line => line.Item.Text).ToList();
     }
 
     private sealed class RotationSignal : ILogger<FileSource>
@@ -224,50 +246,28 @@ public sealed class FileSourceTests(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 30_000)]
     public async Task ReadAsync_FollowRenamedWhileItsWriterStillAppends_ReadsTheOldFileUntilQuietThenTheNewOne()
     {
-        // logrotate renames the log, then the writer (nginx until its USR1) goes on appending to the renamed file for a while.
-        var path = _directory.File("in.log");
-        await File.WriteAllTextAsync(path, "old-1\n");
-        using var stop = new CancellationTokenSource();
-        var (source, rotationSeen) = NewFollowingSource(path);
-        await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
-        var first = await NextAsync(lines);
+        // logrotate renames the log, then the writer (nginx until its USR1) goes on appending to the renamed file for a while: the
+        // late appends come after the source has seen the new file, while it waits for the renamed one to go quiet.
+        var read = await FollowThroughRotationAsync(newFile: string.Empty, lines: 4, async path =>
+        {
+            await File.AppendAllTextAsync(path + ".1", "old-2\nold-3\n");
+            await File.AppendAllTextAsync(path, "new-1\n");
+        });
 
-        var next = NextAsync(lines);
-        File.Move(path, path + ".1");
-        await File.WriteAllTextAsync(path, string.Empty);
-
-        // The writer's late appends come after the source has seen the new file, while it waits for the renamed one to go quiet.
-        await rotationSeen.WaitAsync(Bound);
-        await File.AppendAllTextAsync(path + ".1", "old-2\nold-3\n");
-        await File.AppendAllTextAsync(path, "new-1\n");
-
-        var read = new List<PositionedItem<FileLine>> { first, await next, await NextAsync(lines), await NextAsync(lines) };
-        Assert.Equal(["old-1", "old-2", "old-3", "new-1"], read.Select(l => l.Item.Text));
-        Assert.True(read.Zip(read.Skip(1)).All(pair => pair.First.Position < pair.Second.Position), "positions strictly increase");
+        Assert.Equal(["old-1", "old-2", "old-3", "new-1"], read);
     }
 
     [Fact(Timeout = 30_000)]
     public async Task ReadAsync_FollowRotatedTwiceWithinAPollInterval_ReadsEveryFileInTurn()
     {
-        var path = _directory.File("in.log");
-        await File.WriteAllTextAsync(path, "old-1\n");
-        using var stop = new CancellationTokenSource();
-        var (source, rotationSeen) = NewFollowingSource(path);
-        await using var lines = source.ReadAsync(stop.Token).GetAsyncEnumerator();
-        var first = await NextAsync(lines);
-
-        var next = NextAsync(lines);
-        File.Move(path, path + ".1");
-        await File.WriteAllTextAsync(path, "mid-1\n");
-
         // The second rotation comes after the source has seen the file in between, while it waits for the first renamed file to go quiet.
-        await rotationSeen.WaitAsync(Bound);
-        File.Move(path, path + ".2");
-        await File.WriteAllTextAsync(path, "new-1\n");
+        var read = await FollowThroughRotationAsync(newFile: "mid-1\n", lines: 3, async path =>
+        {
+            File.Move(path, path + ".2");
+            await File.WriteAllTextAsync(path, "new-1\n");
+        });
 
-        var read = new List<PositionedItem<FileLine>> { first, await next, await NextAsync(lines) };
-        Assert.Equal(["old-1", "mid-1", "new-1"], read.Select(l => l.Item.Text));
-        Assert.True(read.Zip(read.Skip(1)).All(pair => pair.First.Position < pair.Second.Position), "positions strictly increase");
+        Assert.Equal(["old-1", "mid-1", "new-1"], read);
     }
 
     [Fact(Timeout = 30_000)]

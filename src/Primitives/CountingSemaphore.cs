@@ -53,6 +53,11 @@ public partial class CountingSemaphore : IWaitQueueOwner
     /// <summary>Gets the number of free permits.</summary>
     public int CurrentCount => Math.Max(Volatile.Read(ref _state), 0);
 
+    /// <summary>Gets how many callers wait on the semaphore: for a permit, or until one is available (<see cref="WaitAvailable"/>).</summary>
+    /// <value>The number of queued waiters, 0 or more. A waiter that was granted its permit or woken no longer counts, even before it runs.</value>
+    /// <remarks>Read without any lock, as a hint: for example, to tell whether anyone would be woken by the next release.</remarks>
+    public int WaitingCount => _waiters.Count + _watchers.Count;
+
     /// <summary>Gets the bound on free permits, <see cref="int.MaxValue"/> for an unbounded semaphore.</summary>
     private protected int Bound => _maxCount;
 

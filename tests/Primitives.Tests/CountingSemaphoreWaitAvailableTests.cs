@@ -149,4 +149,31 @@ public class CountingSemaphoreWaitAvailableTests
         Assert.Equal(Permits, taken);
         Assert.Equal(0, semaphore.CurrentCount);
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task WaitingCount_CountsTakersAndWatchers_UntilGrantedWokenOrCancelled()
+    {
+        await Task.Yield();
+        var semaphore = new CountingSemaphore(0);
+        Assert.Equal(0, semaphore.WaitingCount);
+
+        using var cancel = new CancellationTokenSource();
+        var taker = semaphore.AcquireAsync().AsTask();
+        var watcher = semaphore.WaitAvailableAsync(Timeout.InfiniteTimeSpan).AsTask();
+        var cancelled = semaphore.AcquireAsync(cancel.Token).AsTask();
+        Assert.Equal(3, semaphore.WaitingCount);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(HangTimeout));
+        Assert.Equal(2, semaphore.WaitingCount);
+
+        // The permit goes to the taker, which leaves no permit available: the watcher keeps waiting.
+        semaphore.Release();
+        await taker.WaitAsync(HangTimeout);
+        Assert.Equal(1, semaphore.WaitingCount);
+
+        semaphore.Release();
+        Assert.True(await watcher.WaitAsync(HangTimeout));
+        Assert.Equal(0, semaphore.WaitingCount);
+    }
 }

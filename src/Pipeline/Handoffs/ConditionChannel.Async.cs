@@ -33,6 +33,11 @@ public sealed partial class ConditionChannel<T>
             return ValueTask.FromCanceled(cancellationToken);
         }
 
+        if (_fullMode == BoundedChannelFullMode.Wait && _items.IsFull)
+        {
+            SpinForRoom();
+        }
+
         EnterLock();
         Exception? doneWriting = _doneWriting;
         if (doneWriting is not null)
@@ -227,6 +232,11 @@ public sealed partial class ConditionChannel<T>
             return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
+        if (_items.Count == 0)
+        {
+            SpinForItem();
+        }
+
         EnterLock();
         if (TryDequeueLocked(out T? item, out bool drained))
         {
@@ -278,7 +288,7 @@ public sealed partial class ConditionChannel<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        if (_items.Count > 0)
+        if (_items.Count > 0 || (SpinForItem() && _items.Count > 0))
         {
             return new ValueTask<bool>(true);
         }

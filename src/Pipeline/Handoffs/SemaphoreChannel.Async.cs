@@ -45,6 +45,15 @@ public sealed partial class SemaphoreChannel<T>
                     return default;
                 }
             }
+            else if (SpinForRoom() && _freeSlots.TryAcquire())
+            {
+                // A reader on another core freed a slot while this writer spun: no park, no wake-up. (Or the handoff was
+                // completed, whose reserve of free slots this took: the commit gives it back and the write fails below.)
+                if (CommitWrite(item))
+                {
+                    return default;
+                }
+            }
             else
             {
                 return WriteAsyncSlow(item, cancellationToken);
@@ -122,7 +131,7 @@ public sealed partial class SemaphoreChannel<T>
             return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
-        if (TryReadCore(out T? item))
+        if (TryReadCore(out T? item) || (SpinForItem() && TryReadCore(out item)))
         {
             return new ValueTask<T>(item);
         }
@@ -161,7 +170,9 @@ public sealed partial class SemaphoreChannel<T>
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        return TryAnswerWaitToRead(out ValueTask<bool> answer) ? answer : WaitToReadAsyncSlow(cancellationToken);
+        return TryAnswerWaitToRead(out ValueTask<bool> answer) || (SpinForItem() && TryAnswerWaitToRead(out answer))
+            ? answer
+            : WaitToReadAsyncSlow(cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

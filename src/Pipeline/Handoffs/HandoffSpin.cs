@@ -1,0 +1,118 @@
+using System.Diagnostics;
+
+namespace Pipeline.Handoffs;
+
+/// <summary>
+/// A bounded spin that a reader of an empty handoff, or a writer of a full one, may do before it parks, when the
+/// other side is running on another core: that side usually makes the item or the room within a few hundred
+/// nanoseconds, far sooner than a park, a wake-up and a thread-pool hop take.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A spin never waits for anything: it ends after 2 µs at most and the caller then parks as it would have. The caller
+/// decides whether the other side can be running: nobody parked on either side. A party that was woken and has not
+/// resumed yet does not count as parked: it is about to run, and spinning for it is how a reader and a writer on two
+/// cores come to pass items without parking at all. At most one caller per side of each handoff spins at a time, each
+/// for at most 2 µs, so a spin delays a pool thread briefly but never for as long as it would take the party it waits
+/// for to be scheduled behind it. An adaptive credit stops a side spinning where its spins keep failing (the other
+/// side is queued behind it, running but slow, or descheduled), and probes again now and then. A machine with one core
+/// never spins.
+/// </para>
+/// <para>
+/// The gate's fields are hints, written without a lock: a lost update changes when the next spin happens, never what
+/// a read or write does.
+/// </para>
+/// </remarks>
+internal static class HandoffSpin
+{
+    /// <summary>The longest a caller spins before it parks: 2 µs, in <see cref="Stopwatch"/> ticks.</summary>
+    private static readonly long s_spinLimit = Math.Max(1, Stopwatch.Frequency / 500_000);
+
+    /// <summary>Whether this machine can spin at all: more than one core.</summary>
+    private static readonly bool s_canSpin = Environment.ProcessorCount > 1;
+
+    /// <summary>
+    /// The most credit a side keeps. A successful spin adds 1, a failed one costs <see cref="FailureCost"/>: full credit
+    /// tolerates four failures in a row.
+    /// </summary>
+    private const int MaxCredit = 16;
+
+    /// <summary>What one failed spin costs in credit.</summary>
+    private const int FailureCost = 4;
+
+    /// <summary>A side out of credit still probes with one attempt in this many.</summary>
+    private const int ProbeInterval = 64;
+
+    /// <summary>Spins on <paramref name="ready"/> for at most 2 µs if this side's gate is free and it has credit.</summary>
+    /// <typeparam name="TState">The handoff whose state the predicate reads.</typeparam>
+    /// <param name="gate">This side's gate.</param>
+    /// <param name="state">Passed to <paramref name="ready"/>.</param>
+    /// <param name="ready">
+    /// Reads, without a lock, whether the caller need not park; a static lambda, so nothing is allocated. It is
+    /// checked at least once, however late that first check comes, and the gate is freed even if it throws.
+    /// </param>
+    /// <returns><see langword="true"/> when <paramref name="ready"/> became true while spinning.</returns>
+    public static bool Until<TState>(ref Gate gate, TState state, Func<TState, bool> ready)
+    {
+        if (!gate.IsEnabled || Volatile.Read(ref gate.Spinning) != 0)
+        {
+            return false;
+        }
+
+        if (gate.Credit <= 0 && ++gate.Skipped % ProbeInterval != 0)
+        {
+            return false;
+        }
+
+        if (Interlocked.CompareExchange(ref gate.Spinning, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        bool became = false;
+        try
+        {
+            long started = Stopwatch.GetTimestamp();
+            do
+            {
+                Thread.SpinWait(4);
+                if (ready(state))
+                {
+                    became = true;
+                    break;
+                }
+            }
+            while (Stopwatch.GetTimestamp() - started < s_spinLimit);
+        }
+        finally
+        {
+            gate.Credit = became ? Math.Min(gate.Credit + 1, MaxCredit) : Math.Max(gate.Credit - FailureCost, 0);
+            Volatile.Write(ref gate.Spinning, 0);
+        }
+
+        return became;
+    }
+
+    /// <summary>One side's spin state: who spins now, and how well spinning has paid off lately.</summary>
+    internal struct Gate
+    {
+        /// <summary>1 while a caller of this side spins; 0 otherwise.</summary>
+        public int Spinning;
+
+        /// <summary>How many more failed spins this side tolerates, 0 to <see cref="MaxCredit"/>.</summary>
+        public int Credit;
+
+        /// <summary>Attempts made while out of credit, counting to the next probe.</summary>
+        public int Skipped;
+
+        /// <summary>Whether this side never spins.</summary>
+        public bool Disabled;
+
+        /// <summary>Gets a value indicating whether callers of this side may spin at all: enabled, on a machine of more than one core.</summary>
+        public readonly bool IsEnabled => s_canSpin && !Disabled;
+
+        /// <summary>Creates a gate with full credit, or one that never lets a caller spin.</summary>
+        /// <param name="enabled">Whether callers of this side may spin.</param>
+        public static Gate Create(bool enabled = true) => new() { Credit = MaxCredit, Disabled = !enabled };
+    }
+}

@@ -33,7 +33,7 @@ public class HandoffSpinTests
         var gate = HandoffSpin.Gate.Create();
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
 
-        Assert.False(HandoffSpin.Until(ref gate, 0, static _ => false));
+        Assert.False(HandoffSpin.Until(ref gate, new object(), static _ => false));
 
         // The bound is 2 µs; a generous limit still fails a spin that never ends or waits for something.
         Assert.True(elapsed.Elapsed < TimeSpan.FromSeconds(5), $"The spin took {elapsed.Elapsed}.");

@@ -123,34 +123,8 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     /// <inheritdoc/>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>How many rounds of <see cref="SpinWait"/> a caller spins (and yields) for the lock before it parks.</summary>
-    private const int LockSpinLimit = 30;
-
-    /// <summary>
-    /// Takes the lock for a short critical section. Every holder is running (the lock is never handed to a parked
-    /// caller), so a caller spins, yielding its core now and then, for as long as a few critical sections take before
-    /// parking: a parked caller makes every later release take the lock's slow path to wake it, and once woken it
-    /// competes again with running callers, which turns contention into a convoy of wake-ups.
-    /// </summary>
-    private void EnterLock()
-    {
-        if (_lock.TryAcquire())
-        {
-            return;
-        }
-
-        SpinWait spinner = default;
-        while (spinner.Count < LockSpinLimit)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (_lock.TryAcquire())
-            {
-                return;
-            }
-        }
-
-        _lock.AcquireBarging();
-    }
+    /// <summary>Takes the lock for a short critical section (<see cref="HandoffLock.Enter"/>).</summary>
+    private void EnterLock() => HandoffLock.Enter(_lock);
 
     /// <summary>
     /// Puts <paramref name="item"/> into the ring if there is room, or applies the full mode, and notifies one reader.

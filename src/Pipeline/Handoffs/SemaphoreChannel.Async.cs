@@ -213,7 +213,7 @@ public sealed partial class SemaphoreChannel<T>
 
     private bool TryPeekCore([MaybeNullWhen(false)] out T item)
     {
-        lock (_ringLock)
+        using (EnterRing())
         {
             bool found = _items.Count > 0;
             item = found ? _items.PeekOldest() : default;

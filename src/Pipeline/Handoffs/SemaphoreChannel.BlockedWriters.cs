@@ -26,7 +26,7 @@ public sealed partial class SemaphoreChannel<T>
     /// <exception cref="ChannelClosedException">Thrown when the handoff is completed.</exception>
     private BlockedWriter? EnqueueOrPark(T item)
     {
-        lock (_ringLock)
+        using (EnterRing())
         {
             ThrowIfDoneWriting();
             if (!_freeSlots.TryAcquire())
@@ -171,7 +171,7 @@ public sealed partial class SemaphoreChannel<T>
     /// <returns><see langword="true"/> if a reader had already moved the item into the ring (the write happened).</returns>
     private bool WithdrawOrDelivered(BlockedWriter record)
     {
-        lock (_ringLock)
+        using (EnterRing())
         {
             if (record.State == BlockedWriter.Parked)
             {

@@ -6,7 +6,7 @@ public sealed partial class SemaphoreChannel<T>
     {
         bool drained;
         BlockedWriter? rejected;
-        lock (_ringLock)
+        using (EnterRing())
         {
             if (_doneWriting is not null)
             {

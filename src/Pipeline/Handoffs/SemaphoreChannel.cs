@@ -7,9 +7,10 @@ namespace Pipeline.Handoffs;
 
 /// <summary>
 /// A bounded handoff built on two semaphores over a ring buffer: a <see cref="BoundedSemaphore"/> counts free slots
-/// (writers take one), a <see cref="CountingSemaphore"/> counts filled slots (readers take one), and a short critical
-/// section guards the ring itself. Usable through <see cref="Channel{T}"/> (asynchronous) and
-/// <see cref="IBlockingHandoff{T}"/> (blocking, for stages on dedicated threads), by any number of readers and writers.
+/// (writers take one), a <see cref="CountingSemaphore"/> counts filled slots (readers take one), and an
+/// <see cref="ExclusiveLock"/>, held by running callers for a short critical section, guards the ring itself. Usable
+/// through <see cref="Channel{T}"/> (asynchronous) and <see cref="IBlockingHandoff{T}"/> (blocking, for stages on
+/// dedicated threads), by any number of readers and writers.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -30,14 +31,14 @@ namespace Pipeline.Handoffs;
 /// while a slot is free. Whether a parked item was delivered is decided under the lock exactly once.
 /// </para>
 /// <para>
-/// At capacities up to 16, before an asynchronous reader (<c>ReadAsync</c>, <c>WaitToReadAsync</c>) waits for a filled slot or an asynchronous writer parks its item,
-/// it spins for up to 2 µs if nobody is parked on either side (<see cref="CountingSemaphore.WaitingCount"/>, no parked
-/// writer): the other side is then running, or about to run, and usually frees the slot or fills it within a few hundred
-/// nanoseconds, so the item passes without a park, a wake-up and a thread-pool hop. Larger rings do not spin: there a
-/// reader that parks lets the writers fill a batch, which moves fewer cache lines between cores per item than a spinner
-/// taking each item as it comes (four shared lines per item here: both semaphores, the ring's lock and the ring). One reader and one writer spin at a
-/// time; a side whose spins keep failing stops spinning except for an occasional probe; a single-core machine never
-/// spins. A spin only delays the caller's park: what it then does, and every guarantee above, is unchanged.
+/// At capacities up to 16, before an asynchronous reader (<c>ReadAsync</c>, <c>WaitToReadAsync</c>) waits for a filled
+/// slot or <c>WriteAsync</c> parks its item, the caller spins for up to 2 µs if nobody is parked on either side
+/// (<see cref="CountingSemaphore.WaitingCount"/>, no parked writer): the other side is then running, or about to run,
+/// and usually frees the slot or fills it within a few hundred nanoseconds, so the item passes without a park, a
+/// wake-up and a thread-pool hop. Larger rings do not spin: there a reader that parks lets the writers fill a batch,
+/// which moves fewer cache lines between cores per item than a spinner taking each item as it comes (four shared lines
+/// per item here: both semaphores, the ring's lock and the ring). One reader and one writer spin at a time; a side
+/// whose spins keep failing stops spinning except for an occasional probe; a single-core machine never spins. A spin only delays the caller's park: what it then does, and every guarantee above, is unchanged.
 /// </para>
 /// <para>
 /// Cancellation is exact: a write that throws <see cref="OperationCanceledException"/> did not deliver its item, and a
@@ -73,7 +74,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     private readonly CountingSemaphore _filledSlots = new(0);
 
     /// <summary>Guards <see cref="_items"/> and the transition of <see cref="_doneWriting"/>; held for a few instructions, never across a wait.</summary>
-    private readonly Lock _ringLock = new();
+    private readonly ExclusiveLock _ringLock = new();
 
     /// <summary>The buffered items.</summary>
     private readonly RingBuffer<T> _items;
@@ -138,7 +139,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// </summary>
     private bool CommitWrite(T item)
     {
-        lock (_ringLock)
+        using (EnterRing())
         {
             if (_doneWriting is not null)
             {
@@ -162,7 +163,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
         T? dropped = default;
         bool hasDropped = false;
         bool enqueued = false;
-        lock (_ringLock)
+        using (EnterRing())
         {
             if (_doneWriting is not null)
             {
@@ -216,7 +217,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     {
         bool drained;
         BlockedWriter? moved = null;
-        lock (_ringLock)
+        using (EnterRing())
         {
             if (_items.Count == 0)
             {
@@ -269,6 +270,19 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// </summary>
     private bool NobodyParked() =>
         _filledSlots.WaitingCount == 0 && _freeSlots.WaitingCount == 0 && Volatile.Read(ref _blockedHead) is null;
+
+    /// <summary>Takes the ring's lock for a short critical section (<see cref="HandoffLock.Enter"/>), released when the returned scope is disposed.</summary>
+    private RingScope EnterRing()
+    {
+        HandoffLock.Enter(_ringLock);
+        return new RingScope(_ringLock);
+    }
+
+    /// <summary>Holds the ring's lock until disposed.</summary>
+    private readonly ref struct RingScope(ExclusiveLock held)
+    {
+        public void Dispose() => held.Release();
+    }
 
     private void ThrowIfDoneWriting()
     {

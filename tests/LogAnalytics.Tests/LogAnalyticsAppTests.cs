@@ -242,10 +242,16 @@ public sealed class LogAnalyticsAppTests
         Assert.Equal((DateTimeOffset.FromUnixTimeSeconds(busiest.Minute), busiest.Count), report.BusiestMinute);
     }
 
-    internal static async Task WaitForRowsAsync(string db, long rows, Task running)
+    internal static Task WaitForRowsAsync(string db, long rows, Task running) =>
+        WaitForDatabaseAsync(db, () => CountRows(db) >= rows, running, $"{rows} rows");
+
+    /// <summary>
+    /// Waits until <paramref name="done"/> holds, checking it again on each write to the database's files (the database, its
+    /// journal or WAL, and anything else named after it, such as a checkpoint), and fails if <paramref name="running"/> ends first.
+    /// </summary>
+    internal static async Task WaitForDatabaseAsync(string db, Func<bool> done, Task running, string what)
     {
-        // The running host writes the database: every write to its files (the database, its journal or WAL) is the signal to count
-        // again. The watcher starts before the first count, so a write between a count and the wait is not missed.
+        // The watcher starts before the first check, so a write between a check and the wait is not missed.
         using var written = new SemaphoreSlim(0);
         using var watcher = new FileSystemWatcher(Path.GetDirectoryName(db)!, Path.GetFileName(db) + "*")
         {
@@ -253,18 +259,19 @@ public sealed class LogAnalyticsAppTests
         };
         watcher.Changed += (_, _) => written.Release();
         watcher.Created += (_, _) => written.Release();
+        watcher.Renamed += (_, _) => written.Release();
         watcher.EnableRaisingEvents = true;
         using var deadline = new CancellationTokenSource(s_timeout);
-        while (CountRows(db) < rows)
+        while (!done())
         {
-            Assert.False(running.IsCompleted, "The run ended before the rows were stored.");
+            Assert.False(running.IsCompleted, $"The run ended before {what}.");
             var wake = await Task.WhenAny(written.WaitAsync(deadline.Token), running);
-            Assert.False(deadline.IsCancellationRequested, $"Fewer than {rows} rows after {s_timeout}.");
+            Assert.False(deadline.IsCancellationRequested, $"No {what} after {s_timeout}.");
             if (wake != running)
             {
                 await wake; // surfaces a cancelled wait as the deadline above
 
-                // Writes come in bursts: one count for all the signals already in.
+                // Writes come in bursts: one check for all the signals already in.
                 while (written.Wait(0))
                 {
                 }

@@ -46,14 +46,11 @@ public sealed class ProcessTests
             _ = first.StandardError.ReadToEndAsync();
 
             // Kill it (SIGKILL) once some batches are committed and acknowledged (the checkpoint exists), and before it is done.
-            var deadline = DateTime.UtcNow + s_timeout;
-            while ((LogAnalyticsAppTests.CountRows(db) < 500 || !File.Exists(checkpoint)) && !first.HasExited)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "No rows stored and checkpointed in time.");
-                await Task.Delay(10);
-            }
-
-            Assert.False(first.HasExited, "The first run finished before it could be killed; use a larger input.");
+            await LogAnalyticsAppTests.WaitForDatabaseAsync(
+                db,
+                () => LogAnalyticsAppTests.CountRows(db) >= 500 && File.Exists(checkpoint),
+                first.WaitForExitAsync(),
+                "500 rows stored and checkpointed (if the first run finished first, use a larger input)");
             first.Kill();
             await first.WaitForExitAsync().WaitAsync(s_timeout);
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Pipeline;
 
@@ -55,6 +56,12 @@ public static partial class LogAnalyticsApp
         {
             // The host is stopping: the report follows.
         }
+
+        if (!service.Completion.IsCompleted)
+        {
+            // Stopped (Ctrl+C, SIGTERM) before the input's end: draining and the report's queries can take seconds on a large database.
+            await output.WriteLineAsync("stopping: finishing the lines in flight, then the report (lines not stored are read again by the next run)").ConfigureAwait(false);
+        }
     }
 
     private static string ConsumerProgress(IServiceProvider services, long taken)
@@ -99,6 +106,7 @@ public static partial class LogAnalyticsApp
             Stored = sink.Inserted,
             AlreadyStored = sink.AlreadyStored,
             DeadLettered = LinesFailed(result),
+            DeadLetterPath = services.GetRequiredService<IConfiguration>()[DeadLetterPathKey],
             Elapsed = elapsed,
             Bottleneck = DescribeTime(result.Bottleneck, settings),
         };
@@ -126,6 +134,7 @@ public static partial class LogAnalyticsApp
             Stored = sink.Inserted,
             AlreadyStored = sink.AlreadyStored,
             DeadLettered = stageDeadLettered,
+            DeadLetterPath = (services.GetService<IDeadLetterStore>() as CountingDeadLetterStore)?.Path,
             Acknowledged = source.Acknowledged,
             StreamDeadLettered = Math.Max(0, ConsumerDeadLettered(services) - stageDeadLettered),
             Elapsed = source.FirstTakenTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(source.FirstTakenTimestamp),
@@ -137,10 +146,11 @@ public static partial class LogAnalyticsApp
     /// <summary>
     /// The lines that failed and were dead-lettered, counted where they are still lines (before the batch step): what a stage gave
     /// up because the run stopped — a whole batch of lines counts as one dead letter there — is not among them, since the next run
-    /// reads those lines again.
+    /// reads those lines again. A stage counts at most the dead letters its store took: a line whose dead letter could not be
+    /// written (the run then faults) is not counted as kept.
     /// </summary>
     private static long LinesFailed(PipelineResult result) =>
-        result.Stages.TakeWhile(stage => stage.StageName != "batch").Sum(stage => stage.Failed);
+        result.Stages.TakeWhile(stage => stage.StageName != "batch").Sum(stage => Math.Min(stage.Failed, stage.DeadLettered));
 
     /// <summary>
     /// The engine's bottleneck report, with the store's own advice when it limits the run: the engine suggests more workers, which

@@ -48,14 +48,12 @@ public static partial class LogAnalyticsApp
         var baseDirectory = builder.Environment.ContentRootPath;
         var settings = LogAnalyticsSettings.Read(builder.Configuration, baseDirectory);
 
-        // The dead-letter file is relative to the base directory too, not to wherever the command was run.
-        var deadLetterKey = DeadLetterPathKey;
-        string? deadLetterPath = null;
-        if (builder.Configuration[deadLetterKey] is { Length: > 0 } configuredDeadLetterPath)
-        {
-            deadLetterPath = Path.GetFullPath(configuredDeadLetterPath, baseDirectory);
-            builder.Configuration[deadLetterKey] = deadLetterPath;
-        }
+        // The dead-letter file is relative to the base directory too, not to wherever the command was run; by default it lies beside
+        // the database, so each database has its own (and a replay puts its lines back into the database they failed for).
+        var deadLetterPath = builder.Configuration[DeadLetterPathKey] is { Length: > 0 } configuredDeadLetterPath
+            ? Path.GetFullPath(configuredDeadLetterPath, baseDirectory)
+            : DefaultDeadLetterPath(settings.StorePath);
+        builder.Configuration[DeadLetterPathKey] = deadLetterPath;
 
         builder.Services.AddSingleton(settings);
         switch (settings.Role)
@@ -79,6 +77,19 @@ public static partial class LogAnalyticsApp
 
     /// <summary>The configuration key of the dead-letter file: <c>Pipelines:access-logs:DeadLetter:Path</c>.</summary>
     public static string DeadLetterPathKey => $"{PipelineOptions.SectionName}:{PipelineName}:DeadLetter:Path";
+
+    /// <summary>
+    /// Gets the dead-letter file used when <see cref="DeadLetterPathKey"/> is not set: <c>dead-letters/&lt;database name&gt;.jsonl</c>
+    /// in the database's folder (for the default database, <c>data/dead-letters/access-logs.jsonl</c> under the base directory).
+    /// </summary>
+    /// <param name="storePath">The database (<c>Store:Path</c>), full path.</param>
+    /// <returns>The full path.</returns>
+    public static string DefaultDeadLetterPath(string storePath)
+    {
+        ArgumentNullException.ThrowIfNull(storePath);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(storePath)) ?? string.Empty;
+        return Path.Combine(directory, "dead-letters", Path.GetFileNameWithoutExtension(storePath) + ".jsonl");
+    }
 
     /// <summary>Gets whether <paramref name="args"/> ask for a replay of the dead-letter file.</summary>
     /// <param name="args">Command-line arguments.</param>
@@ -111,6 +122,12 @@ public static partial class LogAnalyticsApp
         catch (InvalidOperationException exception)
         {
             await Console.Error.WriteLineAsync(exception.Message).ConfigureAwait(false);
+            return (StartFailedExitCode, null);
+        }
+        catch (InvalidDataException exception)
+        {
+            // A settings file that is not valid JSON: the message names the file, the inner one the line and position.
+            await Console.Error.WriteLineAsync($"{exception.Message} {exception.InnerException?.Message}".TrimEnd()).ConfigureAwait(false);
             return (StartFailedExitCode, null);
         }
 
@@ -228,11 +245,27 @@ public static partial class LogAnalyticsApp
         var elapsed = Stopwatch.StartNew();
         try
         {
+            // Validated before the host starts, which would log the failure with its stack trace before this message.
+            host.Services.GetService<IStartupValidator>()?.Validate();
+            if (!await CheckOutputsAsync(settings, builder.Configuration[DeadLetterPathKey]).ConfigureAwait(false))
+            {
+                return (StartFailedExitCode, null);
+            }
+
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException exception)
         {
             await Console.Error.WriteLineAsync(exception.Message).ConfigureAwait(false);
+            return (StartFailedExitCode, null);
+        }
+        catch (AggregateException exception) when (exception.InnerExceptions.All(inner => inner is OptionsValidationException))
+        {
+            foreach (var inner in exception.InnerExceptions)
+            {
+                await Console.Error.WriteLineAsync(inner.Message).ConfigureAwait(false);
+            }
+
             return (StartFailedExitCode, null);
         }
 

@@ -51,6 +51,12 @@ public sealed class TrafficReport
     /// <summary>Gets where the run's time went and which stage limited it (the engine's bottleneck report); empty when unknown.</summary>
     public string Bottleneck { get; init; } = string.Empty;
 
+    /// <summary>Gets the database the report was read from (full path); set by <see cref="Query"/>.</summary>
+    public string StorePath { get; private init; } = string.Empty;
+
+    /// <summary>Gets the dead-letter file of the run (full path); <see langword="null"/> when the run has none.</summary>
+    public string? DeadLetterPath { get; init; }
+
     /// <summary>Gets the requests in the database.</summary>
     public long TotalRequests { get; private init; }
 
@@ -125,6 +131,8 @@ public sealed class TrafficReport
             DeadLettered = run.DeadLettered,
             Elapsed = run.Elapsed,
             Bottleneck = run.Bottleneck,
+            StorePath = Path.GetFullPath(storePath),
+            DeadLetterPath = run.DeadLetterPath,
             TotalRequests = total,
             TopRoutes = topRoutes,
             StatusClasses = classes,
@@ -167,7 +175,12 @@ public sealed class TrafficReport
             text.AppendLine(c, $"  time       {Bottleneck}");
         }
 
-        text.AppendLine(c, $"  database   {TotalRequests:N0} requests");
+        text.AppendLine(c, $"  database   {TotalRequests:N0} requests in {StorePath}");
+        if (DeadLetterPath is not null)
+        {
+            text.AppendLine(c, $"  dead letters in {DeadLetterPath}");
+        }
+
         if (TotalRequests == 0)
         {
             return text.ToString();

@@ -163,22 +163,6 @@ public sealed class LogAnalyticsAppTests
         Assert.Contains(message, exception.Message, StringComparison.Ordinal);
     }
 
-    [Fact(Timeout = 120_000)]
-    public async Task RunAsync_StorePathIsNotADatabase_ExitsFaultedWithoutCrashing()
-    {
-        using var folder = new TempDirectory();
-        var input = folder.File("access.log");
-        await File.WriteAllLinesAsync(input, s_handLines);
-        var notADatabase = folder.File("notes.txt");
-        await File.WriteAllTextAsync(notADatabase, new string('x', 4096));
-
-        var (exitCode, _) = await LogAnalyticsApp.RunAsync(
-            [.. Args(folder, input), $"--Store:Path={notADatabase}"], TextWriter.Null).WaitAsync(s_timeout);
-
-        Assert.Equal(LogAnalyticsApp.FaultedExitCode, exitCode);
-        Assert.Equal(new string('x', 4096), await File.ReadAllTextAsync(notADatabase));
-    }
-
     internal static string[] Args(TempDirectory folder, string input, params string[] extra) =>
     [
         $"--Input:Path={input}", $"--Store:Path={folder.File("db.sqlite")}", $"--Pipelines:access-logs:DeadLetter:Path={folder.File("dead.jsonl")}",

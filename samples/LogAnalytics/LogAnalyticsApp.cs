@@ -198,6 +198,18 @@ public static partial class LogAnalyticsApp
             return false;
         }
 
+        if (!replay)
+        {
+            var inputPath = settings.InputPath ?? DefaultInputPath(builder.Environment.ContentRootPath);
+            var checkpointPath = settings.ResolveCheckpointPath(inputPath);
+            if (File.Exists(checkpointPath))
+            {
+                await output.WriteLineAsync(
+                    $"Resuming {inputPath} after its checkpoint {checkpointPath}: lines already accounted for are not read again (delete the checkpoint to read the whole input)")
+                    .ConfigureAwait(false);
+            }
+        }
+
         return true;
     }
 

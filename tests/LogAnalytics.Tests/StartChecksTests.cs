@@ -122,6 +122,24 @@ public sealed class StartChecksTests
         Assert.Contains($"  dead letters in {expected}", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task RunAsync_SecondRunOverTheSameDatabase_SaysItResumesFromTheCheckpoint()
+    {
+        using var folder = new TempDirectory();
+        var input = await WriteInputAsync(folder);
+        var first = new StringWriter();
+        var second = new StringWriter();
+
+        var (firstExit, _) = await LogAnalyticsApp.RunAsync(LogAnalyticsAppTests.Args(folder, input), first).WaitAsync(s_timeout);
+        var (secondExit, report) = await LogAnalyticsApp.RunAsync(LogAnalyticsAppTests.Args(folder, input), second).WaitAsync(s_timeout);
+
+        Assert.True(firstExit == 0, first.ToString());
+        Assert.True(secondExit == 0, second.ToString());
+        Assert.DoesNotContain("Resuming", first.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"Resuming {input} after its checkpoint {folder.File("db.sqlite")}.access.log.checkpoint", second.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, report!.Read);
+    }
+
     private static async Task<string> WriteInputAsync(TempDirectory folder)
     {
         var input = folder.File("access.log");

@@ -101,6 +101,7 @@ public static partial class LogAnalyticsApp
         {
             Complete = result.Status == PipelineStatus.Completed,
             Replay = replay,
+            StoppedFollowing = settings.Follow && result.Status == PipelineStatus.Stopped,
             Outcome = Describe(result),
             Read = result.Stages[0].Produced,
             Stored = sink.Inserted,

@@ -16,6 +16,10 @@ public sealed class TrafficReport
     /// <summary>Gets whether this run replayed the dead-letter file (<c>--replay-dead-letters</c>) rather than reading the input.</summary>
     public bool Replay { get; init; }
 
+    /// <summary>Gets whether the run followed its input (<c>Input:Follow</c>) until it was stopped: such an input has no end, so a stop
+    /// is how the run ends, not a partial run.</summary>
+    public bool StoppedFollowing { get; init; }
+
     /// <summary>Gets the role of the process that ran (<see cref="ProcessRole.All"/> or <see cref="ProcessRole.Consumer"/>; a producer
     /// prints a summary of its own, without the database).</summary>
     public ProcessRole Role { get; init; } = ProcessRole.All;
@@ -123,6 +127,7 @@ public sealed class TrafficReport
             Complete = run.Complete,
             Outcome = run.Outcome,
             Replay = run.Replay,
+            StoppedFollowing = run.StoppedFollowing,
             Read = run.Read,
             Stored = run.Stored,
             AlreadyStored = run.AlreadyStored,
@@ -163,7 +168,7 @@ public sealed class TrafficReport
         }
         else
         {
-            text.AppendLine(c, $"Access log report ({(Replay ? "replay of the dead letters, " : string.Empty)}{Outcome}{(Complete ? string.Empty : $": PARTIAL, the {(Replay ? "dead-letter file" : "input")} was not read to the end")})");
+            text.AppendLine(c, $"Access log report ({(Replay ? "replay of the dead letters, " : string.Empty)}{Outcome}{(Complete ? string.Empty : StoppedFollowing && !Replay ? " while following the input; the next run resumes after its checkpoint" : $": PARTIAL, the {(Replay ? "dead-letter file" : "input")} was not read to the end")})");
             text.AppendLine(c, $"  this run   read {Read:N0} lines = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{balance}");
             text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
         }

@@ -40,6 +40,10 @@ public sealed class FollowAndReplayTests
         Assert.True(exitCode == 0, output.ToString());
         Assert.Equal((3_200L, 3_200L, 0L), (report!.Read, report.Stored, report.DeadLettered));
 
+        // Stopping is how a followed input ends: not reported as a partial run.
+        Assert.Contains("Access log report (stopped early while following the input; the next run resumes after its checkpoint)", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("PARTIAL", output.ToString(), StringComparison.Ordinal);
+
         // Each file is its own source, and every line of each is stored at its own offset.
         var stored = LogAnalyticsAppTests.Rows(db, "SELECT source, offset FROM requests ORDER BY source, offset")
             .Select(row => row.Split('|')).GroupBy(row => row[0], row => long.Parse(row[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();

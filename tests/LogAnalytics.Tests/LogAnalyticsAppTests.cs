@@ -116,7 +116,7 @@ public sealed class LogAnalyticsAppTests
     }
 
     [Fact]
-    public async Task RunAsync_FollowUntilStopped_StoresAppendedLinesAndSaysTheRunIsPartial()
+    public async Task RunAsync_FollowUntilStopped_StoresAppendedLinesAndSaysItStoppedWhileFollowing()
     {
         using var folder = new TempDirectory();
         var input = folder.File("live.log");
@@ -134,7 +134,9 @@ public sealed class LogAnalyticsAppTests
         Assert.Equal(0, exitCode);
         Assert.False(report!.Complete);
         Assert.Equal((5L, 4L, 1L), (report.Read, report.Stored, report.DeadLettered));
-        Assert.Contains("stopped early: PARTIAL", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("stopped early while following the input; the next run resumes after its checkpoint", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("stopping: finishing the lines in flight", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("PARTIAL", output.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -99,7 +99,9 @@ public sealed partial class SemaphoreChannel<T>
 
         if (_fullMode != BoundedChannelFullMode.Wait || _freeSlots.CurrentCount > 0)
         {
-            return new ValueTask<bool>(true);
+            // A free slot seen may be one of the reserve that completion releases after publishing _doneWriting.
+            doneWriting = _doneWriting;
+            return doneWriting is null ? new ValueTask<bool>(true) : HandoffCompletion.WaitClosed(doneWriting);
         }
 
         return WaitToWriteAsyncSlow(cancellationToken);
@@ -189,13 +191,38 @@ public sealed partial class SemaphoreChannel<T>
     }
 
     /// <summary>
+    /// Called, when set, by <c>WaitToReadAsync</c> between finding the handoff open and looking at its filled slots, with the
+    /// handoff: lets a test complete it at that moment instead of racing a few instructions. Null in production.
+    /// </summary>
+    internal static Action<object>? AnswerObserver { get; set; }
+
+    /// <summary>
     /// Answers when an item is there for <c>TryRead</c> (a filled-slot permit while open; an item in the ring once
     /// completion released its reserve) or when none will ever come.
     /// </summary>
+    /// <remarks>
+    /// Completion publishes <see cref="_doneWriting"/> before it releases its reserve of filled-slot permits, so a permit seen
+    /// while open is checked against <see cref="_doneWriting"/> once more: it may be one of that reserve, not an item.
+    /// </remarks>
     private bool TryAnswerWaitToRead(out ValueTask<bool> answer)
     {
         Exception? doneWriting = _doneWriting;
-        if (doneWriting is null ? _filledSlots.CurrentCount > 0 : _items.Count > 0)
+        if (doneWriting is null)
+        {
+            AnswerObserver?.Invoke(this);
+        }
+
+        if (doneWriting is null && _filledSlots.CurrentCount > 0)
+        {
+            doneWriting = _doneWriting;
+            if (doneWriting is null)
+            {
+                answer = new ValueTask<bool>(true);
+                return true;
+            }
+        }
+
+        if (doneWriting is not null && _items.Count > 0)
         {
             answer = new ValueTask<bool>(true);
             return true;

@@ -126,8 +126,14 @@ public static partial class LogAnalyticsApp
         }
         catch (InvalidDataException exception)
         {
-            // A settings file that is not valid JSON: the message names the file, the inner one the line and position.
-            await Console.Error.WriteLineAsync($"{exception.Message} {exception.InnerException?.Message}".TrimEnd()).ConfigureAwait(false);
+            // A settings file that is not valid JSON: the message names the file, the innermost one the line and position.
+            var cause = exception.InnerException;
+            while (cause?.InnerException is not null)
+            {
+                cause = cause.InnerException;
+            }
+
+            await Console.Error.WriteLineAsync($"{exception.Message} {cause?.Message}".TrimEnd()).ConfigureAwait(false);
             return (StartFailedExitCode, null);
         }
 

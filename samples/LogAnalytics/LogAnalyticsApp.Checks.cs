@@ -6,9 +6,9 @@ namespace LogAnalytics;
 public static partial class LogAnalyticsApp
 {
     /// <summary>
-    /// Checks that the database at <see cref="LogAnalyticsSettings.StorePath"/> can be opened for writing (creating it, its directory and
-    /// its schema when missing, as the run would): a path that is a directory, lies under a file, is not a database or cannot be written
-    /// is found before any line is read.
+    /// Checks that the database at <see cref="LogAnalyticsSettings.StorePath"/> can be written: it is opened as the run would open it
+    /// (creating it, its folder and its schema when missing), and a file that SQLite can only open read-only is refused. A path that is a
+    /// directory, lies under a file, is not a database or cannot be written is found before any line is read.
     /// </summary>
     /// <param name="storePath">The database, full path.</param>
     /// <returns><see langword="null"/> when it can be written; otherwise why not, naming <c>Store:Path</c>.</returns>
@@ -20,15 +20,20 @@ public static partial class LogAnalyticsApp
             return $"Store:Path '{storePath}' is a directory; it must name a database file";
         }
 
-        if (FolderProblem(storePath) is { } folderProblem)
+        if (FileInThePath(storePath) is { } file)
         {
-            return $"Store:Path '{storePath}' cannot be written: {folderProblem}";
+            return $"Store:Path '{storePath}' cannot be written: '{file}' is a file, not a folder";
         }
 
         try
         {
             RequestStore.Open(storePath).Dispose();
-            return null;
+
+            // SQLite opens a file it may not write read-only, without an error; the run would fail at its first batch.
+            using var connection = RequestStore.OpenConnection(storePath);
+            return SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1
+                ? $"Store:Path '{storePath}' cannot be written: the database file is read-only for this process"
+                : null;
         }
         catch (Exception exception) when (exception is SqliteException or IOException or UnauthorizedAccessException)
         {
@@ -37,9 +42,10 @@ public static partial class LogAnalyticsApp
     }
 
     /// <summary>
-    /// Checks that dead letters can be written to <paramref name="deadLetterPath"/>: an existing file is opened for appending, and
-    /// otherwise a file is created (and deleted at once) in its directory, which is created when missing. A line that fails
-    /// mid-run would otherwise fault the run at its first malformed line.
+    /// Checks that dead letters can be written to <paramref name="deadLetterPath"/>, creating nothing: an existing file is opened for
+    /// appending; otherwise a probe file is created, and deleted at once, in the nearest folder of its path that exists (the dead-letter
+    /// store creates the rest, owner-only, at its first dead letter). A path that cannot be written would otherwise fault the run at its
+    /// first malformed line.
     /// </summary>
     /// <param name="deadLetterPath">The dead-letter file, full path.</param>
     /// <returns><see langword="null"/> when it can be written; otherwise why not, naming <see cref="DeadLetterPathKey"/>.</returns>
@@ -51,21 +57,26 @@ public static partial class LogAnalyticsApp
             return $"{DeadLetterPathKey} '{deadLetterPath}' is a directory; it must name a file";
         }
 
-        if (FolderProblem(deadLetterPath) is { } folderProblem)
+        if (FileInThePath(deadLetterPath) is { } file)
         {
-            return $"{DeadLetterPathKey} '{deadLetterPath}' cannot be written: {folderProblem}";
+            return $"{DeadLetterPathKey} '{deadLetterPath}' cannot be written: '{file}' is a file, not a folder";
         }
 
         try
         {
-            var directory = Path.GetDirectoryName(deadLetterPath) ?? Directory.GetCurrentDirectory();
             if (File.Exists(deadLetterPath))
             {
                 using var existing = new FileStream(deadLetterPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
             }
             else
             {
-                var probe = Path.Combine(directory, $".{Path.GetFileName(deadLetterPath)}.{Guid.NewGuid():N}.probe");
+                var folder = Path.GetDirectoryName(deadLetterPath);
+                while (folder is not null && !Directory.Exists(folder))
+                {
+                    folder = Path.GetDirectoryName(folder);
+                }
+
+                var probe = Path.Combine(folder ?? Directory.GetCurrentDirectory(), $".{Path.GetFileName(deadLetterPath)}.{Guid.NewGuid():N}.probe");
                 using var created = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
             }
 
@@ -77,44 +88,34 @@ public static partial class LogAnalyticsApp
         }
     }
 
-    /// <summary>Creates the folder of <paramref name="path"/> when missing; <see langword="null"/> when it is there, otherwise why not.</summary>
-    private static string? FolderProblem(string path)
+    /// <summary>Returns the first folder of <paramref name="path"/>'s folders that is a file, if any.</summary>
+    private static string? FileInThePath(string path)
     {
-        var directory = Path.GetDirectoryName(path);
-        if (directory is null)
+        for (var folder = Path.GetDirectoryName(path); folder is not null; folder = Path.GetDirectoryName(folder))
         {
-            return null;
-        }
-
-        try
-        {
-            Directory.CreateDirectory(directory);
-            return null;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            var file = directory;
-            while (file is not null && !File.Exists(file))
+            if (File.Exists(folder))
             {
-                file = Path.GetDirectoryName(file);
+                return folder;
             }
 
-            return file is not null
-                ? $"'{file}' is a file, not a folder"
-                : $"its folder '{directory}' cannot be created ({exception.Message})";
+            if (Directory.Exists(folder))
+            {
+                return null;
+            }
         }
+
+        return null;
     }
 
-    /// <summary>Checks the outputs of a process that stores (role <c>all</c> or <c>consumer</c>); <see langword="false"/>, with the reason on
-    /// the standard error, when one of them cannot be written.</summary>
+    /// <summary>
+    /// Checks what this process writes: its own dead-letter file (a consumer's is a file of its own), then, for a process that stores
+    /// (role <c>all</c> or <c>consumer</c>), the database; the dead letters first, since checking the database creates it.
+    /// <see langword="false"/>, with the reason on the standard error, when one of them cannot be written.
+    /// </summary>
     private static async Task<bool> CheckOutputsAsync(LogAnalyticsSettings settings, string? deadLetterPath)
     {
-        if (settings.Role == ProcessRole.Producer)
-        {
-            return true;
-        }
-
-        var problem = CheckStorePath(settings.StorePath) ?? (deadLetterPath is null ? null : CheckDeadLetterPath(deadLetterPath));
+        var problem = (deadLetterPath is null ? null : CheckDeadLetterPath(deadLetterPath))
+            ?? (settings.Role == ProcessRole.Producer ? null : CheckStorePath(settings.StorePath));
         if (problem is null)
         {
             return true;

@@ -56,12 +56,6 @@ public static partial class LogAnalyticsApp
         {
             // The host is stopping: the report follows.
         }
-
-        if (!service.Completion.IsCompleted)
-        {
-            // Stopped (Ctrl+C, SIGTERM) before the input's end: draining and the report's queries can take seconds on a large database.
-            await output.WriteLineAsync("stopping: finishing the lines in flight, then the report (lines not stored are read again by the next run)").ConfigureAwait(false);
-        }
     }
 
     private static string ConsumerProgress(IServiceProvider services, long taken)

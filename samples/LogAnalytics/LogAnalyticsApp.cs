@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
@@ -114,6 +115,9 @@ public static partial class LogAnalyticsApp
     public static async Task<(int ExitCode, TrafficReport? Report)> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
+
+        // Progress, a stop's notice and the report may be written from different threads.
+        output = TextWriter.Synchronized(output);
         HostApplicationBuilder builder;
         try
         {
@@ -204,19 +208,25 @@ public static partial class LogAnalyticsApp
             return false;
         }
 
-        if (!replay)
+        return true;
+    }
+
+    /// <summary>Says that the run resumes from a checkpoint, when the read stage has one (not for a replay or a consumer).</summary>
+    private static async Task AnnounceResumeAsync(HostApplicationBuilder builder, LogAnalyticsSettings settings, bool replay, TextWriter output)
+    {
+        if (replay || settings.Role == ProcessRole.Consumer)
         {
-            var inputPath = settings.InputPath ?? DefaultInputPath(builder.Environment.ContentRootPath);
-            var checkpointPath = settings.ResolveCheckpointPath(inputPath);
-            if (File.Exists(checkpointPath))
-            {
-                await output.WriteLineAsync(
-                    $"Resuming {inputPath} after its checkpoint {checkpointPath}: lines already accounted for are not read again (delete the checkpoint to read the whole input)")
-                    .ConfigureAwait(false);
-            }
+            return;
         }
 
-        return true;
+        var inputPath = settings.InputPath ?? DefaultInputPath(builder.Environment.ContentRootPath);
+        var checkpointPath = settings.ResolveCheckpointPath(inputPath);
+        if (File.Exists(checkpointPath))
+        {
+            await output.WriteLineAsync(
+                $"Resuming {inputPath} from its checkpoint {checkpointPath}: lines already accounted for are not read again, unless the file no longer starts as it did (delete the checkpoint to read the whole input)")
+                .ConfigureAwait(false);
+        }
     }
 
     /// <summary>Connects to the Redis server of a producer or consumer; <see langword="null"/> (the reason on the standard error) when it cannot.</summary>
@@ -265,11 +275,15 @@ public static partial class LogAnalyticsApp
         {
             // Validated before the host starts, which would log the failure with its stack trace before this message.
             host.Services.GetService<IStartupValidator>()?.Validate();
-            if (!await CheckOutputsAsync(settings, builder.Configuration[DeadLetterPathKey]).ConfigureAwait(false))
+
+            // A consumer writes its dead letters to a file of its own (its store is registered in the container).
+            var deadLetterPath = (host.Services.GetService<IDeadLetterStore>() as CountingDeadLetterStore)?.Path ?? builder.Configuration[DeadLetterPathKey];
+            if (!await CheckOutputsAsync(settings, deadLetterPath).ConfigureAwait(false))
             {
                 return (StartFailedExitCode, null);
             }
 
+            await AnnounceResumeAsync(builder, settings, replay, output).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException exception)
@@ -288,6 +302,21 @@ public static partial class LogAnalyticsApp
         }
 
         _ = service.Completion.ContinueWith(_ => lifetime.StopApplication(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        // Stopped from outside (Ctrl+C, SIGTERM, the caller's token) before the input's end: say so at once, since draining and the
+        // report's queries take a while on a large database.
+        var stopAnnounced = 0;
+        void AnnounceStop()
+        {
+            if (!service.Completion.IsCompleted && Interlocked.Exchange(ref stopAnnounced, 1) == 0)
+            {
+                output.WriteLine("stopping: finishing the lines in flight, then the report (lines not stored are read again by the next run)");
+            }
+        }
+
+        using var stopByCaller = cancellationToken.Register(AnnounceStop);
+        using var stopBySigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => AnnounceStop());
+        using var stopBySigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => AnnounceStop());
         var consumerDone = settings.Role == ProcessRole.Consumer && settings.ExitWhenDone
             ? StopWhenDoneAsync(endOfInput!, settings.RedisGroup ?? string.Empty, lifetime)
             : Task.FromResult(false);

@@ -210,28 +210,47 @@ public sealed class TrafficReport
 
     /// <summary>
     /// The nearest-rank percentile of the response sizes: the smallest size with at least <paramref name="share"/> of the requests at or
-    /// below it; 0 when there is none. One pass counting each size (an <c>ORDER BY bytes</c> sorts every row, which took 15 s on
-    /// 5,000,000 rows against about 1 s for the pass).
+    /// below it; 0 when there is none. Two passes over <c>bytes</c>: one counts the requests per 1 KiB band of sizes and finds the band
+    /// holding the rank, one counts the sizes within that band. Memory stays bounded by the number of bands and of sizes in one band;
+    /// an <c>ORDER BY bytes</c> sorts every row instead, which took 15 s on 5,000,000 rows against about 1.5 s for the passes.
     /// </summary>
     private static long NearestRank(SqliteConnection connection, double share)
     {
-        var counts = new Dictionary<long, long>();
+        const int BandBits = 10;
+        var bands = new Dictionary<long, long>();
         long total = 0;
         foreach (var row in Rows(connection, "SELECT bytes FROM requests"))
         {
-            var bytes = row.GetInt64(0);
-            counts[bytes] = counts.GetValueOrDefault(bytes) + 1;
+            var band = row.GetInt64(0) >> BandBits;
+            bands[band] = bands.GetValueOrDefault(band) + 1;
             total++;
         }
 
         var rank = (long)Math.Ceiling(total * share);
-        long seen = 0;
-        foreach (var (bytes, requests) in counts.OrderBy(pair => pair.Key))
+        long below = 0;
+        foreach (var (band, requests) in bands.OrderBy(pair => pair.Key))
         {
-            seen += requests;
-            if (seen >= rank)
+            if (below + requests < rank)
             {
-                return bytes;
+                below += requests;
+                continue;
+            }
+
+            var sizes = new Dictionary<long, long>();
+            var sql = string.Create(CultureInfo.InvariantCulture, $"SELECT bytes FROM requests WHERE bytes >= {band << BandBits} AND bytes < {(band + 1) << BandBits}");
+            foreach (var row in Rows(connection, sql))
+            {
+                var bytes = row.GetInt64(0);
+                sizes[bytes] = sizes.GetValueOrDefault(bytes) + 1;
+            }
+
+            foreach (var (bytes, count) in sizes.OrderBy(pair => pair.Key))
+            {
+                below += count;
+                if (below >= rank)
+                {
+                    return bytes;
+                }
             }
         }
 

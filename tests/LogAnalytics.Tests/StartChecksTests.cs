@@ -72,8 +72,12 @@ public sealed class StartChecksTests
         Assert.Equal(
             $"{LogAnalyticsApp.DeadLetterPathKey} '{deadLetters}' cannot be written: '{folder.File("file")}' is a file, not a folder",
             LogAnalyticsApp.CheckDeadLetterPath(deadLetters));
-        Assert.Null(LogAnalyticsApp.CheckDeadLetterPath(folder.File("new/dead.jsonl")));
-        Assert.Empty(Directory.GetFiles(folder.File("new")));
+        Assert.False(File.Exists(folder.File("db.sqlite")), "The dead letters are checked first: a refused start leaves no database.");
+
+        // A path whose folders do not exist yet is checked without creating them (the store creates them, owner-only).
+        Assert.Null(LogAnalyticsApp.CheckDeadLetterPath(folder.File("new/deeper/dead.jsonl")));
+        Assert.False(Directory.Exists(folder.File("new")));
+        Assert.Equal(["access.log", "file"], Directory.GetFileSystemEntries(folder.Path).Select(Path.GetFileName).Order());
     }
 
     [Fact(Timeout = 120_000)]
@@ -136,7 +140,7 @@ public sealed class StartChecksTests
         Assert.True(firstExit == 0, first.ToString());
         Assert.True(secondExit == 0, second.ToString());
         Assert.DoesNotContain("Resuming", first.ToString(), StringComparison.Ordinal);
-        Assert.StartsWith($"Resuming {input} after its checkpoint {folder.File("db.sqlite")}.access.log.checkpoint", second.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"Resuming {input} from its checkpoint {folder.File("db.sqlite")}.access.log.checkpoint", second.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, report!.Read);
     }
 

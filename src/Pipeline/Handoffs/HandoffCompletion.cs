@@ -8,6 +8,13 @@ namespace Pipeline.Handoffs;
 /// </summary>
 internal static class HandoffCompletion
 {
+    /// <summary>
+    /// Called, when set, by the <c>Semaphore</c> kind's <c>WaitToReadAsync</c> between finding the handoff open and looking at
+    /// its filled slots, with the handoff: lets a test complete it at that moment instead of racing a few instructions. A field
+    /// of this non-generic class, so that reading it costs no generic lookup. Null in production.
+    /// </summary>
+    internal static Action<object>? WaitToReadObserver;
+
     /// <summary>Stored as the completion error of a handoff completed without an exception.</summary>
     public static readonly Exception DoneWritingSentinel = new ChannelClosedException();
 

@@ -191,12 +191,6 @@ public sealed partial class SemaphoreChannel<T>
     }
 
     /// <summary>
-    /// Called, when set, by <c>WaitToReadAsync</c> between finding the handoff open and looking at its filled slots, with the
-    /// handoff: lets a test complete it at that moment instead of racing a few instructions. Null in production.
-    /// </summary>
-    internal static Action<object>? AnswerObserver { get; set; }
-
-    /// <summary>
     /// Answers when an item is there for <c>TryRead</c> (a filled-slot permit while open; an item in the ring once
     /// completion released its reserve) or when none will ever come.
     /// </summary>
@@ -209,7 +203,7 @@ public sealed partial class SemaphoreChannel<T>
         Exception? doneWriting = _doneWriting;
         if (doneWriting is null)
         {
-            AnswerObserver?.Invoke(this);
+            HandoffCompletion.WaitToReadObserver?.Invoke(this);
         }
 
         if (doneWriting is null && _filledSlots.CurrentCount > 0)

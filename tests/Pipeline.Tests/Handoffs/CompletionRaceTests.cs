@@ -18,7 +18,7 @@ public sealed class CompletionRaceTests : IDisposable
         { HandoffKind.Channel, 1 }, { HandoffKind.Channel, 64 },
     };
 
-    public void Dispose() => SemaphoreChannel<int>.AnswerObserver = null;
+    public void Dispose() => HandoffCompletion.WaitToReadObserver = null;
 
     [Theory(Timeout = 30_000)]
     [InlineData(null)]
@@ -28,7 +28,7 @@ public sealed class CompletionRaceTests : IDisposable
         var channel = (SemaphoreChannel<int>)Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 4 });
         Exception? error = failure is null ? null : new InvalidOperationException(failure);
         int observed = 0;
-        SemaphoreChannel<int>.AnswerObserver = state =>
+        HandoffCompletion.WaitToReadObserver = state =>
         {
             if (ReferenceEquals(state, channel) && Interlocked.Increment(ref observed) == 1)
             {
@@ -56,7 +56,7 @@ public sealed class CompletionRaceTests : IDisposable
     {
         var channel = (SemaphoreChannel<int>)Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 4 });
         Assert.True(channel.Writer.TryWrite(7));
-        SemaphoreChannel<int>.AnswerObserver = state => channel.Writer.TryComplete();
+        HandoffCompletion.WaitToReadObserver = state => channel.Writer.TryComplete();
 
         Assert.True(await channel.Reader.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.True(channel.Reader.TryRead(out int item));

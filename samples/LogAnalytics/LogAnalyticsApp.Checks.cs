@@ -15,14 +15,9 @@ public static partial class LogAnalyticsApp
     public static string? CheckStorePath(string storePath)
     {
         ArgumentNullException.ThrowIfNull(storePath);
-        if (Directory.Exists(storePath))
+        if (ShapeProblem("Store:Path", storePath, "a database file") is { } problem)
         {
-            return $"Store:Path '{storePath}' is a directory; it must name a database file";
-        }
-
-        if (FileInThePath(storePath) is { } file)
-        {
-            return $"Store:Path '{storePath}' cannot be written: '{file}' is a file, not a folder";
+            return problem;
         }
 
         try
@@ -52,14 +47,9 @@ public static partial class LogAnalyticsApp
     public static string? CheckDeadLetterPath(string deadLetterPath)
     {
         ArgumentNullException.ThrowIfNull(deadLetterPath);
-        if (Directory.Exists(deadLetterPath))
+        if (ShapeProblem(DeadLetterPathKey, deadLetterPath, "a file") is { } problem)
         {
-            return $"{DeadLetterPathKey} '{deadLetterPath}' is a directory; it must name a file";
-        }
-
-        if (FileInThePath(deadLetterPath) is { } file)
-        {
-            return $"{DeadLetterPathKey} '{deadLetterPath}' cannot be written: '{file}' is a file, not a folder";
+            return problem;
         }
 
         try
@@ -87,6 +77,13 @@ public static partial class LogAnalyticsApp
             return $"{DeadLetterPathKey} '{deadLetterPath}' cannot be written: {exception.Message}";
         }
     }
+
+    /// <summary>Says why <paramref name="path"/> (the value of <paramref name="key"/>) cannot name <paramref name="what"/>: it is a
+    /// directory, or one of its folders is a file; <see langword="null"/> when neither.</summary>
+    private static string? ShapeProblem(string key, string path, string what) =>
+        Directory.Exists(path) ? $"{key} '{path}' is a directory; it must name {what}"
+        : FileInThePath(path) is { } file ? $"{key} '{path}' cannot be written: '{file}' is a file, not a folder"
+        : null;
 
     /// <summary>Returns the first folder of <paramref name="path"/>'s folders that is a file, if any.</summary>
     private static string? FileInThePath(string path)

@@ -174,20 +174,20 @@ public sealed partial class SemaphoreChannel<T>
 
         return TryAnswerWaitToRead(out ValueTask<bool> answer) || (SpinForItem() && TryAnswerWaitToRead(out answer))
             ? answer
-            : WaitToReadAsyncSlow(cancellationToken);
+            : HandoffWaitOperation.Start(this, _readWaits, _filledSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    bool IHandoffWaitOwner.TryAnswerAfterWait(CancellationToken cancellationToken, out ValueTask<bool> answer, out ValueTask<bool> nextWait)
     {
-        while (true)
+        if (TryAnswerWaitToRead(out answer))
         {
-            await _filledSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-            if (TryAnswerWaitToRead(out ValueTask<bool> answer))
-            {
-                return await answer.ConfigureAwait(false);
-            }
+            nextWait = default;
+            return true;
         }
+
+        nextWait = _filledSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+        return false;
     }
 
     /// <summary>

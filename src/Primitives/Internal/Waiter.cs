@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
 
 namespace Pipeline.Primitives.Internal;
@@ -14,7 +15,7 @@ namespace Pipeline.Primitives.Internal;
 /// The result is an <see cref="int"/>: a non-negative payload (0, or an arrival index) when granted,
 /// <see cref="TimedOutResult"/> when the wait timed out.
 /// </remarks>
-internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IValueTaskSource
+internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IValueTaskSource, IThreadPoolWorkItem
 {
     /// <summary>The result of a wait that timed out.</summary>
     public const int TimedOutResult = -1;
@@ -24,8 +25,11 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
 
     private readonly WaitQueue _queue;
 
-    /// <summary>The asynchronous completion; continuations always run asynchronously, never under a lock.</summary>
-    private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
+    /// <summary>
+    /// The asynchronous completion: published at once by <see cref="Signal"/>; the continuation always runs on the thread pool,
+    /// queued as this node (<see cref="IThreadPoolWorkItem.Execute"/>), never on the signalling thread nor under a lock.
+    /// </summary>
+    private WaiterCompletion _core;
 
     /// <summary>True when the waiting caller blocks a thread; false when it awaits.</summary>
     private bool _isSync;
@@ -133,15 +137,14 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
                 Monitor.Pulse(this);
             }
         }
-        else if (_error is not null)
+        else if (_core.Complete())
         {
-            _core.SetException(_error);
-        }
-        else
-        {
-            _core.SetResult(_result);
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
         }
     }
+
+    /// <summary>Runs the continuation of an asynchronous wait, on a thread-pool thread.</summary>
+    void IThreadPoolWorkItem.Execute() => _core.RunContinuation();
 
     /// <summary>
     /// Blocks the calling thread until the outcome is published or <paramref name="timeoutMilliseconds"/> pass,
@@ -274,14 +277,20 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
             throw new InvalidOperationException("The result of this wait was already consumed; a ValueTask can be awaited once.");
         }
 
-        try
+        if (!_core.IsCompleted)
         {
-            return _core.GetResult(token);
+            throw new InvalidOperationException("The wait has not completed yet; await the ValueTask instead of reading its result.");
         }
-        finally
+
+        var result = _result;
+        var error = _error;
+        Recycle();
+        if (error is not null)
         {
-            Recycle();
+            ExceptionDispatchInfo.Throw(error);
         }
+
+        return result;
     }
 
     int IValueTaskSource<int>.GetResult(short token) => GetResultAndRecycle(token);
@@ -290,8 +299,31 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
 
     void IValueTaskSource.GetResult(short token) => GetResultAndRecycle(token);
 
-    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+    public ValueTaskSourceStatus GetStatus(short token)
+    {
+        ValidateToken(token);
+        return !_core.IsCompleted ? ValueTaskSourceStatus.Pending
+            : _error is null ? ValueTaskSourceStatus.Succeeded
+            : _error is OperationCanceledException ? ValueTaskSourceStatus.Canceled
+            : ValueTaskSourceStatus.Faulted;
+    }
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        ValidateToken(token);
+        if (_core.OnCompleted(continuation, state, flags))
+        {
+            // Completed before the continuation came: it still runs on the thread pool, never inline.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+        }
+    }
+
+    private void ValidateToken(short token)
+    {
+        if (token != _core.Version)
+        {
+            throw new InvalidOperationException("The result of this wait was already consumed; a ValueTask can be awaited once.");
+        }
+    }
 }

@@ -305,30 +305,31 @@ public sealed partial class ConditionChannel<T>
             return answer;
         }
 
-        return HandoffWaitOperation.Start(this, _readWaits, _notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
+        return WaitToReadAsyncSlow(_notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
     }
 
-    /// <inheritdoc/>
-    bool IHandoffWaitOwner.TryAnswerAfterWait(CancellationToken cancellationToken, out ValueTask<bool> answer, out ValueTask<bool> nextWait)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitToReadAsyncSlow(ValueTask<bool> wait, CancellationToken cancellationToken)
     {
-        nextWait = default;
-
-        // Notified for an item: with it still there and no other reader waiting to be passed the notification on, the answer
-        // needs no lock (readers join the condition only under the lock, after finding the ring empty).
-        if (_items.Count > 0 && _notEmpty.WaitingCount == 0)
+        while (true)
         {
-            answer = new ValueTask<bool>(true);
-            return true;
-        }
+            await wait.ConfigureAwait(false);
 
-        EnterLock();
-        if (TryAnswerWaitToReadLocked(woken: true, out answer))
-        {
-            return true;
-        }
+            // Notified for an item: with it still there and no other reader waiting to be passed the notification on,
+            // the answer needs no lock (readers join the condition only under the lock, after finding the ring empty).
+            if (_items.Count > 0 && _notEmpty.WaitingCount == 0)
+            {
+                return true;
+            }
 
-        nextWait = _notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
-        return false;
+            EnterLock();
+            if (TryAnswerWaitToReadLocked(woken: true, out ValueTask<bool> answer))
+            {
+                return await answer.ConfigureAwait(false);
+            }
+
+            wait = _notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
     }
 
     /// <summary>With the lock held: answers (releasing the lock) when an item is there or the handoff is completed.</summary>

@@ -52,11 +52,8 @@ namespace Pipeline.Handoffs;
 /// </remarks>
 /// <typeparam name="T">The type of the items.</typeparam>
 [DebuggerDisplay("Count = {Reader.Count}, Capacity = {Capacity}")]
-public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T>, IHandoffWaitOwner
+public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T>
 {
-    /// <summary>Finished <c>WaitToReadAsync</c> operations kept for reuse (<see cref="HandoffWaitOperation"/>).</summary>
-    private readonly HandoffWaitOperation?[] _readWaits = HandoffWaitOperation.CreatePool();
-
     /// <summary>Guards <see cref="_items"/>, the transition of <see cref="_doneWriting"/> and both conditions; held only by running callers, briefly.</summary>
     private readonly ExclusiveLock _lock = new();
 

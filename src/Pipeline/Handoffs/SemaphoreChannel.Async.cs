@@ -174,20 +174,20 @@ public sealed partial class SemaphoreChannel<T>
 
         return TryAnswerWaitToRead(out ValueTask<bool> answer) || (SpinForItem() && TryAnswerWaitToRead(out answer))
             ? answer
-            : HandoffWaitOperation.Start(this, _readWaits, _filledSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);
+            : WaitToReadAsyncSlow(cancellationToken);
     }
 
-    /// <inheritdoc/>
-    bool IHandoffWaitOwner.TryAnswerAfterWait(CancellationToken cancellationToken, out ValueTask<bool> answer, out ValueTask<bool> nextWait)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitToReadAsyncSlow(CancellationToken cancellationToken)
     {
-        if (TryAnswerWaitToRead(out answer))
+        while (true)
         {
-            nextWait = default;
-            return true;
+            await _filledSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            if (TryAnswerWaitToRead(out ValueTask<bool> answer))
+            {
+                return await answer.ConfigureAwait(false);
+            }
         }
-
-        nextWait = _filledSlots.WaitAvailableAsync(Timeout.InfiniteTimeSpan, cancellationToken);
-        return false;
     }
 
     /// <summary>

@@ -51,11 +51,8 @@ namespace Pipeline.Handoffs;
 /// </remarks>
 /// <typeparam name="T">The type of the items.</typeparam>
 [DebuggerDisplay("Count = {Reader.Count}, Capacity = {Capacity}")]
-public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T>, IHandoffWaitOwner
+public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T>
 {
-    /// <summary>Finished <c>WaitToReadAsync</c> operations kept for reuse (<see cref="HandoffWaitOperation"/>).</summary>
-    private readonly HandoffWaitOperation?[] _readWaits = HandoffWaitOperation.CreatePool();
-
     /// <summary>
     /// Permits released on both semaphores by completion so that every present and future waiter wakes. Large enough
     /// never to run out, small enough that counts cannot overflow.

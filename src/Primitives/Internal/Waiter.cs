@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
 
 namespace Pipeline.Primitives.Internal;
@@ -15,7 +14,7 @@ namespace Pipeline.Primitives.Internal;
 /// The result is an <see cref="int"/>: a non-negative payload (0, or an arrival index) when granted,
 /// <see cref="TimedOutResult"/> when the wait timed out.
 /// </remarks>
-internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IValueTaskSource, IThreadPoolWorkItem
+internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IValueTaskSource
 {
     /// <summary>The result of a wait that timed out.</summary>
     public const int TimedOutResult = -1;
@@ -25,11 +24,8 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
 
     private readonly WaitQueue _queue;
 
-    /// <summary>
-    /// The asynchronous completion: published at once by <see cref="Signal"/>; the continuation always runs on the thread pool,
-    /// queued as this node (<see cref="IThreadPoolWorkItem.Execute"/>), never on the signalling thread nor under a lock.
-    /// </summary>
-    private WaiterCompletion _core;
+    /// <summary>The asynchronous completion; continuations always run asynchronously, never under a lock.</summary>
+    private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
 
     /// <summary>True when the waiting caller blocks a thread; false when it awaits.</summary>
     private bool _isSync;
@@ -137,14 +133,15 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
                 Monitor.Pulse(this);
             }
         }
-        else if (_core.Complete())
+        else if (_error is not null)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+            _core.SetException(_error);
+        }
+        else
+        {
+            _core.SetResult(_result);
         }
     }
-
-    /// <summary>Runs the continuation of an asynchronous wait, on a thread-pool thread.</summary>
-    void IThreadPoolWorkItem.Execute() => _core.RunContinuation();
 
     /// <summary>
     /// Blocks the calling thread until the outcome is published or <paramref name="timeoutMilliseconds"/> pass,
@@ -277,20 +274,14 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
             throw new InvalidOperationException("The result of this wait was already consumed; a ValueTask can be awaited once.");
         }
 
-        if (!_core.IsCompleted)
+        try
         {
-            throw new InvalidOperationException("The wait has not completed yet; await the ValueTask instead of reading its result.");
+            return _core.GetResult(token);
         }
-
-        var result = _result;
-        var error = _error;
-        Recycle();
-        if (error is not null)
+        finally
         {
-            ExceptionDispatchInfo.Throw(error);
+            Recycle();
         }
-
-        return result;
     }
 
     int IValueTaskSource<int>.GetResult(short token) => GetResultAndRecycle(token);
@@ -299,31 +290,8 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
 
     void IValueTaskSource.GetResult(short token) => GetResultAndRecycle(token);
 
-    public ValueTaskSourceStatus GetStatus(short token)
-    {
-        ValidateToken(token);
-        return !_core.IsCompleted ? ValueTaskSourceStatus.Pending
-            : _error is null ? ValueTaskSourceStatus.Succeeded
-            : _error is OperationCanceledException ? ValueTaskSourceStatus.Canceled
-            : ValueTaskSourceStatus.Faulted;
-    }
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-    {
-        ArgumentNullException.ThrowIfNull(continuation);
-        ValidateToken(token);
-        if (_core.OnCompleted(continuation, state, flags))
-        {
-            // Completed before the continuation came: it still runs on the thread pool, never inline.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
-        }
-    }
-
-    private void ValidateToken(short token)
-    {
-        if (token != _core.Version)
-        {
-            throw new InvalidOperationException("The result of this wait was already consumed; a ValueTask can be awaited once.");
-        }
-    }
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
 }

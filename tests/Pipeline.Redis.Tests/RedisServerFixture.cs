@@ -59,11 +59,15 @@ public sealed class RedisServerFixture : IAsyncLifetime
     }
 
     /// <summary>Restarts the server on the same port, keeping its data: <c>SHUTDOWN SAVE</c> writes a snapshot that the new process loads.</summary>
-    public Task RestartAsync() => RestartAsync(TimeSpan.Zero);
+    public Task RestartAsync() => RestartAsync(() => Task.CompletedTask);
 
-    /// <summary>Restarts the server on the same port, keeping its data, after it has been down for <paramref name="downtime"/>.</summary>
-    public async Task RestartAsync(TimeSpan downtime)
+    /// <summary>
+    /// Restarts the server on the same port, keeping its data, once <paramref name="whileDown"/> has finished: it runs after the server
+    /// has exited, so a test can act during the outage and order its steps by signals rather than by a length of downtime.
+    /// </summary>
+    public async Task RestartAsync(Func<Task> whileDown)
     {
+        ArgumentNullException.ThrowIfNull(whileDown);
         var server = _server!;
         using (var admin = await ConnectionMultiplexer.ConnectAsync(ConnectionString))
         {
@@ -79,8 +83,14 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
         await server.WaitForExitAsync().WaitAsync(StartBound);
         server.Dispose();
-        await Task.Delay(downtime);
-        await StartServerAsync();
+        try
+        {
+            await whileDown();
+        }
+        finally
+        {
+            await StartServerAsync();
+        }
     }
 
     private async Task StartServerAsync()

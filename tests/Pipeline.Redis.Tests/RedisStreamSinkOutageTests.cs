@@ -9,44 +9,47 @@ public sealed class RedisStreamSinkOutageTests(RedisServerFixture redis)
     [Fact(Timeout = 180_000)]
     public async Task WriteBatchAsync_WhileTheServerIsDown_WaitsAndSendsEverything()
     {
+        const int BatchesBefore = 5;
+        const int BatchesAfter = 5;
         var options = Options(redis, "unused");
         var sink = new RedisStreamSink<int>(redis.Connection, options);
-        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var stop = new CancellationTokenSource();
-        var batches = 0;
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serverDown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writeDuringOutage = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
         var producer = Task.Run(async () =>
         {
-            // Batches keep coming while the server is down: each must wait for it, not fail.
-            while (!stop.IsCancellationRequested)
+            for (var batch = 0; batch < BatchesBefore + 1 + BatchesAfter; batch++)
             {
-                await sink.WriteBatchAsync(Enumerable.Range((batches * 50) + 1, 50).ToArray(), CancellationToken.None);
-                if (++batches == 5)
+                if (batch == BatchesBefore)
                 {
-                    writing.TrySetResult();
+                    // The next batch is written once the server is down: it must wait for it, not fail.
+                    written.TrySetResult();
+                    await serverDown.Task;
                 }
 
-                await Task.Delay(5);
+                var write = sink.WriteBatchAsync(Enumerable.Range((batch * 50) + 1, 50).ToArray(), CancellationToken.None).AsTask();
+                if (batch == BatchesBefore)
+                {
+                    writeDuringOutage.TrySetResult(write);
+                }
+
+                await write;
             }
         });
 
-        await writing.Task.WaitAsync(Bound);
-        await redis.RestartAsync(downtime: TimeSpan.FromSeconds(1)).WaitAsync(Bound);
-        var afterRestart = Volatile.Read(ref batches) + 5;
-        await WaitUntilAsync(() => Volatile.Read(ref batches) >= afterRestart || producer.IsCompleted);
-        await stop.CancelAsync();
+        await written.Task.WaitAsync(Bound);
+        await redis.RestartAsync(whileDown: async () =>
+        {
+            serverDown.TrySetResult();
+            var write = await writeDuringOutage.Task.WaitAsync(Bound);
+
+            // Nothing can be sent while the server is down: the write is still waiting when the server comes back.
+            Assert.False(write.IsCompleted, "A batch written during the outage completed before the server was back.");
+        }).WaitAsync(Bound);
         await producer.WaitAsync(Bound);
 
         // Sent again after the outage: duplicates are allowed (at least once), gaps are not.
         var items = (await EntriesAsync(redis, options)).Select(entry => entry.Item).ToArray();
-        Assert.Equal(Enumerable.Range(1, batches * 50), items.Distinct().Order());
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Bound);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
+        Assert.Equal(Enumerable.Range(1, (BatchesBefore + 1 + BatchesAfter) * 50), items.Distinct().Order());
     }
 }

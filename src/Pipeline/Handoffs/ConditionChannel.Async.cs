@@ -43,7 +43,7 @@ public sealed partial class ConditionChannel<T>
         if (doneWriting is not null)
         {
             _lock.Release();
-            return ValueTask.FromException(HandoffCompletion.CreateClosedException(doneWriting));
+            return HandoffCompletion.Closed(doneWriting);
         }
 
         if (TryEnqueueLocked(item, out T? dropped, out bool hasDropped))
@@ -249,7 +249,7 @@ public sealed partial class ConditionChannel<T>
         if (doneWriting is not null)
         {
             _lock.Release();
-            return ValueTask.FromException<T>(HandoffCompletion.CreateClosedException(doneWriting));
+            return HandoffCompletion.Closed<T>(doneWriting);
         }
 
         return ReadAsyncSlow(_notEmpty.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken), cancellationToken);

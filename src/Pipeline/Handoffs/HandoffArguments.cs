@@ -28,10 +28,12 @@ internal static class HandoffArguments
     /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
     public static void ValidateTimeout(TimeSpan timeout)
     {
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        // The same bound as the primitives' waits (and the BCL's): a longer finite wait cannot be timed. Checked before anything is
+        // taken or parked, so the call fails the same way whether or not it would have had to wait.
+        if (timeout != Timeout.InfiniteTimeSpan && (timeout < TimeSpan.Zero || timeout.Ticks > int.MaxValue * TimeSpan.TicksPerMillisecond))
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout,
-                $"timeout must be Timeout.InfiniteTimeSpan or non-negative, was {timeout}.");
+                $"timeout must be Timeout.InfiniteTimeSpan or between TimeSpan.Zero and {int.MaxValue} milliseconds (about 24.8 days), was {timeout}.");
         }
     }
 

@@ -15,6 +15,12 @@ internal static class HandoffCompletion
     /// </summary>
     internal static Action<object>? WaitToReadObserver;
 
+    /// <summary>
+    /// Called, when set, by the <c>Semaphore</c> kind's writes between putting an item in the ring (the ring's lock released) and
+    /// releasing its filled slot, with the handoff: lets a test look at the handoff in that moment. Null in production.
+    /// </summary>
+    internal static Action<object>? CommitObserver;
+
     /// <summary>Stored as the completion error of a handoff completed without an exception.</summary>
     public static readonly Exception DoneWritingSentinel = new ChannelClosedException();
 
@@ -32,7 +38,25 @@ internal static class HandoffCompletion
         ReferenceEquals(doneWriting, DoneWritingSentinel) ? new ValueTask<bool>(false)
         : ValueTask.FromException<bool>(doneWriting);
 
-    /// <summary>Ends the completion task once the handoff is completed and drained. Call it outside the handoff's lock.</summary>
+    /// <summary>
+    /// What a read of a completed and drained handoff, or a write of a completed one, returns without waiting: the closed exception,
+    /// or, for a completion with an <see cref="OperationCanceledException"/>, a cancelled task (as the BCL channel's).
+    /// </summary>
+    public static ValueTask<T> Closed<T>(Exception doneWriting) =>
+        doneWriting is OperationCanceledException canceled ? ValueTask.FromCanceled<T>(CanceledToken(canceled))
+        : ValueTask.FromException<T>(CreateClosedException(doneWriting));
+
+    /// <inheritdoc cref="Closed{T}(Exception)"/>
+    public static ValueTask Closed(Exception doneWriting) =>
+        doneWriting is OperationCanceledException canceled ? ValueTask.FromCanceled(CanceledToken(canceled))
+        : ValueTask.FromException(CreateClosedException(doneWriting));
+
+    /// <summary>
+    /// Ends the completion task once the handoff is completed and drained, as the BCL channel does: cancelled with the exception's
+    /// own token for an <see cref="OperationCanceledException"/>, otherwise faulted, the exception marked observed so that nobody
+    /// awaiting <see cref="ChannelReader{T}.Completion"/> does not raise <see cref="TaskScheduler.UnobservedTaskException"/>. Call
+    /// it outside the handoff's lock.
+    /// </summary>
     public static void SignalDrained(TaskCompletionSource completion, Exception doneWriting)
     {
         if (ReferenceEquals(doneWriting, DoneWritingSentinel))
@@ -41,11 +65,11 @@ internal static class HandoffCompletion
         }
         else if (doneWriting is OperationCanceledException canceled)
         {
-            completion.TrySetCanceled(CanceledToken(canceled));
+            completion.TrySetCanceled(canceled.CancellationToken);
         }
-        else
+        else if (completion.TrySetException(doneWriting))
         {
-            completion.TrySetException(doneWriting);
+            _ = completion.Task.Exception;
         }
     }
 

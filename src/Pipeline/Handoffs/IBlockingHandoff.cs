@@ -25,7 +25,7 @@ public interface IBlockingHandoff<T> : IHandoff
     /// <param name="timeout">How long to wait for room: <see cref="Timeout.InfiniteTimeSpan"/> waits forever, <see cref="TimeSpan.Zero"/> does not wait.</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not written.</param>
     /// <returns><see langword="true"/> when the item was written (or dropped by a drop mode, and reported); <see langword="false"/> when the time ran out and nothing changed.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Thrown, before anything is written, read or waited for, when <paramref name="timeout"/> is not <see cref="Timeout.InfiniteTimeSpan"/> and is negative or longer than <see cref="int.MaxValue"/> milliseconds (about 24.8 days).</exception>
     /// <exception cref="ChannelClosedException">Thrown when the handoff was completed for writing; the completion exception, if any, is the inner exception.</exception>
     /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled before the item was written.</exception>
     bool TryWrite(T item, TimeSpan timeout, CancellationToken cancellationToken = default);
@@ -42,7 +42,7 @@ public interface IBlockingHandoff<T> : IHandoff
     /// <param name="timeout">How long to wait for an item: <see cref="Timeout.InfiniteTimeSpan"/> waits forever, <see cref="TimeSpan.Zero"/> does not wait.</param>
     /// <param name="cancellationToken">Cancels the wait; no item is then taken.</param>
     /// <returns><see langword="true"/> when an item was taken; <see langword="false"/> when the time ran out and nothing changed.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">Thrown when <paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Thrown, before anything is written, read or waited for, when <paramref name="timeout"/> is not <see cref="Timeout.InfiniteTimeSpan"/> and is negative or longer than <see cref="int.MaxValue"/> milliseconds (about 24.8 days).</exception>
     /// <exception cref="ChannelClosedException">Thrown when the handoff was completed and is drained, so that no item will ever come; the completion exception, if any, is the inner exception.</exception>
     /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled before an item was taken.</exception>
     bool TryRead([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken = default);

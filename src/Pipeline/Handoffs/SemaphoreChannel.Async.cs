@@ -62,7 +62,7 @@ public sealed partial class SemaphoreChannel<T>
             doneWriting = _doneWriting!;
         }
 
-        return ValueTask.FromException(HandoffCompletion.CreateClosedException(doneWriting));
+        return HandoffCompletion.Closed(doneWriting);
     }
 
     /// <summary>
@@ -76,9 +76,10 @@ public sealed partial class SemaphoreChannel<T>
         {
             record = EnqueueOrPark(item);
         }
-        catch (ChannelClosedException error)
+        catch (Exception error) when (error is ChannelClosedException or OperationCanceledException)
         {
-            return ValueTask.FromException(error);
+            // Completed since the caller looked (with an OperationCanceledException, that is what ThrowIfDoneWriting throws).
+            return HandoffCompletion.Closed(_doneWriting!);
         }
 
         return record is null ? default : WaitDeliveredAsync(record, cancellationToken);
@@ -140,7 +141,7 @@ public sealed partial class SemaphoreChannel<T>
 
         if (IsDrained)
         {
-            return ValueTask.FromException<T>(HandoffCompletion.CreateClosedException(_doneWriting!));
+            return HandoffCompletion.Closed<T>(_doneWriting!);
         }
 
         return ReadAsyncSlow(cancellationToken);
@@ -232,11 +233,12 @@ public sealed partial class SemaphoreChannel<T>
         return false;
     }
 
+    /// <summary>Peeks at the oldest item, when one is published (see <see cref="VisibleCount"/>): any filled slot lets a reader take the oldest.</summary>
     private bool TryPeekCore([MaybeNullWhen(false)] out T item)
     {
         using (EnterRing())
         {
-            bool found = _items.Count > 0;
+            bool found = VisibleCount > 0;
             item = found ? _items.PeekOldest() : default;
             return found;
         }

@@ -34,10 +34,10 @@ public sealed partial class SemaphoreChannel<T>
                 return ParkWriterLocked(item);
             }
 
-            _items.Enqueue(item);
+            EnqueueUnpublishedLocked(item);
         }
 
-        _filledSlots.Release();
+        PublishFilledSlot();
         return null;
     }
 
@@ -81,7 +81,7 @@ public sealed partial class SemaphoreChannel<T>
         }
 
         Unlink(record);
-        _items.Enqueue(record.Item!);
+        EnqueueUnpublishedLocked(record.Item!);
         record.Item = default;
         record.State = BlockedWriter.Delivered;
         return record;
@@ -166,7 +166,9 @@ public sealed partial class SemaphoreChannel<T>
 
     /// <summary>
     /// After the writer stopped waiting (cancelled, timed out) without seeing its event: withdraws the item if it is
-    /// still parked. The record is not reused, since its event may yet be set. Decided under the lock, exactly once.
+    /// still parked, and then reuses the record, whose event nobody can set any more (only a reader's move or completion
+    /// sets it, and both take the record out of the parked list first). A record a reader or completion took out has its
+    /// event set after the lock, perhaps not yet: it is not reused. Decided under the lock, exactly once.
     /// </summary>
     /// <returns><see langword="true"/> if a reader had already moved the item into the ring (the write happened).</returns>
     private bool WithdrawOrDelivered(BlockedWriter record)
@@ -178,6 +180,8 @@ public sealed partial class SemaphoreChannel<T>
                 Unlink(record);
                 record.Item = default;
                 record.State = BlockedWriter.Rejected;
+                record.Next = _freeRecords;
+                _freeRecords = record;
                 return false;
             }
 

@@ -16,7 +16,7 @@ public sealed partial class SemaphoreChannel<T>
 
         public override bool CanPeek => true;
 
-        public override int Count => parent._items.Count;
+        public override int Count => parent.VisibleCount;
 
         public override bool TryRead([MaybeNullWhen(false)] out T item) => parent.TryReadCore(out item);
 

@@ -95,6 +95,9 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     private long _dropped;
 
     /// <summary>Lets one reader spin for a filled slot before it parks (<see cref="HandoffSpin"/>).</summary>
+    /// <summary>Items in the ring whose filled slot is not released yet (see <see cref="EnqueueUnpublishedLocked"/>).</summary>
+    private int _unpublished;
+
     private HandoffSpin.Gate _readerSpin;
 
     /// <summary>Lets one writer spin for a free slot before it parks (<see cref="HandoffSpin"/>).</summary>
@@ -147,10 +150,11 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
                 return false;
             }
 
-            _items.Enqueue(item);
+            EnqueueUnpublishedLocked(item);
         }
 
-        _filledSlots.Release();
+        HandoffCompletion.CommitObserver?.Invoke(this);
+        PublishFilledSlot();
         return true;
     }
 
@@ -172,7 +176,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
 
             if (_freeSlots.TryAcquire())
             {
-                _items.Enqueue(item);
+                EnqueueUnpublishedLocked(item);
                 enqueued = true;
             }
             else
@@ -191,7 +195,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
 
         if (enqueued)
         {
-            _filledSlots.Release();
+            PublishFilledSlot();
         }
         else if (hasDropped)
         {
@@ -240,7 +244,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
 
         if (moved is not null)
         {
-            _filledSlots.Release();
+            PublishFilledSlot();
             moved.Delivery.Set();
         }
 
@@ -253,6 +257,27 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// woken), spins briefly for a filled slot (<see cref="HandoffSpin"/>). Returns <see langword="true"/> when one came
     /// or the handoff was completed; everything here is read without a lock, as a hint.
     /// </summary>
+    /// <summary>
+    /// With the ring's lock held: puts <paramref name="item"/> in the ring, counted as unpublished until its filled slot is released
+    /// (<see cref="PublishFilledSlot"/>, after the lock), so that <c>Count</c> and <c>TryPeek</c> never show a reader an item it
+    /// cannot take yet.
+    /// </summary>
+    private void EnqueueUnpublishedLocked(T item)
+    {
+        _items.Enqueue(item);
+        Interlocked.Increment(ref _unpublished);
+    }
+
+    /// <summary>Releases the filled slot of an item put in the ring by <see cref="EnqueueUnpublishedLocked"/>: a reader can take it now.</summary>
+    private void PublishFilledSlot()
+    {
+        _filledSlots.Release();
+        Interlocked.Decrement(ref _unpublished);
+    }
+
+    /// <summary>The items a reader can see: those in the ring (a reader's that holds its slot included) less those not yet published.</summary>
+    private int VisibleCount => Math.Max(0, _items.Count - Volatile.Read(ref _unpublished));
+
     private bool SpinForItem() =>
         _readerSpin.IsEnabled && NobodyParked() && HandoffSpin.Until(ref _readerSpin, this, static channel => channel._filledSlots.CurrentCount > 0 || channel._doneWriting is not null);
 

@@ -8,7 +8,7 @@ namespace Pipeline.Tests.Handoffs;
 /// The conformance suite plus the blocking members of <see cref="IBlockingHandoff{T}"/>, which the BCL bounded channel
 /// does not have; run by the custom kinds.
 /// </summary>
-public abstract class BlockingHandoffConformanceTests : ChannelConformanceTests
+public abstract partial class BlockingHandoffConformanceTests : ChannelConformanceTests
 {
     private IBlockingHandoff<T> CreateBlocking<T>(int capacity, BoundedChannelFullMode mode = BoundedChannelFullMode.Wait) =>
         Assert.IsAssignableFrom<IBlockingHandoff<T>>(CreateChannel<T>(capacity, mode));

@@ -58,6 +58,33 @@ public sealed class HandoffAllocationTests
         Assert.True(allocated < 2 * Items, $"{allocated} bytes for {2 * Items} items through waiting readers");
     }
 
+    [OptimizedBuildTheory]
+    [InlineData(HandoffKind.Condition)]
+    [InlineData(HandoffKind.Semaphore)]
+    public void TryWriteWithTimeout_TimingOutOnAFullHandoff_AllocatesUnderTenBytesPerWrite(HandoffKind kind)
+    {
+        // A producer that polls a full handoff with a short timeout parks its item and withdraws it, write after write.
+        var handoff = (IBlockingHandoff<int>)Handoff.Create<int>(new HandoffOptions { Kind = kind, Capacity = 1 });
+        Assert.True(((Channel<int>)handoff).Writer.TryWrite(0));
+        const int Writes = 200;
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.False(handoff.TryWrite(i, TimeSpan.FromMilliseconds(1)));
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Writes; i++)
+        {
+            Assert.False(handoff.TryWrite(i, TimeSpan.FromMilliseconds(1)));
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 10 * Writes, $"{allocated} bytes for {Writes} timed-out writes");
+        Assert.True(((Channel<int>)handoff).Reader.TryRead(out var only));
+        Assert.Equal(0, only);
+        Assert.False(((Channel<int>)handoff).Reader.TryRead(out _));
+    }
+
     private static void Alternate(Channel<int> channel, int items)
     {
         for (int i = 0; i < items; i++)

@@ -1,0 +1,56 @@
+using Pipeline.Handoffs;
+
+namespace Pipeline.Tests.Handoffs;
+
+/// <summary>
+/// The <c>Semaphore</c> kind puts a written item in the ring under the ring's lock and releases its filled slot just after: in that
+/// moment the item must not be seen (<c>Count</c>, <c>TryPeek</c>) by a reader that cannot take it (<c>TryRead</c>).
+/// </summary>
+[Collection(nameof(HandoffConformanceCollection))]
+public sealed class SemaphoreCommitTests : IDisposable
+{
+    public void Dispose() => HandoffCompletion.CommitObserver = null;
+
+    [Fact(Timeout = 30_000)]
+    public async Task Semaphore_ItemInTheRingBeforeItsSlotIsReleased_IsNeitherCountedNorPeekedUntilItCanBeRead()
+    {
+        await Task.Run(() =>
+        {
+            var channel = (SemaphoreChannel<int>)Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 4 });
+            (int Count, bool Peeked, bool Read)? during = null;
+            HandoffCompletion.CommitObserver = state =>
+            {
+                if (ReferenceEquals(state, channel) && during is null)
+                {
+                    during = (channel.Reader.Count, channel.Reader.TryPeek(out _), channel.Reader.TryRead(out _));
+                }
+            };
+
+            Assert.True(channel.Writer.TryWrite(7));
+            HandoffCompletion.CommitObserver = null;
+
+            Assert.Equal((0, false, false), during);
+            Assert.Equal(1, channel.Reader.Count);
+            Assert.True(channel.Reader.TryPeek(out var peeked));
+            Assert.True(channel.Reader.TryRead(out var read));
+            Assert.Equal((7, 7), (peeked, read));
+            Assert.Equal(0, channel.Reader.Count);
+        }).WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Semaphore_CompletedWithItems_CountsEveryItemLeft()
+    {
+        // Completion releases a reserve of filled slots: the count is then the ring's.
+        var channel = Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 4 });
+        Assert.True(channel.Writer.TryWrite(1));
+        Assert.True(channel.Writer.TryWrite(2));
+        Assert.True(channel.Writer.TryComplete());
+
+        Assert.Equal(2, channel.Reader.Count);
+        Assert.Equal(1, await channel.Reader.ReadAsync());
+        Assert.Equal(1, channel.Reader.Count);
+        Assert.True(channel.Reader.TryPeek(out var left));
+        Assert.Equal(2, left);
+    }
+}

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 using Pipeline;
 
@@ -34,7 +36,7 @@ public sealed class LogAnalyticsSettings
     public bool Follow { get; init; }
 
     /// <summary>Gets the checkpoint file of the read stage (<c>Input:CheckpointPath</c>), or <see langword="null"/> for the default:
-    /// beside the database, <c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c> (see <see cref="ResolveCheckpointPath"/>).</summary>
+    /// beside the database, <c><c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>lt;Store:Path<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>gt;.<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>lt;input file name<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>gt;.<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>lt;input key<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>gt;.checkpoint</c> (see <see cref="ResolveCheckpointPath"/>).</summary>
     public string? CheckpointPath { get; init; }
 
     /// <summary>Gets how often a followed input is looked at when no change notification arrives (<c>Input:PollInterval</c>,
@@ -187,17 +189,28 @@ public sealed class LogAnalyticsSettings
     }
 
     /// <summary>Returns the checkpoint file for <paramref name="inputPath"/>: <see cref="CheckpointPath"/> when set, else
-    /// <c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>. Beside the database, not the input: the checkpoint says which lines
-    /// this database holds, so a new database (another <c>Store:Path</c>) reads the input from its start.</summary>
+    /// <c>&lt;Store:Path&gt;.&lt;input file name&gt;.&lt;input key&gt;.checkpoint</c>. Beside the database, not the input: the checkpoint says which
+    /// lines this database holds, so a new database (another <c>Store:Path</c>) reads the input from its start.</summary>
     /// <param name="inputPath">The full path of the input.</param>
     /// <returns>The full path of the checkpoint file.</returns>
-    /// <remarks>A producer's default is <c>&lt;Store:Path&gt;.&lt;input file name&gt;.&lt;stream&gt;.checkpoint</c>: it records which lines the
-    /// stream holds, not the database, so a run with <c>Role=all</c> and one with <c>Role=producer</c> do not share it.</remarks>
+    /// <remarks>
+    /// The input key (<see cref="InputKey"/>) tells apart inputs of the same name in different folders, so each keeps a checkpoint of
+    /// its own: one input's offset never applies to another that starts with the same lines. A producer's default is
+    /// <c>&lt;Store:Path&gt;.&lt;input file name&gt;.&lt;input key&gt;.&lt;stream&gt;.checkpoint</c>: it records which lines the stream holds, not the
+    /// database, so a run with <c>Role=all</c> and one with <c>Role=producer</c> do not share it.
+    /// </remarks>
     public string ResolveCheckpointPath(string inputPath) => CheckpointPath ?? Role switch
     {
-        ProcessRole.Producer => $"{StorePath}.{Path.GetFileName(inputPath)}.{RedisStream}.checkpoint",
-        _ => StorePath + "." + Path.GetFileName(inputPath) + ".checkpoint",
+        ProcessRole.Producer => $"{StorePath}.{Path.GetFileName(inputPath)}.{InputKey(inputPath)}.{RedisStream}.checkpoint",
+        _ => $"{StorePath}.{Path.GetFileName(inputPath)}.{InputKey(inputPath)}.checkpoint",
     };
+
+    /// <summary>Returns the key of an input in its default checkpoint's name: the first 8 hexadecimal digits (lower case) of the
+    /// SHA-256 of its full path in UTF-8.</summary>
+    /// <param name="inputPath">The full path of the input.</param>
+    /// <returns>8 characters, <c>0-9a-f</c>.</returns>
+    public static string InputKey(string inputPath) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(inputPath)), 0, 4);
 
     /// <summary>Returns the options of the read stage's <see cref="FileSource"/> over <paramref name="inputPath"/>.</summary>
     /// <param name="inputPath">The full path of the input: <see cref="InputPath"/> or the generated default log.</param>

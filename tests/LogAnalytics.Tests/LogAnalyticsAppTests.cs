@@ -65,7 +65,7 @@ public sealed class LogAnalyticsAppTests
         var input = WriteInput(folder, out var offsets, out var malformedOffsets);
         await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
         var before = RequestStoreTests.MinuteStats(folder.File("db.sqlite"));
-        File.Delete(folder.File("db.sqlite.access.log.checkpoint"));
+        File.Delete(folder.File($"db.sqlite.access.log.{LogAnalyticsSettings.InputKey(input)}.checkpoint"));
 
         var (exitCode, report) = await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
 
@@ -84,7 +84,7 @@ public sealed class LogAnalyticsAppTests
         var input = WriteInput(folder, out var offsets, out var malformedOffsets);
         await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
         var before = RequestStoreTests.MinuteStats(folder.File("db.sqlite"));
-        var checkpoint = folder.File("db.sqlite.access.log.checkpoint");
+        var checkpoint = folder.File($"db.sqlite.access.log.{LogAnalyticsSettings.InputKey(input)}.checkpoint");
         Assert.True(File.Exists(checkpoint), "The checkpoint is beside the database.");
 
         var (resumedExitCode, resumed) = await LogAnalyticsApp.RunAsync(Args(folder, input), TextWriter.Null).WaitAsync(s_timeout);
@@ -282,7 +282,7 @@ public sealed class LogAnalyticsAppTests
         }
     }
 
-    private static List<T> Column<T>(string db, string sql) => Rows(db, sql).Select(value => (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+    internal static List<T> Column<T>(string db, string sql) => Rows(db, sql).Select(value => (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture)).ToList();
 
     internal static List<string> Rows(string db, string sql)
     {

@@ -38,7 +38,7 @@ public sealed class ProcessTests
         var log = LogGenerator.Write(folder.File("access.log"), new LogGeneratorOptions { Lines = 100_000, CommonShare = 0.2, MalformedShare = 0.005 });
         var args = LogAnalyticsAppTests.Args(folder, log.Path);
         var db = folder.File("db.sqlite");
-        var checkpoint = folder.File("db.sqlite.access.log.checkpoint");
+        var checkpoint = folder.File($"db.sqlite.access.log.{LogAnalyticsSettings.InputKey(log.Path)}.checkpoint");
 
         using (var first = Process.Start(StartInfo(folder.Path, args))!)
         {

@@ -26,6 +26,9 @@ internal static partial class DeadLetterLog
     [LoggerMessage(115, LogLevel.Warning, "{Path}: checkpoint {CheckpointPath} cannot be read; reading the file from the start", EventName = "CheckpointUnreadable")]
     public static partial void CheckpointUnreadable(this ILogger logger, string path, string checkpointPath, Exception exception);
 
+    [LoggerMessage(118, LogLevel.Warning, "{Path}: checkpoint {CheckpointPath} belongs to another file, {Source}; reading this one from the start (give each input a checkpoint of its own)", EventName = "CheckpointOfOtherFile")]
+    public static partial void CheckpointOfOtherFile(this ILogger logger, string path, string checkpointPath, string source);
+
     [LoggerMessage(116, LogLevel.Information, "File source {Path}: checkpoint {CheckpointPath} belongs to the rotated file {RotatedPath}; reading it from offset {Offset} to its end, then the file from its start", EventName = "CheckpointInRotatedFile")]
     public static partial void CheckpointInRotatedFile(this ILogger logger, string path, string checkpointPath, string rotatedPath, long offset);
 }

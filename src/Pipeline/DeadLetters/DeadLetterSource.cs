@@ -96,7 +96,7 @@ public sealed class DeadLetterSource<T> : IAcknowledgingSource<T>
             prefix = FileCheckpoint.ReadPrefix(file, prefixLength);
         }
 
-        new FileCheckpoint(position, prefixLength, FileCheckpoint.Hash(prefix)).Write(CheckpointPath, BeforeCheckpointRename);
+        new FileCheckpoint(position, prefixLength, FileCheckpoint.Hash(prefix), Path).Write(CheckpointPath, BeforeCheckpointRename);
         return default;
     }
 
@@ -135,6 +135,12 @@ public sealed class DeadLetterSource<T> : IAcknowledgingSource<T>
 
         if (checkpoint is null)
         {
+            return 0;
+        }
+
+        if (!checkpoint.IsFor(Path))
+        {
+            _logger.CheckpointOfOtherFile(Path, CheckpointPath, checkpoint.Source!);
             return 0;
         }
 

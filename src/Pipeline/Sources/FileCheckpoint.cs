@@ -5,11 +5,17 @@ using System.Text.Json;
 namespace Pipeline;
 
 /// <summary>
-/// The checkpoint of a file source: the acknowledged offset and a fingerprint of the file it belongs to (the hash of its first
-/// bytes), so that a restart does not resume a different file at an offset of the old one. Written by atomic write-and-rename:
-/// a crash leaves either the old checkpoint or the new one, never half of one.
+/// The checkpoint of a file source: the acknowledged offset, a fingerprint of the file it belongs to (the hash of its first
+/// bytes), so that a restart does not resume a different file at an offset of the old one, and the full path the source reads,
+/// so that one checkpoint file shared by two inputs (the same name in two folders, one a copy of the start of the other) is not
+/// taken by the wrong one. Written by atomic write-and-rename: a crash leaves either the old checkpoint or the new one, never
+/// half of one.
 /// </summary>
-internal sealed record FileCheckpoint(long Offset, int PrefixLength, string PrefixHash)
+/// <param name="Offset">The acknowledged offset, in bytes from the start of the file.</param>
+/// <param name="PrefixLength">How many bytes at the start of the file the fingerprint covers, 0 to <see cref="MaxPrefixLength"/>.</param>
+/// <param name="PrefixHash">The fingerprint: the SHA-256 of those bytes, as hexadecimal.</param>
+/// <param name="Source">The full path of the file the source reads; <see langword="null"/> in a checkpoint written before it was recorded, which then applies to any path.</param>
+internal sealed record FileCheckpoint(long Offset, int PrefixLength, string PrefixHash, string? Source = null)
 {
     /// <summary>How many bytes at the start of a file make its fingerprint.</summary>
     public const int MaxPrefixLength = 256;
@@ -45,6 +51,9 @@ internal sealed record FileCheckpoint(long Offset, int PrefixLength, string Pref
         return prefix.Length == PrefixLength && string.Equals(Hash(prefix), PrefixHash, StringComparison.Ordinal);
     }
 
+    /// <summary>Returns whether this checkpoint may belong to the file at <paramref name="path"/> (a full path): it names that path, or none.</summary>
+    public bool IsFor(string path) => Source is null || string.Equals(Source, path, StringComparison.Ordinal);
+
     /// <summary>Reads the checkpoint at <paramref name="path"/>; <see langword="null"/> when there is none.</summary>
     /// <exception cref="InvalidDataException">Thrown when the file is not a checkpoint.</exception>
     public static FileCheckpoint? Read(string path)
@@ -61,7 +70,8 @@ internal sealed record FileCheckpoint(long Offset, int PrefixLength, string Pref
             return new FileCheckpoint(
                 root.GetProperty("offset").GetInt64(),
                 root.GetProperty("prefixLength").GetInt32(),
-                root.GetProperty("prefixHash").GetString() ?? string.Empty);
+                root.GetProperty("prefixHash").GetString() ?? string.Empty,
+                root.TryGetProperty("source", out var source) ? source.GetString() : null);
         }
         catch (Exception exception) when (exception is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -95,6 +105,10 @@ internal sealed record FileCheckpoint(long Offset, int PrefixLength, string Pref
                 json.WriteNumber("offset", Offset);
                 json.WriteNumber("prefixLength", PrefixLength);
                 json.WriteString("prefixHash", PrefixHash);
+                if (Source is not null)
+                {
+                    json.WriteString("source", Source);
+                }
                 json.WriteEndObject();
             }
 

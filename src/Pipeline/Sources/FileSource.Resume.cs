@@ -5,12 +5,19 @@ namespace Pipeline;
 /// <summary>Where a restart resumes: the checkpoint, the file it belongs to, and the offset in it.</summary>
 public sealed partial class FileSource
 {
-    /// <summary>Reads the checkpoint; <see langword="null"/> when there is none or it cannot be read (logged).</summary>
+    /// <summary>Reads the checkpoint; <see langword="null"/> when there is none, it cannot be read, or it names another input (logged).</summary>
     private FileCheckpoint? ReadCheckpoint()
     {
         try
         {
-            return FileCheckpoint.Read(_checkpointPath);
+            var checkpoint = FileCheckpoint.Read(_checkpointPath);
+            if (checkpoint is not null && !checkpoint.IsFor(_path))
+            {
+                _logger.CheckpointOfOtherFile(_path, _checkpointPath, checkpoint.Source!);
+                return null;
+            }
+
+            return checkpoint;
         }
         catch (Exception exception) when (exception is InvalidDataException or IOException or UnauthorizedAccessException)
         {

@@ -132,8 +132,8 @@ public sealed partial class FileSource : IAcknowledgingSource<FileLine>
             var prefixLength = (int)Math.Min(offset, FileCheckpoint.MaxPrefixLength);
             var prefix = segment.File is { } file ? FileCheckpoint.ReadPrefix(file, prefixLength) : segment.FrozenPrefix;
             checkpoint = prefix is not null && prefix.Length >= prefixLength
-                ? new FileCheckpoint(offset, prefixLength, FileCheckpoint.Hash(prefix.AsSpan(0, prefixLength)))
-                : new FileCheckpoint(offset, prefixLength, NoFingerprint);
+                ? new FileCheckpoint(offset, prefixLength, FileCheckpoint.Hash(prefix.AsSpan(0, prefixLength)), _path)
+                : new FileCheckpoint(offset, prefixLength, NoFingerprint, _path);
 
             // Acknowledgements only move forward: older files are no longer needed.
             _segments.RemoveRange(0, index);

@@ -15,7 +15,7 @@ public static partial class LogAnalyticsApp
     public static string? CheckStorePath(string storePath)
     {
         ArgumentNullException.ThrowIfNull(storePath);
-        if (ShapeProblem("Store:Path", storePath, "a database file") is { } problem)
+        if (ShapeProblem($"Store:Path '{storePath}'", storePath, "a database file") is { } problem)
         {
             return problem;
         }
@@ -44,45 +44,67 @@ public static partial class LogAnalyticsApp
     /// </summary>
     /// <param name="deadLetterPath">The dead-letter file, full path.</param>
     /// <returns><see langword="null"/> when it can be written; otherwise why not, naming <see cref="DeadLetterPathKey"/>.</returns>
-    public static string? CheckDeadLetterPath(string deadLetterPath)
+    public static string? CheckDeadLetterPath(string deadLetterPath) => CheckDeadLetterPath(deadLetterPath, defaultFor: null);
+
+    /// <summary>As <see cref="CheckDeadLetterPath(string)"/>; when <paramref name="defaultFor"/> is set, the file is the default beside that
+    /// database (<see cref="DefaultDeadLetterPath"/>), and the reason names <c>Store:Path</c>, the setting the user gave, and how to move
+    /// the dead letters elsewhere.</summary>
+    /// <param name="deadLetterPath">The dead-letter file, full path.</param>
+    /// <param name="defaultFor">The database the file is the default of, or <see langword="null"/> when <see cref="DeadLetterPathKey"/> names it.</param>
+    /// <returns><see langword="null"/> when it can be written; otherwise why not.</returns>
+    public static string? CheckDeadLetterPath(string deadLetterPath, string? defaultFor)
     {
         ArgumentNullException.ThrowIfNull(deadLetterPath);
-        if (ShapeProblem(DeadLetterPathKey, deadLetterPath, "a file") is { } problem)
+        var subject = defaultFor is null
+            ? $"{DeadLetterPathKey} '{deadLetterPath}'"
+            : $"Store:Path '{defaultFor}': its dead-letter file '{deadLetterPath}' (the default beside the database; set {DeadLetterPathKey} to put it elsewhere)";
+        if (ShapeProblem(subject, deadLetterPath, "a file") is { } problem)
         {
             return problem;
         }
 
+        var folder = Path.GetDirectoryName(deadLetterPath);
         try
         {
             if (File.Exists(deadLetterPath))
             {
                 using var existing = new FileStream(deadLetterPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                return null;
             }
-            else
-            {
-                var folder = Path.GetDirectoryName(deadLetterPath);
-                while (folder is not null && !Directory.Exists(folder))
-                {
-                    folder = Path.GetDirectoryName(folder);
-                }
 
-                var probe = Path.Combine(folder ?? Directory.GetCurrentDirectory(), $".{Path.GetFileName(deadLetterPath)}.{Guid.NewGuid():N}.probe");
+            while (folder is not null && !Directory.Exists(folder))
+            {
+                folder = Path.GetDirectoryName(folder);
+            }
+
+            folder ??= Directory.GetCurrentDirectory();
+            var probe = Path.Combine(folder, $".{Path.GetFileName(deadLetterPath)}.{Guid.NewGuid():N}.probe");
+            try
+            {
                 using var created = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // The probe's own name means nothing to the user: say which folder refused a new file, and why.
+                var why = exception is UnauthorizedAccessException
+                    ? "permission denied"
+                    : exception.Message.Replace($" : '{probe}'", string.Empty, StringComparison.Ordinal).Replace(probe, folder, StringComparison.Ordinal);
+                return $"{subject} cannot be written: no file can be created in '{folder}' ({why})";
             }
 
             return null;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            return $"{DeadLetterPathKey} '{deadLetterPath}' cannot be written: {exception.Message}";
+            return $"{subject} cannot be written: {exception.Message}";
         }
     }
 
-    /// <summary>Says why <paramref name="path"/> (the value of <paramref name="key"/>) cannot name <paramref name="what"/>: it is a
-    /// directory, or one of its folders is a file; <see langword="null"/> when neither.</summary>
-    private static string? ShapeProblem(string key, string path, string what) =>
-        Directory.Exists(path) ? $"{key} '{path}' is a directory; it must name {what}"
-        : FileInThePath(path) is { } file ? $"{key} '{path}' cannot be written: '{file}' is a file, not a folder"
+    /// <summary>Says why <paramref name="path"/> (described by <paramref name="subject"/>: the setting and its value) cannot name
+    /// <paramref name="what"/>: it is a directory, or one of its folders is a file; <see langword="null"/> when neither.</summary>
+    private static string? ShapeProblem(string subject, string path, string what) =>
+        Directory.Exists(path) ? $"{subject} is a directory; it must name {what}"
+        : FileInThePath(path) is { } file ? $"{subject} cannot be written: '{file}' is a file, not a folder"
         : null;
 
     /// <summary>Returns the first folder of <paramref name="path"/>'s folders that is a file, if any.</summary>
@@ -109,9 +131,9 @@ public static partial class LogAnalyticsApp
     /// (role <c>all</c> or <c>consumer</c>), the database; the dead letters first, since checking the database creates it.
     /// <see langword="false"/>, with the reason on the standard error, when one of them cannot be written.
     /// </summary>
-    private static async Task<bool> CheckOutputsAsync(LogAnalyticsSettings settings, string? deadLetterPath)
+    private static async Task<bool> CheckOutputsAsync(LogAnalyticsSettings settings, string? deadLetterPath, bool deadLetterPathIsDefault)
     {
-        var problem = (deadLetterPath is null ? null : CheckDeadLetterPath(deadLetterPath))
+        var problem = (deadLetterPath is null ? null : CheckDeadLetterPath(deadLetterPath, deadLetterPathIsDefault ? settings.StorePath : null))
             ?? (settings.Role == ProcessRole.Producer ? null : CheckStorePath(settings.StorePath));
         if (problem is null)
         {

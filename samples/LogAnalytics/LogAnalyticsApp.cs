@@ -278,7 +278,8 @@ public static partial class LogAnalyticsApp
 
             // A consumer writes its dead letters to a file of its own (its store is registered in the container).
             var deadLetterPath = (host.Services.GetService<IDeadLetterStore>() as CountingDeadLetterStore)?.Path ?? builder.Configuration[DeadLetterPathKey];
-            if (!await CheckOutputsAsync(settings, deadLetterPath).ConfigureAwait(false))
+            var deadLetterPathIsDefault = string.Equals(builder.Configuration[DeadLetterPathKey], DefaultDeadLetterPath(settings.StorePath), StringComparison.Ordinal);
+            if (!await CheckOutputsAsync(settings, deadLetterPath, deadLetterPathIsDefault).ConfigureAwait(false))
             {
                 return (StartFailedExitCode, null);
             }

@@ -81,6 +81,36 @@ public sealed class StartChecksTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task RunAsync_DefaultDeadLetterPathCannotBeWritten_NamesStorePathAndTheKeyThatMovesIt()
+    {
+        using var folder = new TempDirectory();
+        var input = await WriteInputAsync(folder);
+        await File.WriteAllTextAsync(folder.File("file"), "a file");
+        var store = folder.File("file/db.sqlite");
+        var deadLetters = LogAnalyticsApp.DefaultDeadLetterPath(store);
+
+        var (exitCode, report) = await LogAnalyticsApp.RunAsync([$"--Input:Path={input}", $"--Store:Path={store}", "--Logging:LogLevel:Default=Warning"], TextWriter.Null).WaitAsync(s_timeout);
+
+        Assert.Equal(LogAnalyticsApp.StartFailedExitCode, exitCode);
+        Assert.Null(report);
+        Assert.Equal(
+            $"Store:Path '{store}': its dead-letter file '{deadLetters}' (the default beside the database; set {LogAnalyticsApp.DeadLetterPathKey} to put it elsewhere) "
+            + $"cannot be written: '{folder.File("file")}' is a file, not a folder",
+            LogAnalyticsApp.CheckDeadLetterPath(deadLetters, defaultFor: store));
+    }
+
+    [Fact]
+    public void CheckDeadLetterPath_FolderRefusesNewFiles_NamesTheFolderNotTheProbe()
+    {
+        // No process, root included, creates a regular file directly in /proc.
+        var problem = LogAnalyticsApp.CheckDeadLetterPath("/proc/no-such-folder/dead.jsonl");
+
+        Assert.NotNull(problem);
+        Assert.StartsWith($"{LogAnalyticsApp.DeadLetterPathKey} '/proc/no-such-folder/dead.jsonl' cannot be written: no file can be created in '/proc' (", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(".probe", problem, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task RunAsync_SettingsFileIsNotJson_ExitsWithStartFailed()
     {
         using var folder = new TempDirectory();
@@ -140,7 +170,7 @@ public sealed class StartChecksTests
         Assert.True(firstExit == 0, first.ToString());
         Assert.True(secondExit == 0, second.ToString());
         Assert.DoesNotContain("Resuming", first.ToString(), StringComparison.Ordinal);
-        Assert.StartsWith($"Resuming {input} from its checkpoint {folder.File("db.sqlite")}.access.log.checkpoint", second.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"Resuming {input} from its checkpoint {folder.File("db.sqlite")}.access.log.{LogAnalyticsSettings.InputKey(input)}.checkpoint", second.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, report!.Read);
     }
 

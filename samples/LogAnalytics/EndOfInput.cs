@@ -1,16 +1,20 @@
+using System.Globalization;
 using StackExchange.Redis;
 
 namespace LogAnalytics;
 
 /// <summary>
 /// How consumers that run with <c>ExitWhenDone=true</c> learn that there is nothing more to do: a producer that read its input to the
-/// end sets the key <c>&lt;stream&gt;:end-of-input</c> (to how many requests it appended) after every entry is stored in the stream,
-/// and deletes it when it starts. A consumer is done once the key is set, the group has been delivered the stream's last entry and
-/// nothing is pending in the group (every entry acknowledged — also those of a consumer that died, once a live one has claimed them).
+/// end sets the key <c>&lt;stream&gt;:end-of-input</c> (to <c>"&lt;appended&gt; requests, run &lt;id&gt;"</c>: how many requests it appended, and a
+/// new id per run) after every entry is stored in the stream, and deletes it when it starts. A consumer is done once the key is set, the
+/// group has been delivered the stream's last entry and nothing is pending in the group (every entry acknowledged — also those of a
+/// consumer that died, once a live one has claimed them).
 /// </summary>
 /// <remarks>
-/// One producer per stream: a second producer finishing first would end the consumers early. A key left by an earlier producer ends
-/// consumers started before the next producer clears it; start the producer first, or use a new stream. Thread-safe.
+/// A consumer that starts while the key is set and the group has nothing left finds the marker of a finished run (the README's order
+/// starts consumers before the next producer, which clears it): it ignores that marker (<see cref="FindFinishedRunAsync"/>) and ends
+/// only at a marker with another value, the next producer's. One producer per stream: a second producer finishing first would end the
+/// consumers early. Thread-safe.
 /// </remarks>
 /// <param name="connection">A connection to the Redis server of the stream; owned by the caller.</param>
 /// <param name="stream">The stream's key.</param>
@@ -29,15 +33,38 @@ internal sealed class EndOfInput(IConnectionMultiplexer connection, string strea
     /// <summary>Sets the marker: every entry of the producer's input is in the stream.</summary>
     /// <param name="appended">How many requests the producer appended in this run.</param>
     /// <returns>A task that completes when Redis has stored it.</returns>
-    public Task SetAsync(long appended) => connection.GetDatabase().StringSetAsync(Key, appended);
+    public Task SetAsync(long appended) =>
+        connection.GetDatabase().StringSetAsync(Key, string.Create(CultureInfo.InvariantCulture, $"{appended} requests, run {Guid.NewGuid():N}"));
+
+    /// <summary>
+    /// Returns the marker when it is there and <paramref name="group"/> has nothing left: a finished run's, which a consumer starting now
+    /// must not take for the end of the run it joins. Call it before the consumer takes any entry.
+    /// </summary>
+    /// <param name="group">The consumer group.</param>
+    /// <returns>The finished run's marker, or <see langword="null"/> when there is none (no marker, work left, or no stream or group yet).</returns>
+    public async Task<string?> FindFinishedRunAsync(string group)
+    {
+        try
+        {
+            var marker = (string?)await connection.GetDatabase().StringGetAsync(Key).ConfigureAwait(false);
+            return marker is not null && await IsDoneAsync(group, finishedRun: null).ConfigureAwait(false) ? marker : null;
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // No stream or group yet: nothing has run on it.
+            return null;
+        }
+    }
 
     /// <summary>Returns whether the producer is done and <paramref name="group"/> has acknowledged every entry of the stream.</summary>
     /// <param name="group">The consumer group.</param>
+    /// <param name="finishedRun">A finished run's marker to ignore (<see cref="FindFinishedRunAsync"/>), or <see langword="null"/>.</param>
     /// <returns><see langword="true"/> when nothing is left to do.</returns>
-    public async Task<bool> IsDoneAsync(string group)
+    public async Task<bool> IsDoneAsync(string group, string? finishedRun)
     {
         var database = connection.GetDatabase();
-        if (!await database.KeyExistsAsync(Key).ConfigureAwait(false))
+        var marker = (string?)await database.StringGetAsync(Key).ConfigureAwait(false);
+        if (marker is null || string.Equals(marker, finishedRun, StringComparison.Ordinal))
         {
             return false;
         }
@@ -57,17 +84,18 @@ internal sealed class EndOfInput(IConnectionMultiplexer connection, string strea
 
     /// <summary>Completes once <see cref="IsDoneAsync"/> returns <see langword="true"/>, looking every 250 milliseconds.</summary>
     /// <param name="group">The consumer group.</param>
+    /// <param name="finishedRun">A finished run's marker to ignore, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Ends the wait.</param>
     /// <returns>A task that completes when the consumers are done.</returns>
     /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled first.</exception>
-    public async Task WaitUntilDoneAsync(string group, CancellationToken cancellationToken)
+    public async Task WaitUntilDoneAsync(string group, string? finishedRun, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(s_pollInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
             try
             {
-                if (await IsDoneAsync(group).ConfigureAwait(false))
+                if (await IsDoneAsync(group, finishedRun).ConfigureAwait(false))
                 {
                     return;
                 }

@@ -121,4 +121,22 @@ public static partial class LogAnalyticsApp
         var configuration = RoleConfiguration.WithoutStages(builder.Configuration, otherRoleStages);
         builder.Services.AddSingleton<IConfiguration>(configuration);
     }
+
+    /// <summary>
+    /// For a consumer that ends when done: the end-of-input marker of a finished run, found before it takes any entry (said on
+    /// <paramref name="output"/>), which it then ignores; <see langword="null"/> for any other process or when there is none.
+    /// </summary>
+    private static async Task<string?> FindFinishedRunAsync(LogAnalyticsSettings settings, EndOfInput? endOfInput, TextWriter output)
+    {
+        if (settings.Role != ProcessRole.Consumer || !settings.ExitWhenDone || endOfInput is null
+            || await endOfInput.FindFinishedRunAsync(settings.RedisGroup ?? string.Empty).ConfigureAwait(false) is not { } marker)
+        {
+            return null;
+        }
+
+        await output.WriteLineAsync(
+            $"The end-of-input marker at key '{endOfInput.Key}' ({marker}) is a finished run's: the group '{settings.RedisGroup}' has nothing left. "
+            + "Waiting for the next producer to mark the end of its input.").ConfigureAwait(false);
+        return marker;
+    }
 }

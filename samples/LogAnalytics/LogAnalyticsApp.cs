@@ -271,6 +271,7 @@ public static partial class LogAnalyticsApp
         }
 
         var elapsed = Stopwatch.StartNew();
+        string? finishedRun = null;
         try
         {
             // Validated before the host starts, which would log the failure with its stack trace before this message.
@@ -285,6 +286,7 @@ public static partial class LogAnalyticsApp
             }
 
             await AnnounceResumeAsync(builder, settings, replay, output).ConfigureAwait(false);
+            finishedRun = await FindFinishedRunAsync(settings, endOfInput, output).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException exception)
@@ -319,7 +321,7 @@ public static partial class LogAnalyticsApp
         using var stopBySigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => AnnounceStop());
         using var stopBySigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => AnnounceStop());
         var consumerDone = settings.Role == ProcessRole.Consumer && settings.ExitWhenDone
-            ? StopWhenDoneAsync(endOfInput!, settings.RedisGroup ?? string.Empty, lifetime)
+            ? StopWhenDoneAsync(endOfInput!, settings.RedisGroup ?? string.Empty, finishedRun, lifetime)
             : Task.FromResult(false);
         var progress = PrintProgressAsync(host.Services, settings, service, output, elapsed, GetProgressInterval(builder.Configuration[$"{PipelineOptions.SectionName}:{PipelineName}:Progress:Interval"]), lifetime.ApplicationStopping);
         await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -372,11 +374,11 @@ public static partial class LogAnalyticsApp
     }
 
     /// <summary>Stops the application once the producer is done and the group has acknowledged every entry; returns whether it did.</summary>
-    private static async Task<bool> StopWhenDoneAsync(EndOfInput endOfInput, string group, IHostApplicationLifetime lifetime)
+    private static async Task<bool> StopWhenDoneAsync(EndOfInput endOfInput, string group, string? finishedRun, IHostApplicationLifetime lifetime)
     {
         try
         {
-            await endOfInput.WaitUntilDoneAsync(group, lifetime.ApplicationStopping).ConfigureAwait(false);
+            await endOfInput.WaitUntilDoneAsync(group, finishedRun, lifetime.ApplicationStopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -22,6 +22,8 @@ public static partial class LogAnalyticsApp
     {
         using var timer = new PeriodicTimer(interval);
         string? previous = null;
+        long previousRead = 0;
+        var previousAt = TimeSpan.Zero;
         try
         {
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false) && !service.Completion.IsCompleted)
@@ -33,7 +35,11 @@ public static partial class LogAnalyticsApp
 
                 var statistics = run.GetStatistics();
                 var read = statistics[0].Produced;
-                var rate = read / elapsed.Elapsed.TotalSeconds;
+
+                // The rate since the previous line, not since the start: a followed input that waits for lines shows 0/s.
+                var now = elapsed.Elapsed;
+                var rate = (read - previousRead) / Math.Max((now - previousAt).TotalSeconds, 1e-3);
+                (previousRead, previousAt) = (read, now);
                 var deadLettered = statistics.Sum(s => s.DeadLettered);
                 var line = settings.Role switch
                 {
@@ -42,9 +48,9 @@ public static partial class LogAnalyticsApp
                     ProcessRole.Consumer => ConsumerProgress(services, read),
                     _ => $"progress: read {read:N0} lines ({rate:N0}/s), stored {Stored(services):N0}, dead-lettered {deadLettered:N0}",
                 };
-                if (settings.Role == ProcessRole.Consumer && string.Equals(line, previous, StringComparison.Ordinal))
+                if (string.Equals(line, previous, StringComparison.Ordinal))
                 {
-                    // A consumer waiting for entries says so once, not every interval.
+                    // A consumer waiting for entries, or a followed input waiting for lines, says so once, not every interval.
                     continue;
                 }
 

@@ -173,7 +173,7 @@ public sealed class TrafficReport
             text.AppendLine(c, $"  throughput {LinesPerSecond:N0} lines/s ({Elapsed.TotalSeconds:N1} s)");
         }
 
-        if (Bottleneck.Length > 0)
+        if (Bottleneck.Length > 0 && Read > 0)
         {
             text.AppendLine(c, $"  time       {Bottleneck}");
         }
@@ -181,7 +181,14 @@ public sealed class TrafficReport
         text.AppendLine(c, $"  database   {TotalRequests:N0} requests in {StorePath}");
         if (DeadLetterPath is not null)
         {
-            text.AppendLine(c, $"  dead letters in {DeadLetterPath}");
+            if (File.Exists(DeadLetterPath))
+            {
+                text.AppendLine(c, $"  dead letters in {DeadLetterPath}");
+            }
+            else
+            {
+                text.AppendLine(c, $"  dead letters none yet (the file {DeadLetterPath} is made at the first)");
+            }
         }
 
         if (TotalRequests == 0)

@@ -172,6 +172,10 @@ public sealed class StartChecksTests
         Assert.DoesNotContain("Resuming", first.ToString(), StringComparison.Ordinal);
         Assert.StartsWith($"Resuming {input} from its checkpoint {folder.File("db.sqlite")}.access.log.{LogAnalyticsSettings.InputKey(input)}.checkpoint", second.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, report!.Read);
+
+        // Nothing read: no stage limited anything, so no bottleneck is named.
+        Assert.DoesNotContain("  time       ", second.ToString(), StringComparison.Ordinal);
+        Assert.Contains("  time       ", first.ToString(), StringComparison.Ordinal);
     }
 
     private static async Task<string> WriteInputAsync(TempDirectory folder)

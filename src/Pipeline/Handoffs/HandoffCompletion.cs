@@ -16,8 +16,9 @@ internal static class HandoffCompletion
     internal static Action<object>? WaitToReadObserver;
 
     /// <summary>
-    /// Called, when set, by the <c>Semaphore</c> kind's writes between putting an item in the ring (the ring's lock released) and
-    /// releasing its filled slot, with the handoff: lets a test look at the handoff in that moment. Null in production.
+    /// Called, when set, by the <c>Semaphore</c> kind's writes (<c>TryWrite</c>, and <c>WriteAsync</c> with room) between putting an item
+    /// in the ring (the ring's lock released) and releasing its filled slot, with the handoff: lets a test look at the handoff in that
+    /// moment. Null in production.
     /// </summary>
     internal static Action<object>? CommitObserver;
 

@@ -19,6 +19,13 @@ internal sealed class RingBuffer<T>
     /// <summary>How many items the ring holds, 0 to <see cref="Capacity"/>.</summary>
     private int _count;
 
+    /// <summary>
+    /// The owner's count of items in the ring that readers may not see yet (the <c>Semaphore</c> kind's items, in a drop mode, whose
+    /// filled slot is not released yet); beside <see cref="_count"/>, on the cache line the same writes already own. Not used by the
+    /// ring itself.
+    /// </summary>
+    public int Unpublished;
+
     public RingBuffer(int capacity)
     {
         Debug.Assert(capacity >= 1);

@@ -233,9 +233,15 @@ public sealed partial class SemaphoreChannel<T>
         return false;
     }
 
-    /// <summary>Peeks at the oldest item, when one is published (see <see cref="VisibleCount"/>): any filled slot lets a reader take the oldest.</summary>
+    /// <summary>Peeks at the oldest item, when one is visible (see <see cref="VisibleCount"/>): any filled slot lets a reader take the oldest.</summary>
     private bool TryPeekCore([MaybeNullWhen(false)] out T item)
     {
+        if (_fullMode == BoundedChannelFullMode.Wait && _filledSlots.CurrentCount == 0)
+        {
+            item = default;
+            return false;
+        }
+
         using (EnterRing())
         {
             bool found = VisibleCount > 0;

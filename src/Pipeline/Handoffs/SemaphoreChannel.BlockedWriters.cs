@@ -34,10 +34,10 @@ public sealed partial class SemaphoreChannel<T>
                 return ParkWriterLocked(item);
             }
 
-            EnqueueUnpublishedLocked(item);
+            _items.Enqueue(item);
         }
 
-        PublishFilledSlot();
+        _filledSlots.Release();
         return null;
     }
 
@@ -81,7 +81,7 @@ public sealed partial class SemaphoreChannel<T>
         }
 
         Unlink(record);
-        EnqueueUnpublishedLocked(record.Item!);
+        _items.Enqueue(record.Item!);
         record.Item = default;
         record.State = BlockedWriter.Delivered;
         return record;

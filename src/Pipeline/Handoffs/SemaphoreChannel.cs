@@ -95,9 +95,6 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     private long _dropped;
 
     /// <summary>Lets one reader spin for a filled slot before it parks (<see cref="HandoffSpin"/>).</summary>
-    /// <summary>Items in the ring whose filled slot is not released yet (see <see cref="EnqueueUnpublishedLocked"/>).</summary>
-    private int _unpublished;
-
     private HandoffSpin.Gate _readerSpin;
 
     /// <summary>Lets one writer spin for a free slot before it parks (<see cref="HandoffSpin"/>).</summary>
@@ -150,11 +147,11 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
                 return false;
             }
 
-            EnqueueUnpublishedLocked(item);
+            _items.Enqueue(item);
         }
 
         HandoffCompletion.CommitObserver?.Invoke(this);
-        PublishFilledSlot();
+        _filledSlots.Release();
         return true;
     }
 
@@ -176,7 +173,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
 
             if (_freeSlots.TryAcquire())
             {
-                EnqueueUnpublishedLocked(item);
+                EnqueueDroppingWriteLocked(item);
                 enqueued = true;
             }
             else
@@ -195,7 +192,8 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
 
         if (enqueued)
         {
-            PublishFilledSlot();
+            HandoffCompletion.CommitObserver?.Invoke(this);
+            PublishDroppingWrite();
         }
         else if (hasDropped)
         {
@@ -244,7 +242,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
 
         if (moved is not null)
         {
-            PublishFilledSlot();
+            _filledSlots.Release();
             moved.Delivery.Set();
         }
 
@@ -253,31 +251,39 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     }
 
     /// <summary>
+    /// In a drop mode, with the ring's lock held: puts <paramref name="item"/> in the ring, counted as unpublished until its filled
+    /// slot is released (<see cref="PublishDroppingWrite"/>, after the lock), so that <c>Count</c> and <c>TryPeek</c> never show an
+    /// item a reader cannot take yet while still counting every item that takes up a slot (a write drops only when the ring is full).
+    /// </summary>
+    private void EnqueueDroppingWriteLocked(T item)
+    {
+        _items.Enqueue(item);
+        Interlocked.Increment(ref _items.Unpublished);
+    }
+
+    /// <summary>Releases the filled slot of an item put in the ring by <see cref="EnqueueDroppingWriteLocked"/>: a reader can take it now.</summary>
+    private void PublishDroppingWrite()
+    {
+        _filledSlots.Release();
+        Interlocked.Decrement(ref _items.Unpublished);
+    }
+
+    /// <summary>
+    /// The items a reader can see, <c>Count</c>: never one whose filled slot is not released yet (a writer releases it just after the
+    /// ring's lock, and <c>TryRead</c> takes an item only with its slot). In <see cref="BoundedChannelFullMode.Wait"/> mode that is the
+    /// filled slots not taken (an item a reader holds the slot of is that reader's), read from the semaphore alone so that the hot
+    /// path pays nothing for it; after completion, whose reserve of slots would count too, the ring's count. In a drop mode, where a
+    /// writer deciding whether to drop must see every item that takes up a slot, the ring's count less the unpublished items.
+    /// </summary>
+    private int VisibleCount => _fullMode == BoundedChannelFullMode.Wait
+        ? Math.Min(_items.Count, _filledSlots.CurrentCount)
+        : Math.Max(0, _items.Count - Volatile.Read(ref _items.Unpublished));
+
+    /// <summary>
     /// Before a reader parks: with nobody parked on either side (so the writers are running, or about to run once
     /// woken), spins briefly for a filled slot (<see cref="HandoffSpin"/>). Returns <see langword="true"/> when one came
     /// or the handoff was completed; everything here is read without a lock, as a hint.
     /// </summary>
-    /// <summary>
-    /// With the ring's lock held: puts <paramref name="item"/> in the ring, counted as unpublished until its filled slot is released
-    /// (<see cref="PublishFilledSlot"/>, after the lock), so that <c>Count</c> and <c>TryPeek</c> never show a reader an item it
-    /// cannot take yet.
-    /// </summary>
-    private void EnqueueUnpublishedLocked(T item)
-    {
-        _items.Enqueue(item);
-        Interlocked.Increment(ref _unpublished);
-    }
-
-    /// <summary>Releases the filled slot of an item put in the ring by <see cref="EnqueueUnpublishedLocked"/>: a reader can take it now.</summary>
-    private void PublishFilledSlot()
-    {
-        _filledSlots.Release();
-        Interlocked.Decrement(ref _unpublished);
-    }
-
-    /// <summary>The items a reader can see: those in the ring (a reader's that holds its slot included) less those not yet published.</summary>
-    private int VisibleCount => Math.Max(0, _items.Count - Volatile.Read(ref _unpublished));
-
     private bool SpinForItem() =>
         _readerSpin.IsEnabled && NobodyParked() && HandoffSpin.Until(ref _readerSpin, this, static channel => channel._filledSlots.CurrentCount > 0 || channel._doneWriting is not null);
 

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Pipeline.Handoffs;
 
 namespace Pipeline.Tests.Handoffs;
@@ -11,12 +12,15 @@ public sealed class SemaphoreCommitTests : IDisposable
 {
     public void Dispose() => HandoffCompletion.CommitObserver = null;
 
-    [Fact(Timeout = 30_000)]
-    public async Task Semaphore_ItemInTheRingBeforeItsSlotIsReleased_IsNeitherCountedNorPeekedUntilItCanBeRead()
+    [Theory(Timeout = 30_000)]
+    [InlineData(BoundedChannelFullMode.Wait)]
+    [InlineData(BoundedChannelFullMode.DropOldest)]
+    [InlineData(BoundedChannelFullMode.DropWrite)]
+    public async Task Semaphore_ItemInTheRingBeforeItsSlotIsReleased_IsNeitherCountedNorPeekedUntilItCanBeRead(BoundedChannelFullMode mode)
     {
         await Task.Run(() =>
         {
-            var channel = (SemaphoreChannel<int>)Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 4 });
+            var channel = (SemaphoreChannel<int>)Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 4, FullMode = mode });
             (int Count, bool Peeked, bool Read)? during = null;
             HandoffCompletion.CommitObserver = state =>
             {

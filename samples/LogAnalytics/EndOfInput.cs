@@ -5,15 +5,15 @@ namespace LogAnalytics;
 
 /// <summary>
 /// How consumers that run with <c>ExitWhenDone=true</c> learn that there is nothing more to do: a producer that read its input to the
-/// end sets the key <c>&lt;stream&gt;:end-of-input</c> (to <c>"&lt;appended&gt; requests, run &lt;id&gt;"</c>: how many requests it appended, and a
-/// new id per run) after every entry is stored in the stream, and deletes it when it starts. A consumer is done once the key is set, the
+/// end sets the key <c>&lt;stream&gt;:end-of-input</c> (to <c>"&lt;appended&gt; requests, run &lt;id&gt;, ended &lt;UTC time&gt;"</c>: how many requests it
+/// appended, a new id per run, and when it ended) after every entry is stored in the stream, and deletes it when it starts. A consumer is done once the key is set, the
 /// group has been delivered the stream's last entry and nothing is pending in the group (every entry acknowledged — also those of a
 /// consumer that died, once a live one has claimed them).
 /// </summary>
 /// <remarks>
-/// A consumer that starts while the key is set and the group has nothing left finds the marker of a finished run (the README's order
-/// starts consumers before the next producer, which clears it): it ignores that marker (<see cref="FindFinishedRunAsync"/>) and ends
-/// only at a marker with another value, the next producer's. One producer per stream: a second producer finishing first would end the
+/// A consumer that starts while the key of a run that ended before it started is set, and the group has nothing left, finds a finished
+/// run's marker (the README's order starts consumers before the next producer, which clears it): it ignores that marker
+/// (<see cref="FindFinishedRunAsync"/>) and ends only at a marker with another value, the next producer's. One producer per stream: a second producer finishing first would end the
 /// consumers early. Thread-safe.
 /// </remarks>
 /// <param name="connection">A connection to the Redis server of the stream; owned by the caller.</param>
@@ -34,26 +34,39 @@ internal sealed class EndOfInput(IConnectionMultiplexer connection, string strea
     /// <param name="appended">How many requests the producer appended in this run.</param>
     /// <returns>A task that completes when Redis has stored it.</returns>
     public Task SetAsync(long appended) =>
-        connection.GetDatabase().StringSetAsync(Key, string.Create(CultureInfo.InvariantCulture, $"{appended} requests, run {Guid.NewGuid():N}"));
+        connection.GetDatabase().StringSetAsync(Key, string.Create(CultureInfo.InvariantCulture, $"{appended} requests, run {Guid.NewGuid():N}, ended {DateTimeOffset.UtcNow:O}"));
 
     /// <summary>
-    /// Returns the marker when it is there and <paramref name="group"/> has nothing left: a finished run's, which a consumer starting now
-    /// must not take for the end of the run it joins. Call it before the consumer takes any entry.
+    /// Returns the marker when it is there, its run ended before <paramref name="startedAt"/> and <paramref name="group"/> has nothing
+    /// left: a finished run's, which a consumer started after it must not take for the end of the run it joins. A run that ended after
+    /// the consumer started is the one it joined (another consumer may have drained the group first). Call it before the consumer
+    /// takes any entry.
     /// </summary>
     /// <param name="group">The consumer group.</param>
-    /// <returns>The finished run's marker, or <see langword="null"/> when there is none (no marker, work left, or no stream or group yet).</returns>
-    public async Task<string?> FindFinishedRunAsync(string group)
+    /// <param name="startedAt">When the consumer started.</param>
+    /// <returns>The finished run's marker, or <see langword="null"/> when there is none (no marker, a run that ended after
+    /// <paramref name="startedAt"/>, work left, or no stream or group yet). A marker without its end time counts as ended before.</returns>
+    public async Task<string?> FindFinishedRunAsync(string group, DateTimeOffset startedAt)
     {
         try
         {
             var marker = (string?)await connection.GetDatabase().StringGetAsync(Key).ConfigureAwait(false);
-            return marker is not null && await IsDoneAsync(group, finishedRun: null).ConfigureAwait(false) ? marker : null;
+            return marker is not null && EndedBefore(marker, startedAt) && await IsDoneAsync(group, finishedRun: null).ConfigureAwait(false) ? marker : null;
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
             // No stream or group yet: nothing has run on it.
             return null;
         }
+    }
+
+    /// <summary>Returns whether the run of <paramref name="marker"/> ended before <paramref name="time"/>, by the time after its last <c>ended </c>.</summary>
+    private static bool EndedBefore(string marker, DateTimeOffset time)
+    {
+        var at = marker.LastIndexOf("ended ", StringComparison.Ordinal);
+        return at < 0
+            || !DateTimeOffset.TryParse(marker.AsSpan(at + "ended ".Length), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var ended)
+            || ended < time;
     }
 
     /// <summary>Returns whether the producer is done and <paramref name="group"/> has acknowledged every entry of the stream.</summary>

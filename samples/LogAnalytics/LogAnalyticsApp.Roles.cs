@@ -123,13 +123,14 @@ public static partial class LogAnalyticsApp
     }
 
     /// <summary>
-    /// For a consumer that ends when done: the end-of-input marker of a finished run, found before it takes any entry (said on
-    /// <paramref name="output"/>), which it then ignores; <see langword="null"/> for any other process or when there is none.
+    /// For a consumer that ends when done: the end-of-input marker of a run that ended before this process started, found before it
+    /// takes any entry (said on <paramref name="output"/>), which it then ignores; <see langword="null"/> for any other process or
+    /// when there is none.
     /// </summary>
-    private static async Task<string?> FindFinishedRunAsync(LogAnalyticsSettings settings, EndOfInput? endOfInput, TextWriter output)
+    private static async Task<string?> FindFinishedRunAsync(LogAnalyticsSettings settings, EndOfInput? endOfInput, DateTimeOffset startedAt, TextWriter output)
     {
         if (settings.Role != ProcessRole.Consumer || !settings.ExitWhenDone || endOfInput is null
-            || await endOfInput.FindFinishedRunAsync(settings.RedisGroup ?? string.Empty).ConfigureAwait(false) is not { } marker)
+            || await endOfInput.FindFinishedRunAsync(settings.RedisGroup ?? string.Empty, startedAt).ConfigureAwait(false) is not { } marker)
         {
             return null;
         }

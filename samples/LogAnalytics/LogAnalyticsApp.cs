@@ -115,6 +115,7 @@ public static partial class LogAnalyticsApp
     public static async Task<(int ExitCode, TrafficReport? Report)> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
+        var startedAt = DateTimeOffset.UtcNow;
 
         // Progress, a stop's notice and the report may be written from different threads.
         output = TextWriter.Synchronized(output);
@@ -160,7 +161,7 @@ public static partial class LogAnalyticsApp
                 }
             }
 
-            return await RunHostAsync(builder, settings, replay, redis, output, cancellationToken).ConfigureAwait(false);
+            return await RunHostAsync(builder, settings, replay, redis, output, startedAt, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -259,7 +260,8 @@ public static partial class LogAnalyticsApp
 
     /// <summary>Runs the host until the pipeline ends (or the consumer is done, or it is stopped), then prints the role's report.</summary>
     private static async Task<(int ExitCode, TrafficReport? Report)> RunHostAsync(
-        HostApplicationBuilder builder, LogAnalyticsSettings settings, bool replay, IConnectionMultiplexer? redis, TextWriter output, CancellationToken cancellationToken)
+        HostApplicationBuilder builder, LogAnalyticsSettings settings, bool replay, IConnectionMultiplexer? redis, TextWriter output, DateTimeOffset startedAt,
+        CancellationToken cancellationToken)
     {
         using var host = builder.Build();
         var service = host.Services.GetPipeline(PipelineName);
@@ -286,7 +288,7 @@ public static partial class LogAnalyticsApp
             }
 
             await AnnounceResumeAsync(builder, settings, replay, output).ConfigureAwait(false);
-            finishedRun = await FindFinishedRunAsync(settings, endOfInput, output).ConfigureAwait(false);
+            finishedRun = await FindFinishedRunAsync(settings, endOfInput, startedAt, output).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException exception)

@@ -36,7 +36,7 @@ public sealed class LogAnalyticsSettings
     public bool Follow { get; init; }
 
     /// <summary>Gets the checkpoint file of the read stage (<c>Input:CheckpointPath</c>), or <see langword="null"/> for the default:
-    /// beside the database, <c><c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>lt;Store:Path<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>gt;.<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>lt;input file name<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>gt;.<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>lt;input key<c>&lt;Store:Path&gt;.&lt;input file name&gt;.checkpoint</c>gt;.checkpoint</c> (see <see cref="ResolveCheckpointPath"/>).</summary>
+    /// beside the database, <c>&lt;Store:Path&gt;.&lt;input file name&gt;.&lt;input key&gt;.checkpoint</c> (see <see cref="ResolveCheckpointPath"/>).</summary>
     public string? CheckpointPath { get; init; }
 
     /// <summary>Gets how often a followed input is looked at when no change notification arrives (<c>Input:PollInterval</c>,

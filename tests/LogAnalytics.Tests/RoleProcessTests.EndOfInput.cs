@@ -24,6 +24,16 @@ public sealed partial class RoleProcessTests
         var (firstExit, first) = await LogAnalyticsApp.RunAsync(Consumer("c1"), TextWriter.Null).WaitAsync(s_processBound);
         Assert.Equal((0, 1L), (firstExit, first!.Read));
 
+        // A marker is a finished run's only for a consumer started after that run ended: one started before it (another consumer
+        // drained the group first) has joined that run, and ends with it.
+        var marks = new EndOfInput(redis.Database.Multiplexer, stream);
+        var ended = DateTimeOffset.UtcNow;
+        var marker = $"1 requests, run timed, ended {ended:O}";
+        await redis.Database.StringSetAsync(endOfInput, marker);
+        Assert.Null(await marks.FindFinishedRunAsync(Group, ended - TimeSpan.FromSeconds(1)));
+        Assert.Equal(marker, await marks.FindFinishedRunAsync(Group, ended + TimeSpan.FromSeconds(1)));
+        await redis.Database.StringSetAsync(endOfInput, "1 requests, run first");
+
         // A consumer started now, before the next producer, finds that run's marker with nothing left for the group.
         var output = new LineSignalWriter("is a finished run's");
         var second = LogAnalyticsApp.RunAsync(Consumer("c2"), output);

@@ -40,17 +40,18 @@ internal static class HandoffCompletion
         : ValueTask.FromException<bool>(doneWriting);
 
     /// <summary>
-    /// What a read of a completed and drained handoff, or a write of a completed one, returns without waiting: the closed exception,
-    /// or, for a completion with an <see cref="OperationCanceledException"/>, a cancelled task (as the BCL channel's).
+    /// What a read of a completed and drained handoff returns without waiting, as the BCL channel's: the closed exception, or, for a
+    /// completion with an <see cref="OperationCanceledException"/>, a cancelled task.
     /// </summary>
     public static ValueTask<T> Closed<T>(Exception doneWriting) =>
         doneWriting is OperationCanceledException canceled ? ValueTask.FromCanceled<T>(CanceledToken(canceled))
         : ValueTask.FromException<T>(CreateClosedException(doneWriting));
 
-    /// <inheritdoc cref="Closed{T}(Exception)"/>
-    public static ValueTask Closed(Exception doneWriting) =>
-        doneWriting is OperationCanceledException canceled ? ValueTask.FromCanceled(CanceledToken(canceled))
-        : ValueTask.FromException(CreateClosedException(doneWriting));
+    /// <summary>
+    /// What a write of a completed handoff returns without waiting, as the BCL channel's: a faulted task, with the completion's own
+    /// <see cref="OperationCanceledException"/> when it completed with one (not a cancelled task, unlike a read).
+    /// </summary>
+    public static ValueTask Closed(Exception doneWriting) => ValueTask.FromException(CreateClosedException(doneWriting));
 
     /// <summary>
     /// Ends the completion task once the handoff is completed and drained, as the BCL channel does: cancelled with the exception's

@@ -257,8 +257,9 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// </summary>
     private void EnqueueDroppingWriteLocked(T item)
     {
-        _items.Enqueue(item);
+        // Counted before it is in the ring: Count, read without the lock, may then miss it for a moment, never show it early.
         Interlocked.Increment(ref _items.Unpublished);
+        _items.Enqueue(item);
     }
 
     /// <summary>Releases the filled slot of an item put in the ring by <see cref="EnqueueDroppingWriteLocked"/>: a reader can take it now.</summary>

@@ -76,4 +76,17 @@ public abstract partial class ChannelConformanceTests
 
         Assert.True(read.IsCanceled);
     }
+
+    [Fact]
+    public async Task WriteAsync_AfterCompleteWithOperationCanceledException_FaultsWithThatException()
+    {
+        Channel<int> channel = CreateChannel();
+        var canceled = new OperationCanceledException();
+        channel.Writer.Complete(canceled);
+
+        ValueTask write = channel.Writer.WriteAsync(1);
+
+        Assert.True(write.IsFaulted);
+        Assert.Same(canceled, await Assert.ThrowsAsync<OperationCanceledException>(() => write.AsTask()));
+    }
 }

@@ -42,6 +42,44 @@ public sealed class SemaphoreCommitTests : IDisposable
         }).WaitAsync(TimeSpan.FromSeconds(20));
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData(BoundedChannelFullMode.Wait)]
+    [InlineData(BoundedChannelFullMode.DropOldest)]
+    [InlineData(BoundedChannelFullMode.DropWrite)]
+    public async Task Semaphore_TwoWritersOneReader_CountAboveZeroMeansTheReaderCanTakeAnItem(BoundedChannelFullMode mode)
+    {
+        // The only reader: whenever it sees an item counted, TryRead must take one, whatever the writers are doing meanwhile.
+        var channel = Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 1, FullMode = mode });
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                channel.Writer.TryWrite(1);
+            }
+        })).ToArray();
+        long seen = 0, missed = 0;
+        await Task.Run(() =>
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (watch.Elapsed < TimeSpan.FromSeconds(1) || seen < 1_000)
+            {
+                if (channel.Reader.Count > 0)
+                {
+                    seen++;
+                    if (!channel.Reader.TryRead(out _))
+                    {
+                        missed++;
+                    }
+                }
+            }
+        }).WaitAsync(TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(missed == 0, $"{missed} of {seen} counted items could not be read");
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task Semaphore_CompletedWithItems_CountsEveryItemLeft()
     {

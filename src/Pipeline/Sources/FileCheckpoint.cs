@@ -14,7 +14,7 @@ namespace Pipeline;
 /// <param name="Offset">The acknowledged offset, in bytes from the start of the file.</param>
 /// <param name="PrefixLength">How many bytes at the start of the file the fingerprint covers, 0 to <see cref="MaxPrefixLength"/>.</param>
 /// <param name="PrefixHash">The fingerprint: the SHA-256 of those bytes, as hexadecimal.</param>
-/// <param name="Source">The full path of the file the source reads; <see langword="null"/> in a checkpoint written before it was recorded, which then applies to any path.</param>
+/// <param name="Source">The real path (<see cref="FileSource.GetRealPath"/>) of the file the source reads; <see langword="null"/> in a checkpoint written before it was recorded, which then applies to any path.</param>
 internal sealed record FileCheckpoint(long Offset, int PrefixLength, string PrefixHash, string? Source = null)
 {
     /// <summary>How many bytes at the start of a file make its fingerprint.</summary>
@@ -51,8 +51,14 @@ internal sealed record FileCheckpoint(long Offset, int PrefixLength, string Pref
         return prefix.Length == PrefixLength && string.Equals(Hash(prefix), PrefixHash, StringComparison.Ordinal);
     }
 
-    /// <summary>Returns whether this checkpoint may belong to the file at <paramref name="path"/> (a full path): it names that path, or none.</summary>
-    public bool IsFor(string path) => Source is null || string.Equals(Source, path, StringComparison.Ordinal);
+    /// <summary>
+    /// Returns whether this checkpoint may belong to the input at <paramref name="realPath"/> (<see cref="FileSource.GetRealPath"/>): it
+    /// names no path, or one that is, or now resolves to, the same real path.
+    /// </summary>
+    public bool IsFor(string realPath) =>
+        Source is null
+        || string.Equals(Source, realPath, StringComparison.Ordinal)
+        || string.Equals(FileSource.GetRealPath(Source), realPath, StringComparison.Ordinal);
 
     /// <summary>Reads the checkpoint at <paramref name="path"/>; <see langword="null"/> when there is none.</summary>
     /// <exception cref="InvalidDataException">Thrown when the file is not a checkpoint.</exception>

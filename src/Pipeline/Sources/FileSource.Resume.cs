@@ -10,8 +10,9 @@ public sealed partial class FileSource
     {
         try
         {
+            _realPath = GetRealPath(_path);
             var checkpoint = FileCheckpoint.Read(_checkpointPath);
-            if (checkpoint is not null && !checkpoint.IsFor(_path))
+            if (checkpoint is not null && !checkpoint.IsFor(_realPath))
             {
                 _logger.CheckpointOfOtherFile(_path, _checkpointPath, checkpoint.Source!);
                 return null;

@@ -41,4 +41,25 @@ public sealed partial class FileSourceTests
 
         Assert.Equal(["three"], resumed.Select(l => l.Item.Text));
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ReadAsync_SameFileThroughASymbolicLink_ResumesFromItsCheckpoint()
+    {
+        var real = _directory.File("real/in.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(real)!);
+        Directory.CreateSymbolicLink(_directory.File("link"), _directory.File("real"));
+        var linked = _directory.File("link/in.log");
+        var shared = _directory.File("state/in.checkpoint");
+        await File.WriteAllTextAsync(real, "one\ntwo\nthree\n");
+        var first = NewSource(real, checkpointPath: shared);
+        var lines = await ReadAllAsync(first);
+        await first.AcknowledgeAsync(lines[1].Position, CancellationToken.None);
+
+        var resumed = await ReadAllAsync(NewSource(linked, checkpointPath: shared));
+
+        Assert.Equal(["three"], resumed.Select(l => l.Item.Text));
+        Assert.Equal(Path.GetFullPath(real), FileSource.GetRealPath(linked));
+        Assert.Equal(Path.GetFullPath(real), FileSource.GetRealPath(_directory.File("real/./../link/in.log")));
+        Assert.Equal(Path.GetFullPath(_directory.File("real/missing/x.log")), FileSource.GetRealPath(_directory.File("link/missing/x.log")));
+    }
 }

@@ -6,7 +6,7 @@ namespace LogAnalytics;
 /// <summary>
 /// How consumers that run with <c>ExitWhenDone=true</c> learn that there is nothing more to do: a producer that read its input to the
 /// end sets the key <c>&lt;stream&gt;:end-of-input</c> (to <c>"&lt;appended&gt; requests, run &lt;id&gt;, ended &lt;UTC time&gt;"</c>: how many requests it
-/// appended, a new id per run, and when it ended) after every entry is stored in the stream, and deletes it when it starts. A consumer is done once the key is set, the
+/// appended, a new id per run, and when it ended, by the Redis server's clock) after every entry is stored in the stream, and deletes it when it starts. A consumer is done once the key is set, the
 /// group has been delivered the stream's last entry and nothing is pending in the group (every entry acknowledged — also those of a
 /// consumer that died, once a live one has claimed them).
 /// </summary>
@@ -33,8 +33,19 @@ internal sealed class EndOfInput(IConnectionMultiplexer connection, string strea
     /// <summary>Sets the marker: every entry of the producer's input is in the stream.</summary>
     /// <param name="appended">How many requests the producer appended in this run.</param>
     /// <returns>A task that completes when Redis has stored it.</returns>
-    public Task SetAsync(long appended) =>
-        connection.GetDatabase().StringSetAsync(Key, string.Create(CultureInfo.InvariantCulture, $"{appended} requests, run {Guid.NewGuid():N}, ended {DateTimeOffset.UtcNow:O}"));
+    public async Task SetAsync(long appended)
+    {
+        var ended = await ServerTimeAsync().ConfigureAwait(false);
+        await connection.GetDatabase().StringSetAsync(Key, string.Create(CultureInfo.InvariantCulture, $"{appended} requests, run {Guid.NewGuid():N}, ended {ended:O}"))
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Returns the Redis server's clock (<c>TIME</c>): producers and consumers on different machines compare times on one clock.</summary>
+    private async Task<DateTimeOffset> ServerTimeAsync()
+    {
+        var time = (RedisResult[])(await connection.GetDatabase().ExecuteAsync("TIME").ConfigureAwait(false))!;
+        return DateTimeOffset.FromUnixTimeMilliseconds(((long)time[0] * 1000) + ((long)time[1] / 1000));
+    }
 
     /// <summary>
     /// Returns the marker when it is there, its run ended before <paramref name="startedAt"/> and <paramref name="group"/> has nothing
@@ -51,7 +62,14 @@ internal sealed class EndOfInput(IConnectionMultiplexer connection, string strea
         try
         {
             var marker = (string?)await connection.GetDatabase().StringGetAsync(Key).ConfigureAwait(false);
-            return marker is not null && EndedBefore(marker, startedAt) && await IsDoneAsync(group, finishedRun: null).ConfigureAwait(false) ? marker : null;
+            if (marker is null)
+            {
+                return null;
+            }
+
+            // The consumer's start on the server's clock, which stamped the marker: this machine's clock may differ from the producer's.
+            var startedOnServer = await ServerTimeAsync().ConfigureAwait(false) - (DateTimeOffset.UtcNow - startedAt);
+            return EndedBefore(marker, startedOnServer) && await IsDoneAsync(group, finishedRun: null).ConfigureAwait(false) ? marker : null;
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {

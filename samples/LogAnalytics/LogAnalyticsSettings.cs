@@ -206,12 +206,12 @@ public sealed class LogAnalyticsSettings
     };
 
     /// <summary>Returns the key of an input in its default checkpoint's name: the first 8 hexadecimal digits (lower case) of the
-    /// SHA-256 of its real path (<see cref="FileSource.GetRealPath"/>, symbolic links resolved) in UTF-8, so that the input reached
-    /// through a link keeps its checkpoint.</summary>
+    /// SHA-256 of its full path, as given, in UTF-8 (so a followed link re-pointed to a new file keeps its checkpoint; the same file
+    /// given by another path has a checkpoint of its own).</summary>
     /// <param name="inputPath">The full path of the input.</param>
     /// <returns>8 characters, <c>0-9a-f</c>.</returns>
     public static string InputKey(string inputPath) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(FileSource.GetRealPath(inputPath))), 0, 4);
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(inputPath)), 0, 4);
 
     /// <summary>Returns the options of the read stage's <see cref="FileSource"/> over <paramref name="inputPath"/>.</summary>
     /// <param name="inputPath">The full path of the input: <see cref="InputPath"/> or the generated default log.</param>

@@ -96,7 +96,7 @@ public sealed class DeadLetterSource<T> : IAcknowledgingSource<T>
             prefix = FileCheckpoint.ReadPrefix(file, prefixLength);
         }
 
-        new FileCheckpoint(position, prefixLength, FileCheckpoint.Hash(prefix), FileSource.GetRealPath(Path)).Write(CheckpointPath, BeforeCheckpointRename);
+        new FileCheckpoint(position, prefixLength, FileCheckpoint.Hash(prefix), Path).Write(CheckpointPath, BeforeCheckpointRename);
         return default;
     }
 
@@ -138,7 +138,7 @@ public sealed class DeadLetterSource<T> : IAcknowledgingSource<T>
             return 0;
         }
 
-        if (!checkpoint.IsFor(FileSource.GetRealPath(Path)))
+        if (!checkpoint.IsFor(Path))
         {
             _logger.CheckpointOfOtherFile(Path, CheckpointPath, checkpoint.Source!);
             return 0;

@@ -6,15 +6,15 @@ namespace Pipeline;
 
 /// <summary>
 /// The checkpoint of a file source: the acknowledged offset, a fingerprint of the file it belongs to (the hash of its first
-/// bytes), so that a restart does not resume a different file at an offset of the old one, and the full path the source reads,
-/// so that one checkpoint file shared by two inputs (the same name in two folders, one a copy of the start of the other) is not
-/// taken by the wrong one. Written by atomic write-and-rename: a crash leaves either the old checkpoint or the new one, never
+/// bytes), so that a restart does not resume a different file at an offset of the old one, and the full path the source reads
+/// (kept as configured, so that a followed link re-pointed to a new file keeps its checkpoint), so that one checkpoint file shared
+/// by two inputs (the same name in two folders, one a copy of the start of the other) is not taken by the wrong one. Written by atomic write-and-rename: a crash leaves either the old checkpoint or the new one, never
 /// half of one.
 /// </summary>
 /// <param name="Offset">The acknowledged offset, in bytes from the start of the file.</param>
 /// <param name="PrefixLength">How many bytes at the start of the file the fingerprint covers, 0 to <see cref="MaxPrefixLength"/>.</param>
 /// <param name="PrefixHash">The fingerprint: the SHA-256 of those bytes, as hexadecimal.</param>
-/// <param name="Source">The real path (<see cref="FileSource.GetRealPath"/>) of the file the source reads; <see langword="null"/> in a checkpoint written before it was recorded, which then applies to any path.</param>
+/// <param name="Source">The full path the source reads, as configured; <see langword="null"/> in a checkpoint written before it was recorded, which then applies to any path.</param>
 internal sealed record FileCheckpoint(long Offset, int PrefixLength, string PrefixHash, string? Source = null)
 {
     /// <summary>How many bytes at the start of a file make its fingerprint.</summary>
@@ -52,13 +52,26 @@ internal sealed record FileCheckpoint(long Offset, int PrefixLength, string Pref
     }
 
     /// <summary>
-    /// Returns whether this checkpoint may belong to the input at <paramref name="realPath"/> (<see cref="FileSource.GetRealPath"/>): it
-    /// names no path, or one that is, or now resolves to, the same real path.
+    /// Returns whether this checkpoint may belong to the input at <paramref name="path"/> (a full path): it names no path, that path,
+    /// or a path that resolves to the same file (symbolic links followed, <see cref="FileSource.GetRealPath"/>). A recorded path that
+    /// cannot be resolved (not a valid path) names another input.
     /// </summary>
-    public bool IsFor(string realPath) =>
-        Source is null
-        || string.Equals(Source, realPath, StringComparison.Ordinal)
-        || string.Equals(FileSource.GetRealPath(Source), realPath, StringComparison.Ordinal);
+    public bool IsFor(string path)
+    {
+        if (Source is null || string.Equals(Source, path, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        try
+        {
+            return string.Equals(FileSource.GetRealPath(Source), FileSource.GetRealPath(path), StringComparison.Ordinal);
+        }
+        catch (Exception exception) when (exception is ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Reads the checkpoint at <paramref name="path"/>; <see langword="null"/> when there is none.</summary>
     /// <exception cref="InvalidDataException">Thrown when the file is not a checkpoint.</exception>

@@ -1,22 +1,22 @@
 namespace Pipeline;
 
-/// <summary>The name a checkpoint records for its input: the real path, every symbolic link resolved.</summary>
+/// <summary>Whether two paths name the same file through symbolic links: how a checkpoint is matched to its input.</summary>
 public sealed partial class FileSource
 {
-    /// <summary>How many times a path is resolved again, for links whose targets hold links; more means a loop.</summary>
-    private const int MaxLinkRounds = 8;
+    /// <summary>How many times a path is resolved again, for links whose targets hold links (POSIX's <c>SYMLOOP_MAX</c>); more means a loop.</summary>
+    private const int MaxLinkRounds = 40;
 
     /// <summary>
-    /// Returns <paramref name="path"/> as a full path with every symbolic link in it resolved, as POSIX <c>realpath(3)</c> does: the
-    /// name a checkpoint records for its input, so that the same file reached through a link (<c>/var/log/current/access.log</c>
-    /// where <c>current</c> links to a dated folder) is the same input, while two files of one name in two folders are not.
+    /// Returns <paramref name="path"/> as a full path with the symbolic links in it resolved: how a checkpoint tells that a path it
+    /// recorded and the source's path name the same file (<c>/var/log/current/access.log</c> where <c>current</c> links to a dated
+    /// folder). Close to POSIX <c>realpath(3)</c>, not the same: <c>..</c> is applied to the text before links are followed, a part
+    /// that does not exist or a link that cannot be read is kept as written, and links are followed at most 40 rounds deep (a loop
+    /// ends there). The file system is read, not changed. Thread-safe.
     /// </summary>
     /// <param name="path">A path, absolute or relative to the current directory.</param>
-    /// <returns>The full path, links resolved. A part that does not exist, or a link that cannot be read (no permission, a loop), is
-    /// kept as it is written. The file system is read, not changed. Thread-safe.</returns>
+    /// <returns>The full path, links resolved.</returns>
     /// <exception cref="ArgumentException">Thrown when <paramref name="path"/> is empty or not a valid path (<see cref="System.IO.Path.GetFullPath(string)"/>).</exception>
-    /// <exception cref="ArgumentNullException">Thrown when <paramref name="path"/> is <see langword="null"/>.</exception>
-    public static string GetRealPath(string path)
+    internal static string GetRealPath(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
         for (var round = 0; round < MaxLinkRounds; round++)

@@ -10,9 +10,8 @@ public sealed partial class FileSource
     {
         try
         {
-            _realPath = GetRealPath(_path);
             var checkpoint = FileCheckpoint.Read(_checkpointPath);
-            if (checkpoint is not null && !checkpoint.IsFor(_realPath))
+            if (checkpoint is not null && !checkpoint.IsFor(_path))
             {
                 _logger.CheckpointOfOtherFile(_path, _checkpointPath, checkpoint.Source!);
                 return null;

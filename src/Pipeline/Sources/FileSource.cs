@@ -90,9 +90,6 @@ public sealed partial class FileSource : IAcknowledgingSource<FileLine>
     /// <summary>Gets the full path of the file read.</summary>
     public string Path => _path;
 
-    /// <summary>The real path of <see cref="Path"/> (<see cref="GetRealPath"/>) as of the current enumeration's start: what its checkpoints record.</summary>
-    private string? _realPath;
-
     /// <summary>Gets the full path of the checkpoint file.</summary>
     public string CheckpointPath => _checkpointPath;
 
@@ -135,8 +132,8 @@ public sealed partial class FileSource : IAcknowledgingSource<FileLine>
             var prefixLength = (int)Math.Min(offset, FileCheckpoint.MaxPrefixLength);
             var prefix = segment.File is { } file ? FileCheckpoint.ReadPrefix(file, prefixLength) : segment.FrozenPrefix;
             checkpoint = prefix is not null && prefix.Length >= prefixLength
-                ? new FileCheckpoint(offset, prefixLength, FileCheckpoint.Hash(prefix.AsSpan(0, prefixLength)), _realPath ?? GetRealPath(_path))
-                : new FileCheckpoint(offset, prefixLength, NoFingerprint, _realPath ?? GetRealPath(_path));
+                ? new FileCheckpoint(offset, prefixLength, FileCheckpoint.Hash(prefix.AsSpan(0, prefixLength)), _path)
+                : new FileCheckpoint(offset, prefixLength, NoFingerprint, _path);
 
             // Acknowledgements only move forward: older files are no longer needed.
             _segments.RemoveRange(0, index);

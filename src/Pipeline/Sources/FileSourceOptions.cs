@@ -29,11 +29,10 @@ public sealed class FileSourceOptions
     /// <summary>Gets or sets the path of the checkpoint file, which holds the acknowledged offset a restart resumes from.</summary>
     /// <value>The default value is <see langword="null"/>: <see cref="Path"/> followed by <c>.checkpoint</c>, beside the input.</value>
     /// <remarks>
-    /// The checkpoint also records a fingerprint of the file's first bytes and the input's real path (<see cref="FileSource.GetRealPath"/>,
-    /// symbolic links resolved): a restart applies it only to the same real path and a file that still starts with the same bytes,
-    /// else reads the input from its start (and logs a warning). So one
-    /// checkpoint file shared by two inputs never resumes one at the other's offset, but each run over the other input starts it over:
-    /// give each input a checkpoint file of its own.
+    /// The checkpoint also records a fingerprint of the file's first bytes and the input's full path: a restart applies it only to the
+    /// same path, or one that names the same file through symbolic links, and a file that still starts with the same bytes; else it
+    /// reads the input from its start (and logs a warning). So one checkpoint file shared by two inputs never resumes one at the
+    /// other's offset, but each run over the other input starts it over: give each input a checkpoint file of its own.
     /// </remarks>
     public string? CheckpointPath { get; set; }
 

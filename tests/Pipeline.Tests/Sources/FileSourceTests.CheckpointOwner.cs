@@ -62,4 +62,19 @@ public sealed partial class FileSourceTests
         Assert.Equal(Path.GetFullPath(real), FileSource.GetRealPath(_directory.File("real/./../link/in.log")));
         Assert.Equal(Path.GetFullPath(_directory.File("real/missing/x.log")), FileSource.GetRealPath(_directory.File("link/missing/x.log")));
     }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData("")]
+    [InlineData("a\u0000b")]
+    public async Task ReadAsync_CheckpointNamingAnInvalidPath_ReadsFromTheStart(string source)
+    {
+        var path = _directory.File("in.log");
+        await File.WriteAllTextAsync(path, "one\ntwo\n");
+        var checkpoint = _directory.File("in.checkpoint");
+        await File.WriteAllTextAsync(checkpoint, $$"""{"offset":4,"prefixLength":4,"prefixHash":"x","source":"{{source}}"}""");
+
+        var lines = await ReadAllAsync(NewSource(path, checkpointPath: checkpoint));
+
+        Assert.Equal(["one", "two"], lines.Select(l => l.Item.Text));
+    }
 }

@@ -69,7 +69,7 @@ internal sealed class EndOfInput(IConnectionMultiplexer connection, string strea
 
             // The consumer's start on the server's clock, which stamped the marker: this machine's clock may differ from the producer's.
             var startedOnServer = await ServerTimeAsync().ConfigureAwait(false) - (DateTimeOffset.UtcNow - startedAt);
-            return EndedBefore(marker, startedOnServer) && await IsDoneAsync(group, finishedRun: null).ConfigureAwait(false) ? marker : null;
+            return EndedBefore(marker, startedOnServer) && await GroupHasNothingLeftAsync(group).ConfigureAwait(false) ? marker : null;
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
@@ -93,13 +93,15 @@ internal sealed class EndOfInput(IConnectionMultiplexer connection, string strea
     /// <returns><see langword="true"/> when nothing is left to do.</returns>
     public async Task<bool> IsDoneAsync(string group, string? finishedRun)
     {
-        var database = connection.GetDatabase();
-        var marker = (string?)await database.StringGetAsync(Key).ConfigureAwait(false);
-        if (marker is null || string.Equals(marker, finishedRun, StringComparison.Ordinal))
-        {
-            return false;
-        }
+        var marker = (string?)await connection.GetDatabase().StringGetAsync(Key).ConfigureAwait(false);
+        return marker is not null && !string.Equals(marker, finishedRun, StringComparison.Ordinal)
+            && await GroupHasNothingLeftAsync(group).ConfigureAwait(false);
+    }
 
+    /// <summary>Returns whether <paramref name="group"/> has been delivered the stream's last entry and has nothing pending.</summary>
+    private async Task<bool> GroupHasNothingLeftAsync(string group)
+    {
+        var database = connection.GetDatabase();
         var groups = await database.StreamGroupInfoAsync(stream).ConfigureAwait(false);
         var index = Array.FindIndex(groups, info => string.Equals(info.Name, group, StringComparison.Ordinal));
         if (index < 0 || groups[index].PendingMessageCount > 0)

@@ -63,7 +63,8 @@ public static partial class LogAnalyticsApp
             return problem;
         }
 
-        var folder = Path.GetDirectoryName(deadLetterPath);
+        string? folder = null;
+        string? probe = null;
         try
         {
             if (File.Exists(deadLetterPath))
@@ -72,31 +73,29 @@ public static partial class LogAnalyticsApp
                 return null;
             }
 
+            folder = Path.GetDirectoryName(deadLetterPath);
             while (folder is not null && !Directory.Exists(folder))
             {
                 folder = Path.GetDirectoryName(folder);
             }
 
             folder ??= Directory.GetCurrentDirectory();
-            var probe = Path.Combine(folder, $".{Path.GetFileName(deadLetterPath)}.{Guid.NewGuid():N}.probe");
-            try
-            {
-                using var created = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
-            }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-            {
-                // The probe's own name means nothing to the user: say which folder refused a new file, and why.
-                var why = exception is UnauthorizedAccessException
-                    ? "permission denied"
-                    : exception.Message.Replace($" : '{probe}'", string.Empty, StringComparison.Ordinal).Replace(probe, folder, StringComparison.Ordinal);
-                return $"{subject} cannot be written: no file can be created in '{folder}' ({why})";
-            }
-
+            probe = Path.Combine(folder, $".{Path.GetFileName(deadLetterPath)}.{Guid.NewGuid():N}.probe");
+            using var created = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
             return null;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            return $"{subject} cannot be written: {exception.Message}";
+            if (probe is null)
+            {
+                return $"{subject} cannot be written: {exception.Message}";
+            }
+
+            // The probe's own name means nothing to the user: say which folder refused a new file, and why.
+            var why = exception is UnauthorizedAccessException
+                ? "permission denied"
+                : exception.Message.Replace($" : '{probe}'", string.Empty, StringComparison.Ordinal).Replace(probe, folder, StringComparison.Ordinal);
+            return $"{subject} cannot be written: no file can be created in '{folder}' ({why})";
         }
     }
 

@@ -65,9 +65,10 @@ internal static class TestStages
     }
 
     /// <summary>
-    /// Polls <paramref name="condition"/> until it holds; fails after <see cref="Bound"/>. For states no event announces (the
-    /// engine's counters, a handoff's depth): the delay is only the interval between two looks, and nothing is taken to have
-    /// happened because it passed: only the condition, seen true, ends the wait.
+    /// Polls <paramref name="condition"/> until it holds; fails after <see cref="Bound"/>. Only for states no event announces (the
+    /// engine's counters, a handoff's depth, whether a run was asked to stop); what a test records itself is an
+    /// <see cref="ObservedQueue{T}"/> or a signal, and is waited for with no polling. The delay is only the interval between two
+    /// looks, and nothing is taken to have happened because it passed: only the condition, seen true, ends the wait.
     /// </summary>
     public static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
@@ -87,12 +88,15 @@ internal static class TestStages
 /// <summary>A sink that records what it receives, can be held shut, and can fail on chosen items.</summary>
 internal sealed class RecordingSink<T> : ISink<T>
 {
-    private readonly ConcurrentQueue<T> _items = new();
+    private readonly ObservedQueue<T> _items = new();
     private volatile TaskCompletionSource? _gate;
 
     public IReadOnlyCollection<T> Items => _items;
 
     public int Count => _items.Count;
+
+    /// <summary>Waits until the sink has taken at least <paramref name="count"/> items (see <see cref="ObservedQueue{T}.WaitUntilAsync"/>).</summary>
+    public Task WaitForCountAsync(int count, string what) => _items.WaitForCountAsync(count, what);
 
     /// <summary>Makes every following write wait until <see cref="Open"/>.</summary>
     public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -111,7 +115,7 @@ internal sealed class RecordingSink<T> : ISink<T>
 }
 
 /// <summary>A stage object that records when its hooks run.</summary>
-internal sealed class HookRecorder(ConcurrentQueue<string> events, string name, Task? startGate = null)
+internal sealed class HookRecorder(ObservedQueue<string> events, string name, Task? startGate = null)
     : ISink<int>, ITransform<int, int>, ISource<int>, IStageLifecycle
 {
     public async ValueTask StartAsync(CancellationToken cancellationToken)

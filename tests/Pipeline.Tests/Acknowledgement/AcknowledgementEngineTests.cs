@@ -19,7 +19,7 @@ public class AcknowledgementEngineTests
     {
         var source = new PositionSource(100);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var sunk = new ConcurrentQueue<int>();
+        var sunk = new ObservedQueue<int>();
         var pipeline = Acknowledging(kind)
             .From("read", source)
             .Then("work", async (int x, CancellationToken ct) =>
@@ -39,7 +39,7 @@ public class AcknowledgementEngineTests
             .Build();
 
         var run = pipeline.Start();
-        await WaitUntilAsync(() => sunk.Count == 99, "every item but 5 sunk");
+        await sunk.WaitForCountAsync(99, "every item but 5 sunk");
         await source.WaitForAcknowledgementAsync(4).WaitAsync(Bound);
         Assert.Equal(4, source.Highest);
 
@@ -56,7 +56,7 @@ public class AcknowledgementEngineTests
     {
         var source = new PositionSource(20);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var sunk = new ConcurrentQueue<int>();
+        var sunk = new ObservedQueue<int>();
         var pipeline = Acknowledging(kind)
             .From("read", source)
             .ThenMany("split", x => x == 7 ? Array.Empty<int>() : new[] { x * 10, (x * 10) + 1, (x * 10) + 2 })
@@ -74,7 +74,7 @@ public class AcknowledgementEngineTests
         var run = pipeline.Start();
 
         // 19 items with 3 outputs each (7 has none); 51 is held.
-        await WaitUntilAsync(() => sunk.Count == 56, "every output but 51 sunk");
+        await sunk.WaitForCountAsync(56, "every output but 51 sunk");
         await source.WaitForAcknowledgementAsync(4).WaitAsync(Bound);
         Assert.Equal(4, source.Highest);
 
@@ -91,7 +91,7 @@ public class AcknowledgementEngineTests
     {
         var source = new PositionSource(20);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var sunk = new ConcurrentQueue<int>();
+        var sunk = new ObservedQueue<int>();
         var pipeline = Acknowledging(kind)
             .From("read", source)
             .Batch("group", 4, TimeSpan.FromMinutes(1))
@@ -112,7 +112,7 @@ public class AcknowledgementEngineTests
         var run = pipeline.Start();
 
         // Batches 1-4, 9-12, 13-16, 17-20 sunk; 5-8 held.
-        await WaitUntilAsync(() => sunk.Count == 16, "every batch but 5-8 sunk");
+        await sunk.WaitForCountAsync(16, "every batch but 5-8 sunk");
         await source.WaitForAcknowledgementAsync(4).WaitAsync(Bound);
         Assert.Equal(4, source.Highest);
 
@@ -128,7 +128,7 @@ public class AcknowledgementEngineTests
     public async Task GracefulStop_SendsFinalAcknowledgement_OfEverySunkItem(HandoffKind kind)
     {
         var source = new PositionSource(count: int.MaxValue);
-        var sunk = new ConcurrentQueue<int>();
+        var sunk = new ObservedQueue<int>();
         var builder = Acknowledging(kind);
 
         // Coalescing never fires by itself here: only the final acknowledgement can tell the source.
@@ -141,7 +141,7 @@ public class AcknowledgementEngineTests
             .Build();
 
         var run = pipeline.Start();
-        await WaitUntilAsync(() => sunk.Count >= 500, "500 items sunk");
+        await sunk.WaitForCountAsync(500, "500 items sunk");
         Assert.Equal(0, source.Highest);
         var result = await run.StopAsync().WaitAsync(Bound);
 

@@ -6,7 +6,7 @@ namespace Pipeline.Tests.Acknowledgement;
 
 public class AcknowledgementTrackerTests
 {
-    private readonly ConcurrentQueue<long> _acknowledged = new();
+    private readonly ObservedQueue<long> _acknowledged = new();
 
     private AcknowledgementTracker NewTracker(int capacity = 1024, int maxCount = 1_000_000, TimeSpan? maxDelay = null, TimeProvider? time = null)
         => new(Acknowledge, capacity, maxCount, maxDelay ?? TimeSpan.FromHours(1), time ?? new FakeTimeProvider());
@@ -203,13 +203,13 @@ public class AcknowledgementTrackerTests
             tracker.Release(ticket);
         }
 
-        await WaitUntilAsync(() => !_acknowledged.IsEmpty, "the first acknowledgement");
+        await _acknowledged.WaitForCountAsync(1, "the first acknowledgement");
         foreach (var ticket in tickets.Skip(10).Take(10))
         {
             tracker.Release(ticket);
         }
 
-        await WaitUntilAsync(() => _acknowledged.Count == 2, "the second acknowledgement");
+        await _acknowledged.WaitForCountAsync(2, "the second acknowledgement");
         Assert.Equal([10L, 20L], _acknowledged);
         await stop.CancelAsync();
         await loop.WaitAsync(Bound);
@@ -233,7 +233,7 @@ public class AcknowledgementTrackerTests
 
         time.Advance(TimeSpan.FromMilliseconds(1));
 
-        await WaitUntilAsync(() => !_acknowledged.IsEmpty, "the acknowledgement after the delay");
+        await _acknowledged.WaitForCountAsync(1, "the acknowledgement after the delay");
         Assert.Equal([3L], _acknowledged);
         await stop.CancelAsync();
         await loop.WaitAsync(Bound);

@@ -128,7 +128,7 @@ public partial class DataPipelineTests
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task Start_StagesWithHooks_StartSinkFirstAndSourceReadsLast(HandoffKind kind)
     {
-        var events = new ConcurrentQueue<string>();
+        var events = new ObservedQueue<string>();
         var sinkGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var pipeline = NewPipeline(kind)
             .From("source", new HookRecorder(events, "source"))
@@ -138,7 +138,7 @@ public partial class DataPipelineTests
             .Build();
 
         var run = pipeline.Start();
-        await WaitUntilAsync(() => events.Contains("start:sink"), "the sink's start hook");
+        await events.WaitUntilAsync(recorded => recorded.Contains("start:sink"), "the sink's start hook");
 
         // While the sink is not ready, nothing upstream starts and the source produces nothing.
         Assert.Equal(["start:sink"], events);
@@ -193,7 +193,7 @@ public partial class DataPipelineTests
             .To("collect", sink)
             .Build();
         var run = pipeline.Start();
-        await WaitUntilAsync(() => sink.Count >= 100, "a hundred items");
+        await sink.WaitForCountAsync(100, "a hundred items");
 
         run.RequestStop();
         var result = await run.Completion.WaitAsync(Bound);
@@ -345,7 +345,7 @@ public partial class DataPipelineTests
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task Start_SinkStartHookThrows_FaultsBeforeTheSourceReads(HandoffKind kind)
     {
-        var events = new ConcurrentQueue<string>();
+        var events = new ObservedQueue<string>();
         var pipeline = NewPipeline(kind)
             .From("source", new HookRecorder(events, "source"))
             .To("sink", new FailingStart())

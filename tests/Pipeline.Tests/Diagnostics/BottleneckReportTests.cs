@@ -14,7 +14,7 @@ public class BottleneckReportTests
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task SlowMiddleStage_IsNamed_WithItsUpstreamBlockedAndItsDownstreamStarved(HandoffKind kind)
     {
-        var logged = new ConcurrentQueue<string>();
+        var logged = new ObservedQueue<string>();
         using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
         var pipeline = NewPipeline(kind, capacity: 4, name: "slowpoke")
             .From("read", Enumerable.Range(0, 300))
@@ -114,7 +114,7 @@ public class ProgressLineTests
     public async Task ProgressInterval_LogsALinePerIntervalWithEachStagesRateAndFill()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        var logged = new ConcurrentQueue<string>();
+        var logged = new ObservedQueue<string>();
         using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
         var configuration = new PipelineOptions { ProgressInterval = TimeSpan.FromSeconds(5) };
         var run = NewPipeline(HandoffKind.Channel, capacity: 8, name: "progressing")
@@ -127,7 +127,7 @@ public class ProgressLineTests
         Assert.DoesNotContain(logged, line => line.Contains("progress:", StringComparison.Ordinal));
 
         time.Advance(TimeSpan.FromSeconds(5));
-        await WaitUntilAsync(() => logged.Any(line => line.Contains("Pipeline progressing progress:", StringComparison.Ordinal)), "a progress line");
+        await logged.WaitUntilAsync(lines => lines.Any(line => line.Contains("Pipeline progressing progress:", StringComparison.Ordinal)), "a progress line");
         await run.StopAsync().WaitAsync(Bound);
 
         var line = logged.First(line => line.Contains("progress:", StringComparison.Ordinal));

@@ -56,7 +56,7 @@ public class HostShutdownTests
     [Fact(Timeout = 30_000)]
     public async Task StartAsync_Cancelled_StopsTheRun()
     {
-        var events = new ConcurrentQueue<string>();
+        var events = new ObservedQueue<string>();
         var neverReady = new TaskCompletionSource();
         var hooks = new HookRecorder(events, "sink", neverReady.Task);
         using var host = BuildHost(
@@ -66,7 +66,7 @@ public class HostShutdownTests
         var service = ServiceOf(host);
         using var cancel = new CancellationTokenSource();
         var starting = service.StartAsync(cancel.Token);
-        await WaitUntilAsync(() => events.Contains("start:sink"), "the sink's start hook");
+        await events.WaitUntilAsync(recorded => recorded.Contains("start:sink"), "the sink's start hook");
 
         cancel.Cancel();
 

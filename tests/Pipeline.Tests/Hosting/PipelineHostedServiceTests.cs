@@ -154,7 +154,7 @@ public class PipelineHostedServiceTests
             new Dictionary<string, string?> { ["Pipelines:endless:Handoff:Kind"] = "Channel", ["Pipelines:endless:Handoff:Capacity"] = "32" });
 
         await host.StartAsync().WaitAsync(Bound);
-        await WaitUntilAsync(() => sink.Count >= 1000, "a thousand items");
+        await sink.WaitForCountAsync(1000, "a thousand items");
         await host.StopAsync().WaitAsync(Bound);
         var result = await ServiceOf(host).Completion.WaitAsync(Bound);
 
@@ -188,7 +188,7 @@ public class PipelineHostedServiceTests
     [Fact(Timeout = 30_000)]
     public async Task StageThrows_StopsTheHostAndReportsTheFault()
     {
-        var logged = new ConcurrentQueue<string>();
+        var logged = new ObservedQueue<string>();
         using var host = BuildHost(services =>
         {
             services.AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged)));
@@ -238,7 +238,7 @@ public class PipelineHostedServiceTests
         Assert.Throws<ArgumentException>(() => services.AddPipeline("twice", p => p.From("a", ct => Range(1, ct)).To("b", _ => { })));
     }
 
-    internal sealed class ListLoggerProvider(ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILoggerProvider
+    internal sealed class ListLoggerProvider(ObservedQueue<string> lines) : Microsoft.Extensions.Logging.ILoggerProvider
     {
         public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new ListLogger(lines);
 
@@ -246,7 +246,7 @@ public class PipelineHostedServiceTests
         {
         }
 
-        private sealed class ListLogger(ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILogger
+        private sealed class ListLogger(ObservedQueue<string> lines) : Microsoft.Extensions.Logging.ILogger
         {
             public IDisposable? BeginScope<TState>(TState state)
                 where TState : notnull => null;

@@ -16,7 +16,7 @@ public sealed class SettingsReloadTests
     {
         // At 5 a second, the 100 items after the reload would take 20 s; at 500 a second they take a fraction of one.
         var sink = new RecordingSink<int>();
-        var lines = new ConcurrentQueue<string>();
+        var lines = new ObservedQueue<string>();
         using var host = BuildReloadableHost(lines, services => services.AddPipeline("rated", p => p
             .From("read", Endless)
             .Then("call", x => x)
@@ -27,11 +27,11 @@ public sealed class SettingsReloadTests
             ["Pipelines:rated:Handoff:Capacity"] = "8",
         });
         await host.StartAsync().WaitAsync(Bound);
-        await WaitUntilAsync(() => sink.Count >= 2, "the first permits");
+        await sink.WaitForCountAsync(2, "the first permits");
 
         Reload(host, ("Pipelines:rated:Stages:call:Resilience:RateLimit:PermitsPerSecond", "500"));
         var before = sink.Count;
-        await WaitUntilAsync(() => sink.Count >= before + 100, "100 items at the new rate");
+        await sink.WaitForCountAsync(before + 100, "100 items at the new rate");
         await host.StopAsync().WaitAsync(Bound);
 
         Assert.Contains(lines, line => line.Contains("configuration reloaded", StringComparison.Ordinal)
@@ -42,7 +42,7 @@ public sealed class SettingsReloadTests
     [Fact(Timeout = 60_000)]
     public async Task Reload_LowerMaxFailures_FaultsTheRunningPipelineOnceExceeded()
     {
-        var lines = new ConcurrentQueue<string>();
+        var lines = new ObservedQueue<string>();
         using var host = BuildReloadableHost(lines, services => services.AddPipeline("budget", p => p
             .From("read", Endless)
             .Then<int>("check", x => x % 2 == 0 ? throw new FormatException("even") : x, o => o.OnError = StageErrorMode.Skip)
@@ -65,7 +65,7 @@ public sealed class SettingsReloadTests
     [Fact(Timeout = 60_000)]
     public async Task Reload_ProgressInterval_StartsProgressLinesOnARunningPipeline()
     {
-        var lines = new ConcurrentQueue<string>();
+        var lines = new ObservedQueue<string>();
         using var host = BuildReloadableHost(lines, services => services.AddPipeline("quiet", p => p
             .From("read", Endless)
             .To("collect", _ => { })));
@@ -73,18 +73,18 @@ public sealed class SettingsReloadTests
         Assert.DoesNotContain(lines, line => line.Contains("progress:", StringComparison.Ordinal));
 
         Reload(host, ("Pipelines:quiet:Progress:Interval", "00:00:00.100"));
-        await WaitUntilAsync(() => lines.Any(line => line.Contains("Pipeline quiet progress:", StringComparison.Ordinal)), "a progress line");
+        await lines.WaitUntilAsync(logged => logged.Any(line => line.Contains("Pipeline quiet progress:", StringComparison.Ordinal)), "a progress line");
 
         // 00:00:00 turns the lines off again.
         Reload(host, ("Pipelines:quiet:Progress:Interval", "00:00:00"));
-        await WaitUntilAsync(() => lines.Any(line => line.Contains("Pipelines:quiet:Progress:Interval: off", StringComparison.Ordinal)), "progress turned off");
+        await lines.WaitUntilAsync(logged => logged.Any(line => line.Contains("Pipelines:quiet:Progress:Interval: off", StringComparison.Ordinal)), "progress turned off");
         await host.StopAsync().WaitAsync(Bound);
     }
 
     [Fact(Timeout = 60_000)]
     public async Task Reload_TracingSampleRatio_StartsTracingItemsOfARunningPipeline()
     {
-        var spans = new ConcurrentQueue<System.Diagnostics.Activity>();
+        var spans = new ObservedQueue<System.Diagnostics.Activity>();
         using var listener = new System.Diagnostics.ActivityListener
         {
             ShouldListenTo = source => source.Name == "Pipeline",
@@ -92,7 +92,7 @@ public sealed class SettingsReloadTests
             ActivityStopped = spans.Enqueue,
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
-        var lines = new ConcurrentQueue<string>();
+        var lines = new ObservedQueue<string>();
         using var host = BuildReloadableHost(lines, services => services.AddPipeline("traced-reload", p => p
             .From("read", Endless)
             .Then("work", x => x)
@@ -102,7 +102,7 @@ public sealed class SettingsReloadTests
         Assert.DoesNotContain(spans, span => span.OperationName == "stage work");
 
         Reload(host, ("Pipelines:traced-reload:Tracing:SampleRatio", "1"));
-        await WaitUntilAsync(() => spans.Any(span => span.OperationName == "stage work"), "a traced item");
+        await spans.WaitUntilAsync(stopped => stopped.Any(span => span.OperationName == "stage work"), "a traced item");
         await host.StopAsync().WaitAsync(Bound);
 
         Assert.Contains(lines, line => line.Contains("Pipelines:traced-reload:Tracing:SampleRatio: 1", StringComparison.Ordinal));
@@ -112,7 +112,7 @@ public sealed class SettingsReloadTests
     public async Task Reload_ShapeChangeOrInvalidValue_IsLoggedAndNotApplied_AndTheRunGoesOn()
     {
         var sink = new RecordingSink<int>();
-        var lines = new ConcurrentQueue<string>();
+        var lines = new ObservedQueue<string>();
         using var host = BuildReloadableHost(lines, services => services.AddPipeline("shaped", p => p
             .From("read", Endless)
             .Then("work", x => x, o => o.Parallelism = 2)
@@ -123,7 +123,7 @@ public sealed class SettingsReloadTests
         Reload(host, ("Pipelines:shaped:Stages:work:Parallelism", "4"));
         Reload(host, ("Pipelines:shaped:Stages:work:Parallelism", "0"));
         var before = sink.Count;
-        await WaitUntilAsync(() => sink.Count > before + 100, "items to keep flowing");
+        await sink.WaitForCountAsync(before + 101, "items to keep flowing");
         var run = ServiceOf(host).Run!;
         await host.StopAsync().WaitAsync(Bound);
 
@@ -136,7 +136,7 @@ public sealed class SettingsReloadTests
         AssertAccounted(await ServiceOf(host).Completion.WaitAsync(Bound));
     }
 
-    private static IHost BuildReloadableHost(ConcurrentQueue<string> lines, Action<IServiceCollection> services, IDictionary<string, string?>? configuration = null) =>
+    private static IHost BuildReloadableHost(ObservedQueue<string> lines, Action<IServiceCollection> services, IDictionary<string, string?>? configuration = null) =>
         BuildHost(collection =>
         {
             collection.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new ListLoggerProvider(lines)));

@@ -195,7 +195,7 @@ public class FaultTruthTests
     [Fact(Timeout = 30_000)]
     public async Task DeadLetterStoreThrows_ItemFailedUnderDeadLetter_IsNotLoggedAsDeadLettered()
     {
-        var logged = new ConcurrentQueue<string>();
+        var logged = new ObservedQueue<string>();
         using var services = new ServiceCollection()
             .AddSingleton<IDeadLetterStore>(new ThrowingStore())
             .AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged)))
@@ -242,7 +242,7 @@ public class FaultTruthTests
     [Fact(Timeout = 30_000)]
     public async Task Result_StoppedBeforeTheSourceEnded_SaysHowManyItemsWereReadAndThatItIsPartial()
     {
-        var logged = new ConcurrentQueue<string>();
+        var logged = new ObservedQueue<string>();
         using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
         var run = NewPipeline(HandoffKind.Channel).From("src", Endless).To("sink", _ => { }).Build(services).Start();
         await WaitUntilAsync(() => run.GetStatistics()[0].In > 100, "items to flow");

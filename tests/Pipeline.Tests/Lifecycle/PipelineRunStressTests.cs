@@ -14,6 +14,12 @@ public class PipelineRunStressTests
         {
             var received = 0L;
             var stopAfter = random.Next(0, 200);
+            var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (stopAfter == 0)
+            {
+                flowing.SetResult();
+            }
+
             var parallelism = random.Next(1, 4);
             var ordered = random.Next(2) == 0;
             var last = -1;
@@ -31,11 +37,14 @@ public class PipelineRunStressTests
                         last = x;
                     }
 
-                    Interlocked.Increment(ref received);
+                    if (Interlocked.Increment(ref received) == stopAfter)
+                    {
+                        flowing.SetResult();
+                    }
                 })
                 .Build();
             var run = pipeline.Start();
-            await WaitUntilAsync(() => Interlocked.Read(ref received) >= stopAfter, "items to flow");
+            await flowing.Task.WaitAsync(Bound);
 
             run.RequestStop();
             var result = await run.Completion.WaitAsync(Bound);

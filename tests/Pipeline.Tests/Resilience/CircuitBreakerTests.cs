@@ -251,7 +251,7 @@ public class CircuitBreakerTests
 
         public MemoryStore Store { get; } = new();
 
-        public ConcurrentQueue<string> Logged { get; } = new();
+        public ObservedQueue<string> Logged { get; } = new();
 
         public RecordingSink<int> Sink { get; } = new();
 

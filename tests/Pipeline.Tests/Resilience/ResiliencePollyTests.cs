@@ -127,7 +127,7 @@ public class ResiliencePollyTests
     [Fact(Timeout = 30_000)]
     public async Task PollyTelemetry_LogsTheRetryButNotALinePerItem()
     {
-        var logged = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var logged = new ObservedQueue<string>();
         using var services = new ServiceCollection()
             .AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged)))
             .BuildServiceProvider();

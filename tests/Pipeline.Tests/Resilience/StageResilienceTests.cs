@@ -144,6 +144,7 @@ public class StageResilienceTests
         var firstAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var lateAdded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var attempts = 0;
         var sink = new RecordingSink<string>();
         var pipeline = NewPipeline(HandoffKind.Channel)
@@ -159,6 +160,7 @@ public class StageResilienceTests
                     return;
                 }
 
+                secondAttempt.TrySetResult();
                 await lateAdded.Task;
                 output.Add("retried");
             }, o => o.Resilience = new ResilienceSettings
@@ -172,7 +174,7 @@ public class StageResilienceTests
         var run = pipeline.Start();
         await firstAttempt.Task.WaitAsync(Bound);
         time.Advance(TimeSpan.FromMilliseconds(100));
-        await WaitUntilAsync(() => Volatile.Read(ref attempts) == 2, "the retry");
+        await secondAttempt.Task.WaitAsync(Bound);
         releaseFirst.TrySetResult();
         var result = await run.Completion.WaitAsync(Bound);
 

@@ -206,7 +206,7 @@ public class FileSourceConfigurationTests
                         // Item 100 waits for an acknowledgement of the first 50: only configuration's MaxCount sends one mid-run.
                         if (x == 100)
                         {
-                            await WaitUntilAsync(() => source.Acknowledged.Any(position => position >= 50), "an acknowledgement mid-run");
+                            await source.WaitForAcknowledgementAsync(50);
                         }
                     });
                 }),
@@ -241,9 +241,13 @@ public class FileSourceConfigurationTests
     /// <summary>Yields 1..count at positions 1..count and records every acknowledgement.</summary>
     internal sealed class CountingSource(int count) : IAcknowledgingSource<int>
     {
-        private readonly ConcurrentQueue<long> _acknowledged = new();
+        private readonly ObservedQueue<long> _acknowledged = new();
 
         public IReadOnlyCollection<long> Acknowledged => _acknowledged;
+
+        /// <summary>Waits until an acknowledgement reaches <paramref name="position"/>.</summary>
+        public Task WaitForAcknowledgementAsync(long position) =>
+            _acknowledged.WaitUntilAsync(acknowledged => acknowledged.Any(acknowledgedAt => acknowledgedAt >= position), $"an acknowledgement of {position}");
 
         public async IAsyncEnumerable<PositionedItem<int>> ReadAsync([EnumeratorCancellation] CancellationToken stoppingToken)
         {

@@ -48,7 +48,7 @@ public class BatchStageTests
         time.Advance(s_maxDelay - TimeSpan.FromMilliseconds(1));
         Assert.Equal(0, sink.Count);
         time.Advance(TimeSpan.FromMilliseconds(1));
-        await WaitUntilAsync(() => sink.Count == 1, "the batch to be emitted by time");
+        await sink.WaitForCountAsync(1, "the batch to be emitted by time");
 
         Assert.Equal([0, 1, 2], sink.Items.Single());
         release.SetResult();

@@ -120,7 +120,7 @@ public class FailureBudgetTests
 
     private static async Task<(PipelineResult Result, List<string> Lines)> RunBadLinesAsync(HandoffKind kind, Action<StageOptions>? configure)
     {
-        var logged = new ConcurrentQueue<string>();
+        var logged = new ObservedQueue<string>();
         var store = new CountingStore();
         using var services = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(new Hosting.PipelineHostedServiceTests.ListLoggerProvider(logged)))

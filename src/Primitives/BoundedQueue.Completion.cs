@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Pipeline.Primitives.Internal;
 
 namespace Pipeline.Primitives;
 
@@ -9,7 +10,7 @@ public sealed partial class BoundedQueue<T>
     /// <exception cref="InvalidOperationException">Thrown when called more times than items were taken.</exception>
     public void TaskDone()
     {
-        _lock.Acquire();
+        _lock.AcquireBarging();
         try
         {
             if (_takenNotDone <= 0)
@@ -33,12 +34,12 @@ public sealed partial class BoundedQueue<T>
     /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled first.</exception>
     public void Join(CancellationToken cancellationToken = default)
     {
-        _lock.Acquire(cancellationToken);
+        _lock.AcquireBarging(cancellationToken);
         try
         {
             while (_count > 0 || _takenNotDone > 0)
             {
-                _allDone.Wait(cancellationToken);
+                WaitLocked(_allDone, Timeouts.Infinite, cancellationToken);
             }
         }
         finally
@@ -54,12 +55,12 @@ public sealed partial class BoundedQueue<T>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask JoinAsync(CancellationToken cancellationToken = default)
     {
-        await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        await _lock.AcquireBargingAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             while (_count > 0 || _takenNotDone > 0)
             {
-                await _allDone.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await WaitLockedAsync(_allDone, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -74,7 +75,7 @@ public sealed partial class BoundedQueue<T>
     /// </summary>
     public void Shutdown()
     {
-        _lock.Acquire();
+        _lock.AcquireBarging();
         try
         {
             ShutdownLocked();
@@ -92,7 +93,7 @@ public sealed partial class BoundedQueue<T>
     /// <returns>The items that were queued, oldest first.</returns>
     public IReadOnlyList<T> ShutdownNow()
     {
-        _lock.Acquire();
+        _lock.AcquireBarging();
         try
         {
             ShutdownLocked();

@@ -11,7 +11,11 @@ namespace Pipeline.Primitives;
 /// </summary>
 /// <remarks>
 /// Built as Python builds it: one <see cref="ExclusiveLock"/> and three <see cref="Condition"/>s on it
-/// (not-empty, not-full, all-done). After <see cref="Shutdown"/>, puts throw <see cref="QueueShutDownException"/>
+/// (not-empty, not-full, all-done). The lock is only ever taken by a running caller (<see cref="ExclusiveLock.AcquireBarging"/>,
+/// <see cref="ExclusiveLock.AcquireBargingAsync"/>; a notified waiter takes it back itself once running), so the calls that do
+/// not wait (<see cref="TryPut(T)"/>, <see cref="TryTake(out T)"/>, <see cref="TaskDone"/>, <see cref="Shutdown"/>,
+/// <see cref="ShutdownNow"/>) wait at most for another running caller's critical section, never for a thread or continuation
+/// that has not been scheduled, as CPython's <c>put_nowait</c> and <c>get_nowait</c> wait only for a running holder. After <see cref="Shutdown"/>, puts throw <see cref="QueueShutDownException"/>
 /// and takers receive the remaining items, then throw it. <see cref="ShutdownNow"/> also returns the items not yet
 /// taken. A cancelled put did not enqueue its item and a cancelled take took none.
 /// </remarks>
@@ -193,7 +197,7 @@ public sealed partial class BoundedQueue<T>
 
     private bool TryPutCore(T item, long timeoutMilliseconds, CancellationToken cancellationToken)
     {
-        _lock.Acquire(cancellationToken);
+        _lock.AcquireBarging(cancellationToken);
         try
         {
             var deadline = Timeouts.Deadline(timeoutMilliseconds);
@@ -215,7 +219,7 @@ public sealed partial class BoundedQueue<T>
                     return false;
                 }
 
-                _notFull.Wait(TimeSpan.FromMilliseconds(remaining), cancellationToken);
+                WaitLocked(_notFull, remaining, cancellationToken);
             }
 
             EnqueueLocked(item);
@@ -229,7 +233,7 @@ public sealed partial class BoundedQueue<T>
 
     private bool TryTakeCore([MaybeNullWhen(false)] out T item, long timeoutMilliseconds, CancellationToken cancellationToken)
     {
-        _lock.Acquire(cancellationToken);
+        _lock.AcquireBarging(cancellationToken);
         try
         {
             var deadline = Timeouts.Deadline(timeoutMilliseconds);
@@ -247,7 +251,7 @@ public sealed partial class BoundedQueue<T>
                     return false;
                 }
 
-                _notEmpty.Wait(TimeSpan.FromMilliseconds(remaining), cancellationToken);
+                WaitLocked(_notEmpty, remaining, cancellationToken);
             }
 
             item = DequeueLocked();
@@ -262,7 +266,7 @@ public sealed partial class BoundedQueue<T>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask PutAsyncSlow(T item, CancellationToken cancellationToken)
     {
-        await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        await _lock.AcquireBargingAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             while (true)
@@ -277,7 +281,7 @@ public sealed partial class BoundedQueue<T>
                     break;
                 }
 
-                await _notFull.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await WaitLockedAsync(_notFull, cancellationToken).ConfigureAwait(false);
             }
 
             EnqueueLocked(item);
@@ -291,7 +295,7 @@ public sealed partial class BoundedQueue<T>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T> TakeAsyncSlow(CancellationToken cancellationToken)
     {
-        await _lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        await _lock.AcquireBargingAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             while (_count == 0)
@@ -301,7 +305,7 @@ public sealed partial class BoundedQueue<T>
                     throw new QueueShutDownException();
                 }
 
-                await _notEmpty.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await WaitLockedAsync(_notEmpty, cancellationToken).ConfigureAwait(false);
             }
 
             return DequeueLocked();
@@ -309,6 +313,38 @@ public sealed partial class BoundedQueue<T>
         finally
         {
             _lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Waits on <paramref name="condition"/> as <see cref="Condition.Wait(TimeSpan, CancellationToken)"/> does, but takes the
+    /// lock back with <see cref="ExclusiveLock.AcquireBarging"/>, once running: the lock is never handed to a caller that is
+    /// not running, so a <see cref="TryPut(T)"/>, <see cref="TryTake(out T)"/>, <see cref="TaskDone"/> or shutdown waits at
+    /// most for a running caller's critical section. Every exit holds the lock again, cancellation included.
+    /// </summary>
+    private void WaitLocked(Condition condition, long timeoutMilliseconds, CancellationToken cancellationToken)
+    {
+        try
+        {
+            condition.ReleaseAndWait(TimeSpan.FromMilliseconds(timeoutMilliseconds), cancellationToken);
+        }
+        finally
+        {
+            _lock.AcquireBarging(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The asynchronous form of <see cref="WaitLocked"/>, with no timeout.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitLockedAsync(Condition condition, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await condition.ReleaseAndWaitAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _lock.AcquireBargingAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
 

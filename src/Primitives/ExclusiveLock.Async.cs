@@ -18,17 +18,17 @@ public sealed partial class ExclusiveLock
         return AwaitTurnAsync(new ValueTask<int>(waiter, waiter.Version), Timeouts.Deadline(timeoutMilliseconds), queuedSince, cancellationToken);
     }
 
-    private ValueTask AcquireAsyncCore(CancellationToken cancellationToken)
+    private ValueTask AcquireAsyncCore(CancellationToken cancellationToken, bool neverHandOver = false)
     {
         var queuedSince = 0L;
-        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince, neverHandOver: false);
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince, neverHandOver);
         if (waiter is null)
         {
             return default;
         }
 
         waiter.Arm(Timeouts.Infinite, cancellationToken);
-        return AwaitTurnAsync(new ValueTask<int>(waiter, waiter.Version), queuedSince, cancellationToken);
+        return AwaitTurnAsync(new ValueTask<int>(waiter, waiter.Version), queuedSince, neverHandOver, cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -37,7 +37,7 @@ public sealed partial class ExclusiveLock
         while (true)
         {
             var result = await wait.ConfigureAwait(false);
-            if (NextTurn(result, deadline, ref queuedSince, cancellationToken, out var acquired) is not { } next)
+            if (NextTurn(result, deadline, ref queuedSince, neverHandOver: false, cancellationToken, out var acquired) is not { } next)
             {
                 return acquired;
             }
@@ -47,9 +47,9 @@ public sealed partial class ExclusiveLock
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitTurnAsync(ValueTask<int> wait, long queuedSince, CancellationToken cancellationToken)
+    private async ValueTask AwaitTurnAsync(ValueTask<int> wait, long queuedSince, bool neverHandOver, CancellationToken cancellationToken)
     {
-        while (NextTurn(await wait.ConfigureAwait(false), long.MaxValue, ref queuedSince, cancellationToken, out _) is { } next)
+        while (NextTurn(await wait.ConfigureAwait(false), long.MaxValue, ref queuedSince, neverHandOver, cancellationToken, out _) is { } next)
         {
             wait = next;
         }
@@ -59,10 +59,11 @@ public sealed partial class ExclusiveLock
     /// <param name="result">How the wait ended.</param>
     /// <param name="deadline">When the whole acquisition times out; long.MaxValue for never.</param>
     /// <param name="queuedSince">When the caller first queued; it keeps its place at the head of the line.</param>
+    /// <param name="neverHandOver">Whether the caller is only ever woken to take the lock itself (<see cref="AcquireBargingAsync"/>).</param>
     /// <param name="cancellationToken">Cancels the acquisition.</param>
     /// <param name="acquired">Whether the caller holds the lock, when no further wait is returned.</param>
     /// <returns>The next wait, or null when the acquisition is over.</returns>
-    private ValueTask<int>? NextTurn(int result, long deadline, ref long queuedSince, CancellationToken cancellationToken, out bool acquired)
+    private ValueTask<int>? NextTurn(int result, long deadline, ref long queuedSince, bool neverHandOver, CancellationToken cancellationToken, out bool acquired)
     {
         // Handed the lock, timed out, or woken to race for it and won the race.
         acquired = result == HandedOver || (result != Waiter.TimedOutResult && TryAcquire());
@@ -79,7 +80,7 @@ public sealed partial class ExclusiveLock
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince, neverHandOver: false);
+        var waiter = EnqueueOrAcquire(isSync: false, ref queuedSince, neverHandOver);
         if (waiter is null)
         {
             acquired = true;

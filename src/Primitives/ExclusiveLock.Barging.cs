@@ -27,4 +27,23 @@ public sealed partial class ExclusiveLock
             AcquireSlow(Timeouts.Infinite, neverHandOver: true, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Acquires the lock asynchronously without ever being handed the lock while suspended: the asynchronous form of
+    /// <see cref="AcquireBarging"/>. When woken, the continuation takes the lock itself once the thread pool runs it,
+    /// competing with callers that are already running; until then the lock stays free for them.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
+    /// <returns>A task that completes when the lock is held by the caller; synchronously, without allocating, when the lock is free.</returns>
+    /// <exception cref="OperationCanceledException">Thrown when <paramref name="cancellationToken"/> is cancelled before the lock is acquired.</exception>
+    /// <remarks>See <see cref="AcquireBarging"/>: a lock taken only this way, with <see cref="AcquireBarging"/> and <see cref="TryAcquire()"/>, is only ever held by a running caller.</remarks>
+    public ValueTask AcquireBargingAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        return TryAcquire() ? default : AcquireAsyncCore(cancellationToken, neverHandOver: true);
+    }
 }

@@ -5,11 +5,17 @@ using Pipeline.Handoffs.Shapes;
 
 // Runs 8 producers x 8 consumers at capacity 4 on a thread pool of at most 4 threads, first on the BCL bounded
 // channel and then on the handoff kind named by the first argument, and prints both times in milliseconds:
-// "bcl=<ms> kind=<ms>". Exit code 0 when both delivered every item exactly once in time, 1 otherwise.
+// "bcl=<ms> kind=<ms>". Exit code 0 when both delivered every item exactly once in time, 1 otherwise. With the one argument
+// "queue", probes BoundedQueue's calls that do not wait on a pool of 2 busy threads instead (QueueProbe).
 const int Producers = 8;
 const int Consumers = 8;
 const int Capacity = 4;
 const int PoolThreads = 4;
+
+if (args.Length == 1 && args[0] == "queue")
+{
+    return Pipeline.HandoffPressure.QueueProbe.Run();
+}
 
 if (args.Length < 2 || !Enum.TryParse(args[0], out HandoffKind kind) || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int itemsPerProducer))
 {

@@ -87,7 +87,26 @@ public sealed class HandoffPressureTests(ITestOutputHelper output)
         return elapsed.Elapsed;
     }
 
-    private static async Task<(int ExitCode, string Output)> RunChildAsync(string childPath, HandoffKind kind, TimeSpan timeout)
+    /// <summary>
+    /// The primitive under the handoffs' cousin, <c>BoundedQueue</c>: its calls that do not wait must not wait for an asynchronous
+    /// put queued for its lock on a pool whose threads are all busy (they did, for ever, before its lock was only ever taken by
+    /// running callers). The child process (<c>HandoffPressure queue</c>) holds both threads of a 2-thread pool.
+    /// </summary>
+    [Fact(Timeout = 180_000)]
+    public async Task BoundedQueue_CallsThatDoNotWait_OnABusyPool_NeverWaitForAQueuedAsynchronousPut()
+    {
+        string childPath = Path.Combine(AppContext.BaseDirectory, "HandoffPressure.dll");
+
+        (int exitCode, string output) = await RunChildAsync(childPath, ["queue"], TimeSpan.FromSeconds(150));
+
+        Assert.True(exitCode == 0, $"HandoffPressure queue exited with {exitCode}:\n{output}");
+        Assert.StartsWith("longest=", output.Trim(), StringComparison.Ordinal);
+    }
+
+    private static Task<(int ExitCode, string Output)> RunChildAsync(string childPath, HandoffKind kind, TimeSpan timeout) =>
+        RunChildAsync(childPath, [kind.ToString(), PressureItemsPerProducer.ToString(CultureInfo.InvariantCulture)], timeout);
+
+    private static async Task<(int ExitCode, string Output)> RunChildAsync(string childPath, string[] arguments, TimeSpan timeout)
     {
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         var startInfo = new ProcessStartInfo(string.IsNullOrEmpty(host) ? "dotnet" : host)
@@ -98,8 +117,11 @@ public sealed class HandoffPressureTests(ITestOutputHelper output)
             WorkingDirectory = AppContext.BaseDirectory,
         };
         startInfo.ArgumentList.Add(childPath);
-        startInfo.ArgumentList.Add(kind.ToString());
-        startInfo.ArgumentList.Add(PressureItemsPerProducer.ToString(CultureInfo.InvariantCulture));
+        foreach (string argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
         startInfo.Environment["DOTNET_ThreadPool_MaxThreads"] = "4";
 
         using Process process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start HandoffPressure.");
@@ -113,7 +135,7 @@ public sealed class HandoffPressureTests(ITestOutputHelper output)
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"HandoffPressure {kind} did not finish within {timeout.TotalSeconds} s.\nstdout so far:\n{await output}");
+            Assert.Fail($"HandoffPressure {string.Join(' ', arguments)} did not finish within {timeout.TotalSeconds} s.\nstdout so far:\n{await output}");
         }
 
         string errorText = await errors;

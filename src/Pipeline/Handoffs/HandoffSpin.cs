@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Pipeline.Handoffs;
 
@@ -36,6 +37,9 @@ internal static class HandoffSpin
     /// tolerates four failures in a row.
     /// </summary>
     private const int MaxCredit = 16;
+
+    /// <summary>The padding either side of a <see cref="Gate"/>'s fields, in bytes: two 64-byte lines, which adjacent-line prefetch moves together.</summary>
+    private const int CacheLine = 128;
 
     /// <summary>What one failed spin costs in credit.</summary>
     private const int FailureCost = 4;
@@ -101,19 +105,28 @@ internal static class HandoffSpin
         return became;
     }
 
-    /// <summary>One side's spin state: who spins now, and how well spinning has paid off lately.</summary>
+    /// <summary>
+    /// One side's spin state: who spins now, and how well spinning has paid off lately. Written by every spin of its side, so
+    /// padded onto a cache line of its own (128 bytes either side, as the BCL's <c>ConcurrentQueue</c> pads its head and
+    /// tail): the other side, and every call reading the handoff's other fields, would otherwise lose that line at each spin.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = (2 * CacheLine) + 16)]
     internal struct Gate
     {
         /// <summary>1 while a caller of this side spins; 0 otherwise.</summary>
+        [FieldOffset(CacheLine)]
         public int Spinning;
 
         /// <summary>How many more failed spins this side tolerates, 0 to <see cref="MaxCredit"/>.</summary>
+        [FieldOffset(CacheLine + 4)]
         public int Credit;
 
         /// <summary>Attempts made while out of credit, counting to the next probe.</summary>
+        [FieldOffset(CacheLine + 8)]
         public int Skipped;
 
         /// <summary>Whether this side never spins.</summary>
+        [FieldOffset(CacheLine + 12)]
         public bool Disabled;
 
         /// <summary>Gets a value indicating whether callers of this side may spin at all: enabled, on a machine of more than one core.</summary>

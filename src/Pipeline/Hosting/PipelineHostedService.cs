@@ -122,7 +122,7 @@ public sealed class PipelineHostedService : IHostedLifecycleService
     /// (reason <c>ShutdownTimeout</c>) or is counted abandoned. If <paramref name="cancellationToken"/> fires first, that happens at once.
     /// </summary>
     /// <param name="cancellationToken">Cancelled when the host's shutdown timeout has passed.</param>
-    /// <returns>A task that completes when the pipeline has ended or been given up.</returns>
+    /// <returns>A task that completes when the pipeline has ended or been given up, and its exit code is set.</returns>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_run is not { } run)
@@ -133,6 +133,10 @@ public sealed class PipelineHostedService : IHostedLifecycleService
         Interlocked.CompareExchange(ref _stoppingSince, Stopwatch.GetTimestamp(), 0);
         var remaining = ShutdownTimeout - Stopwatch.GetElapsedTime(Interlocked.Read(ref _stoppingSince));
         await run.StopWithinAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+
+        // The exit code is set, and a fault logged, by the run's observer, a continuation of the run's completion that may not
+        // have run yet: the host can end the process as soon as this returns (await host.RunAsync(), then Main returns).
+        await _completion.Task.ConfigureAwait(false);
     }
 
     /// <summary>Does nothing: the pipeline has ended once <see cref="StopAsync"/> returns.</summary>
@@ -184,25 +188,34 @@ public sealed class PipelineHostedService : IHostedLifecycleService
         }
     }
 
+    /// <summary>
+    /// Once the run ends: sets the exit code, logs a fault and stops the application, then completes <see cref="Completion"/>
+    /// (which <see cref="StopAsync"/> waits for), whatever of that throws.
+    /// </summary>
     private async Task ObserveAsync(PipelineRun run)
     {
         var result = await run.Completion.ConfigureAwait(false);
-        _reloads?.Dispose();
-        if (result.Status == PipelineStatus.Faulted)
+        try
         {
-            if (Environment.ExitCode == 0)
+            _reloads?.Dispose();
+            if (result.Status == PipelineStatus.Faulted)
             {
-                Environment.ExitCode = FaultedExitCode;
+                if (Environment.ExitCode == 0)
+                {
+                    Environment.ExitCode = FaultedExitCode;
+                }
+
+                _logger.PipelineFaulted(result.PipelineName, result.FaultedStage, result.Exception);
+                _services.GetService<IHostApplicationLifetime>()?.StopApplication();
             }
-
-            _logger.PipelineFaulted(result.PipelineName, result.FaultedStage, result.Exception);
-            _services.GetService<IHostApplicationLifetime>()?.StopApplication();
+            else if (result.Status == PipelineStatus.Aborted && Environment.ExitCode == 0)
+            {
+                Environment.ExitCode = AbortedExitCode;
+            }
         }
-        else if (result.Status == PipelineStatus.Aborted && Environment.ExitCode == 0)
+        finally
         {
-            Environment.ExitCode = AbortedExitCode;
+            _completion.TrySetResult(result);
         }
-
-        _completion.TrySetResult(result);
     }
 }

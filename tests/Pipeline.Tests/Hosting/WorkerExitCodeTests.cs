@@ -17,4 +17,19 @@ public class WorkerExitCodeTests
 
         Assert.True(expectedExitCode == exitCode, $"exit code {exitCode}, expected {expectedExitCode}; output:\n{worker.Output}");
     }
+
+    // The exit code of an aborted run was set by a continuation of the run's completion that could run after the host had
+    // returned and the process had exited with 0 (2 of 5 runs of this shape): three runs, each of which must exit 3.
+    [Fact(Timeout = 180_000)]
+    public async Task WorkerProcess_StoppedWhileAStageCallNeverReturns_ExitsWithTheAbortedCode()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            using var worker = TestWorkerProcess.Start(["stuck"]);
+
+            var exitCode = await worker.WaitForExitAsync(TimeSpan.FromSeconds(50));
+
+            Assert.True(exitCode == PipelineHostedService.AbortedExitCode, $"round {round}: exit code {exitCode}, expected {PipelineHostedService.AbortedExitCode}; output:\n{worker.Output}");
+        }
+    }
 }

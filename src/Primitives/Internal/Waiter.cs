@@ -264,14 +264,29 @@ internal sealed class Waiter : IValueTaskSource<int>, IValueTaskSource<bool>, IV
         }
 
         _error = null;
+
+        // Moves the version on, so that a stale token (a ValueTask awaited again) is refused instead of recycling the node twice.
+        _core.Reset();
         _queue.Return(this);
     }
 
+    /// <summary>
+    /// Reads the outcome of an asynchronous wait, once, and recycles the node. Misuse throws and leaves the node as it was: a
+    /// second read (a <see cref="ValueTask"/> awaited twice) finds the version moved on by <see cref="Recycle"/>, and a read before
+    /// the outcome is published (<c>GetAwaiter().GetResult()</c> on a pending wait) leaves the wait queued, to take what it
+    /// waits for as any pending wait would.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Thrown when the result was already read, or the wait has not completed.</exception>
     private int GetResultAndRecycle(short token)
     {
         if (token != _core.Version)
         {
             throw new InvalidOperationException("The result of this wait was already consumed; a ValueTask can be awaited once.");
+        }
+
+        if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            throw new InvalidOperationException("The wait has not completed: its result can be read only once it has (await the ValueTask, or call AsTask()).");
         }
 
         try

@@ -23,8 +23,53 @@ internal sealed class ResilientCall<TResult>(ResiliencePipeline? untyped, Resili
         return pending.IsCompletedSuccessfully ? pending : PausingAsync(pending, transition, callback, state, cancellationToken);
     }
 
-    private ValueTask<TResult> Run<TState>(Func<TState, CancellationToken, ValueTask<TResult>> callback, TState state, CancellationToken cancellationToken) =>
-        typed is not null ? typed.ExecuteAsync(callback, state, cancellationToken) : untyped!.ExecuteAsync(callback, state, cancellationToken);
+    /// <summary>
+    /// One execution of the Polly pipeline, with a context of Polly's pool on which the failed attempts are counted
+    /// (<see cref="AttemptCount"/>): a call that fails in the end records on its exception how many times it was tried.
+    /// </summary>
+    private ValueTask<TResult> Run<TState>(Func<TState, CancellationToken, ValueTask<TResult>> callback, TState state, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        ValueTask<TResult> pending;
+        try
+        {
+            pending = typed is not null
+                ? typed.ExecuteAsync(static (context, call) => AttemptCount.Attempt(context, call.callback, call.state), context, (callback, state))
+                : untyped!.ExecuteAsync(static (context, call) => AttemptCount.Attempt(context, call.callback, call.state), context, (callback, state));
+        }
+        catch (Exception exception)
+        {
+            AttemptCount.Record(exception, context);
+            ResilienceContextPool.Shared.Return(context);
+            throw;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            ResilienceContextPool.Shared.Return(context);
+            return pending;
+        }
+
+        return EndAsync(pending, context);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<TResult> EndAsync(ValueTask<TResult> pending, ResilienceContext context)
+    {
+        try
+        {
+            return await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            AttemptCount.Record(exception, context);
+            throw;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TResult> PausingAsync<TState>(

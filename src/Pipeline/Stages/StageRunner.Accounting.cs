@@ -225,8 +225,11 @@ internal abstract partial class StageRunner
     {
         try
         {
-            return store.WriteAsync(new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow()), Lifecycle.DeadlineToken)
-                .AsTask();
+            var deadLetter = new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow())
+            {
+                Attempts = reason == FailedReason ? AttemptCount.Of(exception) : 1,
+            };
+            return store.WriteAsync(deadLetter, Lifecycle.DeadlineToken).AsTask();
         }
         catch (Exception storeException)
         {

@@ -33,9 +33,54 @@ public class DeadLetterTests
             Assert.Equal("Failed", l.Reason);
             Assert.Equal("reject-multiples-of-five", l.StageName);
             Assert.Equal($"bad {l.Item}", l.Exception!.Message);
+            Assert.Equal(1, l.Attempts);
         });
         Assert.Equal(4, result["reject-multiples-of-five"].Failed);
         Assert.Equal(4, result["reject-multiples-of-five"].DeadLettered);
+        AssertAccounted(result);
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OnErrorDeadLetter_RetriesExhausted_RecordsEveryAttempt(bool asynchronous)
+    {
+        // Item 3 always fails (4 attempts: the first and 3 retries), item 7 only at its first attempt, item 9 at its first two, and
+        // item 5 in another stage, with no retry (1 attempt). Items fail at once or after an await.
+        var store = new MemoryStore();
+        using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
+        var tries = new ConcurrentDictionary<int, int>();
+        var sink = new RecordingSink<int>();
+        var pipeline = NewPipeline(HandoffKind.Condition)
+            .From("numbers", ct => Range(12, ct))
+            .Then("flaky", async (int x, CancellationToken ct) =>
+            {
+                var attempt = tries.AddOrUpdate(x, 1, (_, n) => n + 1);
+                if (asynchronous)
+                {
+                    await Task.Yield();
+                }
+
+                return x == 3 || (x == 7 && attempt == 1) || (x == 9 && attempt <= 2) ? throw new IOException($"try {attempt} of {x}") : x;
+            }, o =>
+            {
+                o.OnError = StageErrorMode.DeadLetter;
+                o.Parallelism = 2;
+                o.Resilience = new ResilienceSettings { Retry = new RetrySettings { MaxRetryAttempts = 3, Delay = TimeSpan.Zero } };
+            })
+            .Then("strict", x => x == 5 ? throw new ArgumentException("five") : x, o => o.OnError = StageErrorMode.DeadLetter)
+            .To("collect", sink)
+            .Build(services);
+
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal([3, 5], store.Letters.Select(l => (int)l.Item!).Order());
+        var flaky = Assert.Single(store.Letters, l => l.StageName == "flaky");
+        Assert.Equal(4, flaky.Attempts);
+        Assert.Equal("try 4 of 3", flaky.Exception!.Message);
+        Assert.Equal(1, Assert.Single(store.Letters, l => l.StageName == "strict").Attempts);
+        Assert.Equal(Enumerable.Range(0, 12).Where(x => x is not 3 and not 5), sink.Items.Order());
         AssertAccounted(result);
     }
 

@@ -34,7 +34,9 @@ public static class DeadLetterFileReader
         using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
             var scanner = new LineScanner(file, startOffset);
-            var lineNumber = 0L;
+
+            // Lines are numbered from the start of the file, as an editor numbers them, also when the reading resumes further on.
+            var lineNumber = startOffset > 0 ? await CountLinesAsync(file, startOffset, cancellationToken).ConfigureAwait(false) : 0L;
             var atEnd = false;
             while (scanner.Offset < endOffset)
             {
@@ -56,6 +58,26 @@ public static class DeadLetterFileReader
                 }
             }
         }
+    }
+
+    /// <summary>Counts the line ends in the first <paramref name="length"/> bytes of <paramref name="file"/>.</summary>
+    private static async Task<long> CountLinesAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var lines = 0L;
+        for (var offset = 0L; offset < length;)
+        {
+            var read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - offset)), offset, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+            offset += read;
+        }
+
+        return lines;
     }
 
     /// <summary>Takes the next line, or returns <see langword="false"/> when none is buffered; <paramref name="entry"/> is <see langword="null"/> for a skipped line.</summary>

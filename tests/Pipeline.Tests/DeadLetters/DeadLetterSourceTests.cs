@@ -161,6 +161,24 @@ public sealed partial class DeadLetterSourceTests : IDisposable
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Replay_ResumedPastTheStart_NamesATornLineByItsLineInTheFile()
+    {
+        var path = _directory.File("dead.jsonl");
+        await WriteAsync(path, 1, 2, 3);
+        await ReplayAsync(new DeadLetterSource<Order>(path, ReplayJson.Default.Order));
+        await File.AppendAllTextAsync(path, "{\"item\":{\"Id\":");
+        await WriteAsync(path, 5);
+        var logger = new DeadLetterFileReaderTests.ListLogger();
+
+        var replayed = await ReplayAsync(new DeadLetterSource<Order>(path, ReplayJson.Default.Order, logger: logger));
+
+        // The resumed replay starts at line 4: its torn line is line 4 of the file, not the first line read.
+        Assert.Equal([5], replayed.Select(i => i.Item.Id));
+        var warning = Assert.Single(logger.Messages);
+        Assert.Contains("line 4 ", warning.Text, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Replay_CheckpointOfAnotherFile_ReplaysFromTheStart()
     {
         var path = _directory.File("dead.jsonl");

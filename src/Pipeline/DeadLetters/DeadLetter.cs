@@ -8,7 +8,8 @@ public sealed class DeadLetter
     /// <param name="stageName">The stage that gave the item up.</param>
     /// <param name="item">The item.</param>
     /// <param name="reason">
-    /// Why: <c>Failed</c> (the stage threw), <c>Discarded</c> (the pipeline faulted or was aborted before the item was processed) or
+    /// Why: <c>Failed</c> (the stage threw), <c>Discarded</c> (the pipeline faulted or was aborted before the stage handed the item on: it
+    /// had not processed it, or, in an ordered stage with a parallelism above 1, its outputs were held back behind an earlier item that failed) or
     /// <c>ShutdownTimeout</c> (not delivered by the host's shutdown deadline).
     /// </param>
     /// <param name="exception">The stage's exception, or the fault that stopped the pipeline; <see langword="null"/> when the run was aborted.</param>

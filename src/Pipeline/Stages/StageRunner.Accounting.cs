@@ -25,7 +25,10 @@ internal abstract partial class StageRunner
     /// <summary>The dead-letter reason of an item whose stage threw.</summary>
     public const string FailedReason = "Failed";
 
-    /// <summary>The dead-letter reason of an item discarded unprocessed because the pipeline faulted or was aborted.</summary>
+    /// <summary>
+    /// The dead-letter reason of an item the stage did not hand on because the pipeline faulted or was aborted: unprocessed, or (an
+    /// ordered parallel stage) processed with its outputs held back behind an earlier item that failed.
+    /// </summary>
     public const string DiscardedReason = "Discarded";
 
     /// <summary>The dead-letter reason of an item not delivered by the host's shutdown deadline.</summary>

@@ -208,6 +208,13 @@ internal sealed class PipelineOptionsValidator(PipelineDefinition definition, bo
             {
                 errors.Add($"{key}:Retry:BackoffType must be one of {string.Join(", ", Enum.GetNames<DelayBackoffType>())}, was {backoff}");
             }
+
+            // Polly caps every delay at MaxDelay: one below the first delay would silently replace the delay configured.
+            var delay = retry.Delay ?? StageResilience.DefaultDelay;
+            if (retry.MaxDelay is { } maxDelay && maxDelay < delay)
+            {
+                errors.Add($"{key}:Retry:MaxDelay must be at least {key}:Retry:Delay ({delay:c}{(retry.Delay is null ? ", the default" : string.Empty)}), was {maxDelay:c}");
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Pipeline;
 
 /// <summary>Settings reloaded while a run goes on: what can change in place does; the rest is named as waiting for a restart.</summary>
@@ -35,7 +37,7 @@ public sealed partial class PipelineRun
             {
                 if (limiter.Change(rate))
                 {
-                    applied.Add($"{key}:Resilience:RateLimit: PermitsPerSecond {rate.PermitsPerSecond}, Burst {Show(rate.Burst)}");
+                    applied.Add($"{key}:Resilience:RateLimit: PermitsPerSecond {rate.PermitsPerSecond}, Burst {StageRateLimiter.EffectiveBurst(rate).ToString("0.##", CultureInfo.InvariantCulture)}{(rate.Burst is null ? " (the default: one second's permits)" : string.Empty)}");
                 }
             }
             else if ((limiter is null) != (rate is null))

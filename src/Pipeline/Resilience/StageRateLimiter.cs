@@ -42,12 +42,19 @@ internal sealed class StageRateLimiter : RateLimiter
         _permitsPerSecond = settings.PermitsPerSecond;
         // A bucket smaller than 10 ms of permits would cap the rate at what a timer can serve (one wake-up per millisecond or so):
         // a Burst that small is raised to it.
-        _burst = Math.Max(Math.Max(1, settings.PermitsPerSecond * 0.01), settings.Burst ?? Math.Max(1, Math.Min(settings.PermitsPerSecond, int.MaxValue)));
+        _burst = EffectiveBurst(settings);
         _permits = _burst;
         _refilledAt = timeProvider.GetTimestamp();
         _idleSince = _refilledAt;
         _timer = timeProvider.CreateTimer(static state => ((StageRateLimiter)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>
+    /// The bucket's size for <paramref name="settings"/>: <see cref="RateLimitSettings.Burst"/>, or one second's permits when unset
+    /// (at least 1), raised to 10 ms of permits when smaller.
+    /// </summary>
+    public static double EffectiveBurst(RateLimitSettings settings) =>
+        Math.Max(Math.Max(1, settings.PermitsPerSecond * 0.01), settings.Burst ?? Math.Max(1, Math.Min(settings.PermitsPerSecond, int.MaxValue)));
 
     /// <inheritdoc/>
     public override TimeSpan? IdleDuration

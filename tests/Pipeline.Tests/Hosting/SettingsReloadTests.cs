@@ -35,7 +35,7 @@ public sealed class SettingsReloadTests
         await host.StopAsync().WaitAsync(Bound);
 
         Assert.Contains(lines, line => line.Contains("configuration reloaded", StringComparison.Ordinal)
-            && line.Contains("Pipelines:rated:Stages:call:Resilience:RateLimit: PermitsPerSecond 500", StringComparison.Ordinal));
+            && line.Contains("Pipelines:rated:Stages:call:Resilience:RateLimit: PermitsPerSecond 500, Burst 5", StringComparison.Ordinal));
         AssertAccounted(await ServiceOf(host).Completion.WaitAsync(Bound));
     }
 

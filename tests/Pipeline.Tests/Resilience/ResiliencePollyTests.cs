@@ -264,6 +264,7 @@ public class ResiliencePollyTests
     [Theory(Timeout = 30_000)]
     [InlineData("Resilience:Pipeline", "nowhere", "Pipelines:named:Stages:flaky:Resilience:Pipeline names 'nowhere', which is not registered with AddResiliencePipeline")]
     [InlineData("Resilience:Retry:MaxDelay", "-00:00:01", "Pipelines:named:Stages:flaky:Resilience:Retry:MaxDelay must be between 00:00:00 and 1.00:00:00, was -00:00:01")]
+    [InlineData("Resilience:Retry:MaxDelay", "00:00:00.001", "Pipelines:named:Stages:flaky:Resilience:Retry:MaxDelay must be at least Pipelines:named:Stages:flaky:Resilience:Retry:Delay (00:00:02, the default), was 00:00:00.0010000")]
     [InlineData("Resilience:Retry:UseJitter", "maybe", "Pipelines:named:Stages:flaky:Resilience:Retry:UseJitter must be true or false, was 'maybe'")]
     [InlineData("Resilience:RateLimit:PermitsPerSecond", "0", "Pipelines:named:Stages:flaky:Resilience:RateLimit:PermitsPerSecond must be more than 0, up to 1000000, was 0")]
     [InlineData("Resilience:RateLimit:PermitsPerSecond", "fast", "Pipelines:named:Stages:flaky:Resilience:RateLimit:PermitsPerSecond must be a number more than 0, up to 1000000, was 'fast'")]

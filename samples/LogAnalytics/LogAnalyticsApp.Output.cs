@@ -73,7 +73,7 @@ public static partial class LogAnalyticsApp
         }
 
         var rate = taken / Stopwatch.GetElapsedTime(source.FirstTakenTimestamp).TotalSeconds;
-        return $"progress ({source.Consumer}): took {taken:N0} entries ({rate:N0}/s), stored {Stored(services):N0}, acknowledged {source.Acknowledged:N0}, dead-lettered {ConsumerDeadLettered(services):N0}";
+        return $"progress ({source.Consumer}): took {taken:N0} entries ({rate:N0}/s), stored {Stored(services):N0}, acknowledged {source.Acknowledged:N0} ({source.AcknowledgedPending:N0} still pending then), dead-lettered {ConsumerDeadLettered(services):N0}";
     }
 
     /// <summary>Requests the store stage has written, new or already stored.</summary>
@@ -137,6 +137,7 @@ public static partial class LogAnalyticsApp
             DeadLettered = stageDeadLettered,
             DeadLetterPath = (services.GetService<IDeadLetterStore>() as CountingDeadLetterStore)?.Path,
             Acknowledged = source.Acknowledged,
+            AcknowledgedPending = source.AcknowledgedPending,
             StreamDeadLettered = Math.Max(0, ConsumerDeadLettered(services) - stageDeadLettered),
             Elapsed = source.FirstTakenTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(source.FirstTakenTimestamp),
             Bottleneck = DescribeTime(result.Bottleneck, settings),

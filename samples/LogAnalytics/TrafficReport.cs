@@ -166,7 +166,7 @@ public sealed class TrafficReport
         {
             text.AppendLine(c, $"Access log report (consumer {Consumer}, {Outcome})");
             text.AppendLine(c, $"  this run   took {Read:N0} entries = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{balance}");
-            text.AppendLine(c, $"  stream     acknowledged {Acknowledged:N0} of them to group '{Group}' ({AcknowledgedPending:N0} still pending then; another consumer that had claimed the rest acknowledged them first), and {StreamDeadLettered:N0} more dead-lettered untaken (delivered more than MaxDeliveries times, or unreadable)");
+            text.AppendLine(c, $"  stream     acknowledged {Acknowledged:N0} of them to group '{Group}'{LogAnalyticsApp.FirstByAnother(Acknowledged, AcknowledgedPending)}, and {StreamDeadLettered:N0} more dead-lettered untaken (delivered more than MaxDeliveries times, or unreadable)");
             text.AppendLine(Read == 0
                 ? "  throughput -  (no entry taken)"
                 : string.Create(c, $"  throughput {LinesPerSecond:N0} entries/s ({Elapsed.TotalSeconds:N1} s from the first entry taken)"));

@@ -73,7 +73,17 @@ public static partial class LogAnalyticsApp
         }
 
         var rate = taken / Stopwatch.GetElapsedTime(source.FirstTakenTimestamp).TotalSeconds;
-        return $"progress ({source.Consumer}): took {taken:N0} entries ({rate:N0}/s), stored {Stored(services):N0}, acknowledged {source.Acknowledged:N0}, dead-lettered {ConsumerDeadLettered(services):N0}";
+        return $"progress ({source.Consumer}): took {taken:N0} entries ({rate:N0}/s), stored {Stored(services):N0}, acknowledged {source.Acknowledged:N0}{FirstByAnother(source.Acknowledged, source.AcknowledgedPending)}, dead-lettered {ConsumerDeadLettered(services):N0}";
+    }
+
+    /// <summary>
+    /// " (N first by another consumer)" when some of the entries this consumer acknowledged had been claimed by another consumer
+    /// (this one held them past the claim idle time) and acknowledged by it first; empty otherwise. Both processed those entries.
+    /// </summary>
+    internal static string FirstByAnother(long acknowledged, long acknowledgedPending)
+    {
+        var first = acknowledged - acknowledgedPending;
+        return first > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({first:N0} first by another consumer)") : string.Empty;
     }
 
     /// <summary>Requests the store stage has written, new or already stored.</summary>
@@ -137,6 +147,7 @@ public static partial class LogAnalyticsApp
             DeadLettered = stageDeadLettered,
             DeadLetterPath = (services.GetService<IDeadLetterStore>() as CountingDeadLetterStore)?.Path,
             Acknowledged = source.Acknowledged,
+            AcknowledgedPending = source.AcknowledgedPending,
             StreamDeadLettered = Math.Max(0, ConsumerDeadLettered(services) - stageDeadLettered),
             Elapsed = source.FirstTakenTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(source.FirstTakenTimestamp),
             Bottleneck = DescribeTime(result.Bottleneck, settings),

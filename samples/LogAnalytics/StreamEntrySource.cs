@@ -20,8 +20,16 @@ internal sealed class StreamEntrySource(RedisStreamSource<AccessLogEntry> stream
     /// <summary>Gets this process's consumer name in the group.</summary>
     public string Consumer => stream.Consumer;
 
-    /// <summary>Gets how many of the entries this process took are acknowledged in the group.</summary>
+    /// <summary>Gets how many of the entries this process took are acknowledged in the group: it sent their <c>XACK</c> and Redis replied.</summary>
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>
+    /// Gets how many of them were still pending when this process acknowledged them (<see cref="RedisStreamSource{T}.Acknowledged"/>);
+    /// the others another consumer had claimed while this one held them past the claim idle time (a stall), and acknowledged first.
+    /// Each entry is taken off the group's pending list once: across the group's consumers, these add up. Read after
+    /// <see cref="Acknowledged"/>, it is at least that count less the entries acknowledged first by another consumer.
+    /// </summary>
+    public long AcknowledgedPending => stream.Acknowledged;
 
     /// <summary>Gets the <see cref="Stopwatch"/> timestamp at which the first entry was taken, or 0 while none has been: a consumer
     /// may wait long for its producer, and its throughput counts from here.</summary>

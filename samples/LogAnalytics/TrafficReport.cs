@@ -33,6 +33,10 @@ public sealed class TrafficReport
     /// <summary>Gets how many of the entries a consumer took are acknowledged in the group (0 for role <c>all</c>).</summary>
     public long Acknowledged { get; init; }
 
+    /// <summary>Gets how many of <see cref="Acknowledged"/> were still pending in the group when the consumer acknowledged them; the
+    /// others another consumer had claimed (this one held them past the claim idle time) and acknowledged first (0 for role <c>all</c>).</summary>
+    public long AcknowledgedPending { get; init; }
+
     /// <summary>Gets how many entries a consumer's Redis source dead-lettered without taking them (delivered more than <c>MaxDeliveries</c>
     /// times, or unreadable), and acknowledged (0 for role <c>all</c>).</summary>
     public long StreamDeadLettered { get; init; }
@@ -123,6 +127,7 @@ public sealed class TrafficReport
             Consumer = run.Consumer,
             Group = run.Group,
             Acknowledged = run.Acknowledged,
+            AcknowledgedPending = run.AcknowledgedPending,
             StreamDeadLettered = run.StreamDeadLettered,
             Complete = run.Complete,
             Outcome = run.Outcome,
@@ -161,7 +166,7 @@ public sealed class TrafficReport
         {
             text.AppendLine(c, $"Access log report (consumer {Consumer}, {Outcome})");
             text.AppendLine(c, $"  this run   took {Read:N0} entries = stored {Stored:N0} new + {AlreadyStored:N0} already stored + dead-lettered {DeadLettered:N0}{balance}");
-            text.AppendLine(c, $"  stream     acknowledged {Acknowledged:N0} of them to group '{Group}', and {StreamDeadLettered:N0} more dead-lettered untaken (delivered more than MaxDeliveries times, or unreadable)");
+            text.AppendLine(c, $"  stream     acknowledged {Acknowledged:N0} of them to group '{Group}'{LogAnalyticsApp.FirstByAnother(Acknowledged, AcknowledgedPending)}, and {StreamDeadLettered:N0} more dead-lettered untaken (delivered more than MaxDeliveries times, or unreadable)");
             text.AppendLine(Read == 0
                 ? "  throughput -  (no entry taken)"
                 : string.Create(c, $"  throughput {LinesPerSecond:N0} entries/s ({Elapsed.TotalSeconds:N1} s from the first entry taken)"));

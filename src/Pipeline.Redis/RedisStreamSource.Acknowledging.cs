@@ -8,6 +8,18 @@ public sealed partial class RedisStreamSource<T>
     /// <summary>The most ids one <c>XACK</c> carries.</summary>
     private const int MaxIdsPerAcknowledgement = 1_000;
 
+    /// <summary>The sum of the replies of <see cref="AcknowledgeAsync"/>'s <c>XACK</c>s: how many entries they took off the pending list.</summary>
+    private long _acknowledged;
+
+    /// <summary>
+    /// Gets how many of the entries this source yielded were still pending in the group when <see cref="AcknowledgeAsync"/>
+    /// acknowledged them (the sum of <c>XACK</c>'s replies). An entry is taken off the group's pending list once, so across the
+    /// group's consumers these add up to the entries acknowledged. The other entries this source acknowledged were processed twice: another
+    /// consumer claimed them (this one had held them longer than <see cref="RedisStreamOptions.ClaimIdleTime"/>, e.g. stalled) and
+    /// acknowledged them first.
+    /// </summary>
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
     /// <summary>Acknowledges (<c>XACK</c>) every entry this source yielded at or before <paramref name="position"/>.</summary>
     /// <param name="position">The position of an item this source yielded.</param>
     /// <param name="cancellationToken">Cancelled when the pipeline is aborted: ends the retries of an outage (the entries stay pending).</param>
@@ -37,7 +49,8 @@ public sealed partial class RedisStreamSource<T>
         for (var start = 0; start < ids.Count; start += MaxIdsPerAcknowledgement)
         {
             var chunk = ids.GetRange(start, Math.Min(MaxIdsPerAcknowledgement, ids.Count - start)).ToArray();
-            await AcknowledgeIdsAsync(database, chunk, cancellationToken).ConfigureAwait(false);
+            var acknowledged = await AcknowledgeIdsAsync(database, chunk, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _acknowledged, acknowledged);
             lock (_sync)
             {
                 foreach (var id in chunk)

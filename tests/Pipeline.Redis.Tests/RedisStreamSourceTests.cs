@@ -199,6 +199,33 @@ public sealed class RedisStreamSourceTests(RedisServerFixture redis)
         Assert.Empty(await PendingAsync(redis, options));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Acknowledged_CountsOnlyTheEntriesStillPending_NotThoseAnotherConsumerClaimedAndAcknowledgedFirst()
+    {
+        var options = Options(redis, "stalled");
+        await ProduceAsync(redis, options, Enumerable.Range(1, 5));
+        var source = new RedisStreamSource<int>(redis.Connection, options);
+        var yielded = new List<PositionedItem<int>>();
+        await using (var reader = source.ReadAsync(CancellationToken.None).GetAsyncEnumerator())
+        {
+            while (yielded.Count < 5 && await reader.MoveNextAsync())
+            {
+                yielded.Add(reader.Current);
+            }
+        }
+
+        // Another consumer claims two of them, as if this one had stalled past the claim idle time, and acknowledges them first.
+        var taken = (await redis.Database.StreamPendingMessagesAsync(options.Stream, options.Group, 10, "stalled")).Take(2).Select(entry => entry.MessageId).ToArray();
+        Assert.Equal(2, (await redis.Database.StreamClaimAsync(options.Stream, options.Group, "other", 0, taken)).Length);
+        Assert.Equal(2, await redis.Database.StreamAcknowledgeAsync(options.Stream, options.Group, taken));
+
+        await source.AcknowledgeAsync(yielded[^1].Position, CancellationToken.None);
+
+        Assert.Equal([1, 2, 3, 4, 5], yielded.Select(item => item.Item));
+        Assert.Equal(3, source.Acknowledged);
+        Assert.Empty(await PendingAsync(redis, options));
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task RedisRestartMidRun_LosesNothing()
     {

@@ -75,6 +75,8 @@ internal sealed class ResilientCall<TResult>(ResiliencePipeline? untyped, Resili
     private async ValueTask<TResult> PausingAsync<TState>(
         ValueTask<TResult> pending, Task transition, Func<TState, CancellationToken, ValueTask<TResult>> callback, TState state, CancellationToken cancellationToken)
     {
+        // Attempts made before a pause count towards the item's attempts (AttemptCount); calls the open circuit rejected do not.
+        var earlier = 0;
         while (true)
         {
             try
@@ -83,7 +85,13 @@ internal sealed class ResilientCall<TResult>(ResiliencePipeline? untyped, Resili
             }
             catch (Exception exception) when (!abortToken.IsCancellationRequested && pause!.ShouldPause(exception))
             {
+                earlier += AttemptCount.TakeRecorded(exception);
                 await pause.WaitAsync(exception, transition, abortToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (earlier > 0)
+            {
+                AttemptCount.AddEarlier(exception, earlier);
+                throw;
             }
 
             transition = pause.Transition;

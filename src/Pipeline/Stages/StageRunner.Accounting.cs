@@ -44,6 +44,9 @@ internal abstract partial class StageRunner
     internal ValueTask HandleItemErrorAsync<TItem>(TItem item, long acknowledgement, Exception exception, StageCounter counter)
     {
         counter.Failed++;
+
+        // Taken whatever becomes of the item, so that the exception, if thrown again, carries no count of this call.
+        var attempts = AttemptCount.Take(exception);
         if (Lifecycle.IsAbortCancellation(exception))
         {
             return GiveUpAsync(item, acknowledgement, Lifecycle.IsPastShutdownTimeout ? ShutdownTimeoutReason : DiscardedReason, exception: null, counter);
@@ -57,12 +60,12 @@ internal abstract partial class StageRunner
                 Account(counter, ItemEnd.Skipped, acknowledgement);
                 return default;
             case StageErrorMode.DeadLetter:
-                return GiveUpAsync(item, acknowledgement, FailedReason, exception, counter, reportFailure: true);
+                return GiveUpAsync(item, acknowledgement, FailedReason, exception, counter, reportFailure: true, attempts);
             default:
                 // The run stops at this item: it is dead-lettered as a record, but keeps its acknowledgement, so that an acknowledging
                 // source offers it again after a restart (the cause, such as a database that was down, may be gone by then).
                 Lifecycle.ReportFault(this, exception);
-                return GiveUpAsync(item, acknowledgement: 0, FailedReason, exception, counter);
+                return GiveUpAsync(item, acknowledgement: 0, FailedReason, exception, counter, attempts: attempts);
         }
     }
 
@@ -212,7 +215,7 @@ internal abstract partial class StageRunner
     }
 
     /// <summary>Writes the item to the dead-letter store, if there is one, and counts where it ended.</summary>
-    private ValueTask GiveUpAsync<TItem>(TItem item, long acknowledgement, string reason, Exception? exception, StageCounter counter, bool reportFailure = false)
+    private ValueTask GiveUpAsync<TItem>(TItem item, long acknowledgement, string reason, Exception? exception, StageCounter counter, bool reportFailure = false, int attempts = 1)
     {
         if (Lifecycle.DeadLetters is not { } store)
         {
@@ -220,18 +223,15 @@ internal abstract partial class StageRunner
             return default;
         }
 
-        return EndWriteAsync(StartWrite(store, item, reason, exception), acknowledgement, reason, counter, reportFailure ? exception : null);
+        return EndWriteAsync(StartWrite(store, item, reason, exception, attempts), acknowledgement, reason, counter, reportFailure ? exception : null);
     }
 
     /// <summary>Starts writing one dead letter; a store that throws at once gives a faulted task.</summary>
-    private Task StartWrite<TItem>(IDeadLetterStore store, TItem item, string reason, Exception? exception)
+    private Task StartWrite<TItem>(IDeadLetterStore store, TItem item, string reason, Exception? exception, int attempts = 1)
     {
         try
         {
-            var deadLetter = new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow())
-            {
-                Attempts = reason == FailedReason ? AttemptCount.Of(exception) : 1,
-            };
+            var deadLetter = new DeadLetter(Lifecycle.PipelineName, Name, item, reason, exception, Lifecycle.TimeProvider.GetUtcNow()) { Attempts = attempts };
             return store.WriteAsync(deadLetter, Lifecycle.DeadlineToken).AsTask();
         }
         catch (Exception storeException)

@@ -84,6 +84,42 @@ public class DeadLetterTests
         AssertAccounted(result);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task OnErrorDeadLetter_OneExceptionInstanceThrownByTwoStages_EachRecordsItsOwnAttempts()
+    {
+        // A cached exception: item 1 fails with it in a stage that retries twice (3 attempts); once that is dead-lettered, item 8
+        // fails with the same instance in a stage with no retry (1 attempt).
+        var cached = new InvalidOperationException("cached");
+        var store = new MemoryStore();
+        using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
+        var pipeline = NewPipeline(HandoffKind.Condition)
+            .From("numbers", ct => Range(10, ct))
+            .Then("retrying", x => x == 1 ? throw cached : x, o =>
+            {
+                o.OnError = StageErrorMode.DeadLetter;
+                o.Resilience = new ResilienceSettings { Retry = new RetrySettings { MaxRetryAttempts = 2, Delay = TimeSpan.Zero } };
+            })
+            .Then("plain", async (int x, CancellationToken ct) =>
+            {
+                if (x == 8)
+                {
+                    await store.Written.WaitForCountAsync(1, "item 1's dead letter");
+                    throw cached;
+                }
+
+                return x;
+            }, o => o.OnError = StageErrorMode.DeadLetter)
+            .To("collect", _ => { })
+            .Build(services);
+
+        var result = await pipeline.RunAsync().WaitAsync(Bound);
+
+        Assert.Equal(PipelineStatus.Completed, result.Status);
+        Assert.Equal(3, Assert.Single(store.Letters, l => l.StageName == "retrying").Attempts);
+        Assert.Equal(1, Assert.Single(store.Letters, l => l.StageName == "plain").Attempts);
+        AssertAccounted(result);
+    }
+
     [Theory(Timeout = 30_000)]
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task Abort_WithStore_WritesEveryDiscardedItemToIt(HandoffKind kind)
@@ -166,9 +202,13 @@ public class DeadLetterTests
 
         public ConcurrentQueue<DeadLetter> Letters => _letters;
 
+        /// <summary>Gets the letters' stage names, in the order written, with a signal at each.</summary>
+        public ObservedQueue<string> Written { get; } = new();
+
         public ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
         {
             _letters.Enqueue(deadLetter);
+            Written.Enqueue(deadLetter.StageName);
             return default;
         }
     }

@@ -174,7 +174,7 @@ public static partial class LogAnalyticsApp
                 $"store limits the run: SQLite has one writer, so raise Store:BatchSize (now {settings.BatchSize}) for fewer, larger transactions, or put the database on faster storage."), StringComparison.Ordinal)
             : report.Text;
 
-    private static string ProducerSummary(LogAnalyticsSettings settings, PipelineResult result, long appended, TimeSpan elapsed, string? endOfInputKey)
+    private static string ProducerSummary(LogAnalyticsSettings settings, PipelineResult result, long appended, TimeSpan elapsed, string? endOfInputKey, string? deadLetterPath)
     {
         var c = CultureInfo.InvariantCulture;
         var read = result.Stages[0].Produced;
@@ -184,9 +184,14 @@ public static partial class LogAnalyticsApp
         text.AppendLine(c, $"Producer summary ({Describe(result)}{(complete || result.Status == PipelineStatus.Faulted ? string.Empty : ": PARTIAL, the input was not read to the end")})");
         text.AppendLine(c, $"  this run   read {read:N0} lines = appended {appended:N0} to stream '{settings.RedisStream}' + dead-lettered {deadLettered:N0}{(read == appended + deadLettered ? string.Empty : "  (unbalanced: lines lost or still in flight)")}");
         text.AppendLine(c, $"  throughput {(elapsed > TimeSpan.Zero ? read / elapsed.TotalSeconds : 0):N0} lines/s ({elapsed.TotalSeconds:N1} s)");
-        if (result.Bottleneck.Text.Length > 0)
+        if (result.Bottleneck.Text.Length > 0 && read > 0)
         {
             text.AppendLine(c, $"  time       {result.Bottleneck.Text}");
+        }
+
+        if (deadLettered > 0 && deadLetterPath is not null)
+        {
+            text.AppendLine(c, $"  dead letters in {deadLetterPath}");
         }
 
         text.AppendLine(endOfInputKey is null

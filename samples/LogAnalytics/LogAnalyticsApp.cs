@@ -354,7 +354,7 @@ public static partial class LogAnalyticsApp
                         await endOfInput!.SetAsync(appended).ConfigureAwait(false);
                     }
 
-                    await output.WriteAsync(ProducerSummary(settings, result, appended, elapsed.Elapsed, marked ? endOfInput!.Key : null)).ConfigureAwait(false);
+                    await output.WriteAsync(ProducerSummary(settings, result, appended, elapsed.Elapsed, marked ? endOfInput!.Key : null, host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[DeadLetterPathKey])).ConfigureAwait(false);
                     return (exitCode, null);
                 case ProcessRole.Consumer:
                     var consumerReport = ConsumerReport(host.Services, settings, result, await consumerDone.ConfigureAwait(false));

@@ -15,6 +15,9 @@ if (args.Length > 0 && args[0] == "file")
 var fault = args.Length > 0 && args[0] == "fault";
 var stuck = args.Length > 0 && args[0] == "stuck";
 var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+// Never set: the stuck calls block on it, as a call to a service that never answers would.
+using var never = new ManualResetEventSlim();
 if (stuck && !(ThreadPool.SetMinThreads(5, 5) && ThreadPool.SetMaxThreads(5, 5)))
 {
     throw new InvalidOperationException("could not limit the thread pool to 5 threads");
@@ -40,7 +43,7 @@ builder.Services.AddPipeline("worker", p => p
                 entered.TrySetResult();
             }
 
-            Thread.Sleep(Timeout.Infinite);
+            never.Wait();
         }
 
         return x;

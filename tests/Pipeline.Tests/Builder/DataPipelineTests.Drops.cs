@@ -13,15 +13,16 @@ public partial class DataPipelineTests
     public async Task RunAsync_DroppingHandoff_CountsEveryDropAsDropped(HandoffKind kind)
     {
         var sink = new RecordingSink<int>();
+        var source = new SourceProgress();
         var builder = NewPipeline(kind, capacity: 2);
         builder.Handoff.FullMode = BoundedChannelFullMode.DropOldest;
         var pipeline = builder
-            .From("numbers", ct => Range(200, ct))
+            .From("numbers", ct => source.Range(200, ct))
             .To("slow", sink)
             .Build();
         sink.Close();
         var run = pipeline.Start();
-        await WaitUntilAsync(() => run.GetStatistics()[0].Out == 200, "the source to finish");
+        await source.WaitForTakenAsync(200, "the source to finish");
         sink.Open();
 
         var result = await run.Completion.WaitAsync(Bound);

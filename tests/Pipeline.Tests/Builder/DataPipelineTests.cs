@@ -158,8 +158,9 @@ public partial class DataPipelineTests
     public async Task RequestStop_ItemsInFlight_DrainsEverythingTheSourceRead(HandoffKind kind)
     {
         var sink = new RecordingSink<int>();
+        var source = new SourceProgress();
         var pipeline = NewPipeline(kind, capacity: 8)
-            .From("endless", Endless)
+            .From("endless", source.Endless)
             .Then("increment", x => x + 1, o => o.Parallelism = 2)
             .Then("double", x => x * 2)
             .To("collect", sink)
@@ -168,7 +169,7 @@ public partial class DataPipelineTests
         var run = pipeline.Start();
 
         // The sink holds: every handoff fills up and the source blocks with an item in hand.
-        await WaitUntilAsync(() => run.GetStatistics()[0].In >= 3 * 8, "the handoffs to fill");
+        await source.WaitForTakenAsync(3 * 8, "the handoffs to fill");
         run.RequestStop();
         sink.Open();
         var result = await run.Completion.WaitAsync(Bound);
@@ -243,14 +244,15 @@ public partial class DataPipelineTests
     public async Task StopAsync_DrainCancelled_AbortsAndAccountsForEveryItem(HandoffKind kind)
     {
         var sink = new RecordingSink<int>();
+        var source = new SourceProgress();
         var pipeline = NewPipeline(kind, capacity: 4)
-            .From("endless", Endless)
+            .From("endless", source.Endless)
             .Then("identity", x => x)
             .To("stuck", sink)
             .Build();
         sink.Close();
         var run = pipeline.Start();
-        await WaitUntilAsync(() => run.GetStatistics()[0].In >= 8, "the handoffs to fill");
+        await source.WaitForTakenAsync(8, "the handoffs to fill");
         using var expired = new CancellationTokenSource();
         await expired.CancelAsync();
 

@@ -127,14 +127,15 @@ public class DeadLetterTests
         var store = new MemoryStore();
         using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
         var sink = new RecordingSink<int>();
+        var source = new SourceProgress();
         var pipeline = NewPipeline(kind, capacity: 4)
-            .From("endless", Endless)
+            .From("endless", source.Endless)
             .Then("identity", x => x)
             .To("stuck", sink)
             .Build(services);
         sink.Close();
         var run = pipeline.Start();
-        await WaitUntilAsync(() => run.GetStatistics()[0].In >= 8, "the handoffs to fill");
+        await source.WaitForTakenAsync(8, "the handoffs to fill");
 
         run.Abort();
         var result = await run.Completion.WaitAsync(Bound);

@@ -117,13 +117,15 @@ public class ProgressLineTests
         var logged = new ObservedQueue<string>();
         using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
         var configuration = new PipelineOptions { ProgressInterval = TimeSpan.FromSeconds(5) };
+        var source = new SourceProgress();
         var run = NewPipeline(HandoffKind.Channel, capacity: 8, name: "progressing")
-            .From("read", Endless)
+            .From("read", source.Endless)
             .Then("parse", x => x)
             .To("store", _ => { })
             .Build(services, configuration, time)
             .Start();
-        await WaitUntilAsync(() => run.GetStatistics()[^1].Out > 100, "items to flow");
+        // Past 100 items, two handoffs of 8 and the two stages' items in hand: the store has written more than 100.
+        await source.WaitForTakenAsync(101 + (2 * 8) + 2, "items to flow");
         Assert.DoesNotContain(logged, line => line.Contains("progress:", StringComparison.Ordinal));
 
         time.Advance(TimeSpan.FromSeconds(5));

@@ -20,10 +20,11 @@ public class HostShutdownTests
         PipelineRun? first = null;
         PipelineRun? second = null;
         var sunk = new ConcurrentDictionary<string, int>();
+        var (firstSource, secondSource) = (new SourceProgress(), new SourceProgress());
         using var host = BuildHost(
             services => services
-                .AddPipeline("first", p => p.From("read", Endless).To("sink", _ => sunk.AddOrUpdate("first", 1, (_, n) => n + 1)))
-                .AddPipeline("second", p => p.From("read", Endless).To("sink", async (int _, CancellationToken ct) =>
+                .AddPipeline("first", p => p.From("read", firstSource.Endless).To("sink", _ => sunk.AddOrUpdate("first", 1, (_, n) => n + 1)))
+                .AddPipeline("second", p => p.From("read", secondSource.Endless).To("sink", async (int _, CancellationToken ct) =>
                 {
                     if (second?.IsStopRequested == true)
                     {
@@ -38,7 +39,8 @@ public class HostShutdownTests
         var services = host.Services.GetServices<IHostedService>().OfType<PipelineHostedService>().ToArray();
         first = services.Single(s => s.PipelineName == "first").Run;
         second = services.Single(s => s.PipelineName == "second").Run;
-        await WaitUntilAsync(() => first!.GetStatistics()[0].In > 100 && second!.GetStatistics()[0].In > 100, "items to flow");
+        await firstSource.WaitForTakenAsync(101, "items to flow through the first pipeline");
+        await secondSource.WaitForTakenAsync(101, "items to flow through the second pipeline");
 
         var stopwatch = Stopwatch.StartNew();
         await host.StopAsync().WaitAsync(Bound);

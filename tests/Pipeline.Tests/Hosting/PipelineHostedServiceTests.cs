@@ -169,14 +169,15 @@ public class PipelineHostedServiceTests
     {
         var sink = new RecordingSink<int>();
         sink.Close();
+        var source = new SourceProgress();
         using var host = BuildHost(services => services.AddPipeline("stuck", p => p
-            .From("read", Endless)
+            .From("read", source.Endless)
             .To("never", sink)),
             new Dictionary<string, string?> { ["Pipelines:stuck:Handoff:Kind"] = "Channel", ["Pipelines:stuck:Handoff:Capacity"] = "4" },
             shutdownTimeout: TimeSpan.FromMilliseconds(100));
 
         await host.StartAsync().WaitAsync(Bound);
-        await WaitUntilAsync(() => ServiceOf(host).Run!.GetStatistics()[0].In >= 4, "the handoff to fill");
+        await source.WaitForTakenAsync(4, "the handoff to fill");
         await host.StopAsync().WaitAsync(Bound);
         var result = await ServiceOf(host).Completion.WaitAsync(Bound);
 
@@ -212,14 +213,15 @@ public class PipelineHostedServiceTests
     [Fact(Timeout = 30_000)]
     public async Task GetPipeline_ByName_ReachesTheRunningPipelineToReadAndStopIt()
     {
+        var source = new SourceProgress();
         using var host = BuildHost(services => services
             .AddPipeline("other", p => p.From("read", ct => Range(1, ct)).To("sink", _ => { }))
-            .AddPipeline("endless", p => p.From("read", Endless).To("sink", _ => { })));
+            .AddPipeline("endless", p => p.From("read", source.Endless).To("sink", _ => { })));
         await host.StartAsync().WaitAsync(Bound);
 
         var pipeline = host.Services.GetPipeline("ENDLESS");
         Assert.Same(pipeline, host.Services.GetRequiredKeyedService<PipelineHostedService>("endless"));
-        await WaitUntilAsync(() => pipeline.Run?.GetStatistics()[0].In > 10, "items to flow");
+        await source.WaitForTakenAsync(11, "items to flow");
         pipeline.Run!.RequestStop();
         var result = await pipeline.Completion.WaitAsync(Bound);
         await host.StopAsync().WaitAsync(Bound);

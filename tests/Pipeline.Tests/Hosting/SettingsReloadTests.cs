@@ -43,15 +43,30 @@ public sealed class SettingsReloadTests
     public async Task Reload_LowerMaxFailures_FaultsTheRunningPipelineOnceExceeded()
     {
         var lines = new ObservedQueue<string>();
+        var thrown = 0;
+        var manyFailed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var host = BuildReloadableHost(lines, services => services.AddPipeline("budget", p => p
             .From("read", Endless)
-            .Then<int>("check", x => x % 2 == 0 ? throw new FormatException("even") : x, o => o.OnError = StageErrorMode.Skip)
+            .Then<int>("check", x =>
+            {
+                if (x % 2 != 0)
+                {
+                    return x;
+                }
+
+                if (Interlocked.Increment(ref thrown) == 101)
+                {
+                    manyFailed.TrySetResult();
+                }
+
+                throw new FormatException("even");
+            }, o => o.OnError = StageErrorMode.Skip)
             .To("collect", _ => { })), new Dictionary<string, string?>
         {
             ["Pipelines:budget:Stages:check:MaxFailures"] = "100000000",
         });
         await host.StartAsync().WaitAsync(Bound);
-        await WaitUntilAsync(() => ServiceOf(host).Run!.GetStatistics()[1].Failed > 100, "failures within the first budget");
+        await manyFailed.Task.WaitAsync(Bound);
 
         Reload(host, ("Pipelines:budget:Stages:check:MaxFailures", "5"));
         var result = await ServiceOf(host).Completion.WaitAsync(Bound);
@@ -93,12 +108,13 @@ public sealed class SettingsReloadTests
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
         var lines = new ObservedQueue<string>();
+        var source = new SourceProgress();
         using var host = BuildReloadableHost(lines, services => services.AddPipeline("traced-reload", p => p
-            .From("read", Endless)
+            .From("read", source.Endless)
             .Then("work", x => x)
             .To("collect", _ => { })));
         await host.StartAsync().WaitAsync(Bound);
-        await WaitUntilAsync(() => ServiceOf(host).Run!.GetStatistics()[2].Out > 1000, "untraced items");
+        await source.WaitForTakenAsync(1001, "untraced items");
         Assert.DoesNotContain(spans, span => span.OperationName == "stage work");
 
         Reload(host, ("Pipelines:traced-reload:Tracing:SampleRatio", "1"));

@@ -244,8 +244,9 @@ public class FaultTruthTests
     {
         var logged = new ObservedQueue<string>();
         using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
-        var run = NewPipeline(HandoffKind.Channel).From("src", Endless).To("sink", _ => { }).Build(services).Start();
-        await WaitUntilAsync(() => run.GetStatistics()[0].In > 100, "items to flow");
+        var source = new SourceProgress();
+        var run = NewPipeline(HandoffKind.Channel).From("src", source.Endless).To("sink", _ => { }).Build(services).Start();
+        await source.WaitForTakenAsync(101, "items to flow");
 
         var result = await run.StopAsync().WaitAsync(Bound);
 

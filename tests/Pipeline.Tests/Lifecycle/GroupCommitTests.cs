@@ -29,8 +29,9 @@ public sealed class GroupCommitTests : IDisposable
         using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
         var stuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sink = new RecordingSink<int>();
+        var source = new SourceProgress();
         var run = NewPipeline(kind, capacity: 256)
-            .From("read", Endless)
+            .From("read", source.Endless)
             .Then("parse", x => x, o =>
             {
                 o.Parallelism = 4;
@@ -49,7 +50,7 @@ public sealed class GroupCommitTests : IDisposable
             .Build(services)
             .Start();
         await stuck.Task.WaitAsync(Bound);
-        await WaitUntilAsync(() => run.GetStatistics()[0].Out >= 900, "the handoffs and lanes to fill");
+        await source.WaitForTakenAsync(900, "the handoffs and lanes to fill");
 
         var stopwatch = Stopwatch.StartNew();
         var result = await run.StopWithinAsync(TimeSpan.FromSeconds(2)).WaitAsync(Bound);
@@ -73,8 +74,9 @@ public sealed class GroupCommitTests : IDisposable
         using var services = new ServiceCollection().AddSingleton<IDeadLetterStore>(store).BuildServiceProvider();
         var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var fail = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = new SourceProgress();
         var run = NewPipeline(kind, capacity: 256)
-            .From("read", Enumerable.Range(0, 2_000))
+            .From("read", ct => source.Range(2_000, ct))
             .Then("parse", x => x)
             .To("store", async (int item, CancellationToken ct) =>
             {
@@ -85,7 +87,7 @@ public sealed class GroupCommitTests : IDisposable
             .Build(services)
             .Start();
         await waiting.Task.WaitAsync(Bound);
-        await WaitUntilAsync(() => run.GetStatistics()[0].Out >= 500, "items to wait in the handoffs");
+        await source.WaitForTakenAsync(500, "items to wait in the handoffs");
 
         var stopwatch = Stopwatch.StartNew();
         fail.TrySetResult();

@@ -154,9 +154,10 @@ public sealed class ShutdownDeadlineTests : IDisposable
         HandoffKind kind, TimeSpan shutdownTimeout, Func<int, Task> sink, Task sinkBusy, List<int> sunk, string durability = "Flush", int capacity = 8, int parallelism = 1)
     {
         var path = Path.Combine(_directory, "dead.jsonl");
+        var source = new SourceProgress();
         using var host = BuildHost(
             services => services.AddPipeline("deadline", p => p
-                .From("read", Endless)
+                .From("read", source.Endless)
                 .Then("parse", x => x, o =>
                 {
                     o.Parallelism = parallelism;
@@ -173,7 +174,7 @@ public sealed class ShutdownDeadlineTests : IDisposable
             shutdownTimeout);
         await host.StartAsync().WaitAsync(Bound);
         await sinkBusy.WaitAsync(Bound);
-        await WaitUntilAsync(() => ServiceOf(host).Run!.GetStatistics()[0].In >= Math.Min(2 * capacity, 1000), "the handoffs to fill");
+        await source.WaitForTakenAsync(Math.Min(2 * capacity, 1000), "the handoffs to fill");
 
         var stopwatch = Stopwatch.StartNew();
         await host.StopAsync().WaitAsync(Bound);

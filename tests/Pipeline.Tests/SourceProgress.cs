@@ -18,26 +18,22 @@ internal sealed class SourceProgress
     private long _nextWanted = long.MaxValue;
 
     /// <summary>Yields 0, 1, 2, ... until the token is cancelled, as <see cref="TestStages.Endless"/> does.</summary>
-    public async IAsyncEnumerable<int> Endless([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        for (var i = 0; !cancellationToken.IsCancellationRequested; i++)
-        {
-            Report(i);
-            if (i % 64 == 0)
-            {
-                await Task.Yield();
-            }
-
-            yield return i;
-        }
-    }
+    public IAsyncEnumerable<int> Endless(CancellationToken cancellationToken = default) => Count(null, this, cancellationToken);
 
     /// <summary>Yields 0..count-1, as <see cref="TestStages.Range"/> does; once the pipeline has taken the last, the count is <paramref name="count"/>.</summary>
-    public async IAsyncEnumerable<int> Range(int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<int> Range(int count, CancellationToken cancellationToken = default) => Count(count, this, cancellationToken);
+
+    /// <summary>
+    /// Yields 0..<paramref name="count"/>-1, or 0, 1, 2, ... until the token is cancelled when <paramref name="count"/> is
+    /// <see langword="null"/>, yielding the thread every 64 items; reports to <paramref name="progress"/>, when set, as each item is
+    /// asked for. The source of <see cref="TestStages.Range"/> and <see cref="TestStages.Endless"/> too.
+    /// </summary>
+    internal static async IAsyncEnumerable<int> Count(int? count, SourceProgress? progress, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        for (var i = 0; i < count; i++)
+        var i = 0;
+        for (; count is null ? !cancellationToken.IsCancellationRequested : i < count; i++)
         {
-            Report(i);
+            progress?.Report(i);
             if (i % 64 == 0)
             {
                 await Task.Yield();
@@ -46,7 +42,7 @@ internal sealed class SourceProgress
             yield return i;
         }
 
-        Report(count);
+        progress?.Report(i);
     }
 
     /// <summary>Completes once the pipeline has taken at least <paramref name="count"/> items; fails the test after <see cref="TestStages.Bound"/>.</summary>

@@ -20,32 +20,12 @@ internal static class TestStages
     }
 
     /// <summary>Yields 0..count-1.</summary>
-    public static async IAsyncEnumerable<int> Range(int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            if (i % 64 == 0)
-            {
-                await Task.Yield();
-            }
-
-            yield return i;
-        }
-    }
+    public static IAsyncEnumerable<int> Range(int count, CancellationToken cancellationToken = default) =>
+        SourceProgress.Count(count, progress: null, cancellationToken);
 
     /// <summary>Yields 0, 1, 2, ... until the token is cancelled.</summary>
-    public static async IAsyncEnumerable<int> Endless([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        for (var i = 0; !cancellationToken.IsCancellationRequested; i++)
-        {
-            if (i % 64 == 0)
-            {
-                await Task.Yield();
-            }
-
-            yield return i;
-        }
-    }
+    public static IAsyncEnumerable<int> Endless(CancellationToken cancellationToken = default) =>
+        SourceProgress.Count(count: null, progress: null, cancellationToken);
 
     /// <summary>Asserts the accounting identity for every stage, and that each stage received what its upstream produced.</summary>
     public static void AssertAccounted(PipelineResult result)

@@ -18,7 +18,7 @@ public sealed partial class SemaphoreChannel<T>
             return WriteDropping(item);
         }
 
-        return _freeSlots.TryAcquire() && CommitWrite(item);
+        return TryWriteInRing(item) == RingWrite.Written;
     }
 
     private ValueTask WriteAsyncCore(T item, CancellationToken cancellationToken)
@@ -38,25 +38,23 @@ public sealed partial class SemaphoreChannel<T>
                     return default;
                 }
             }
-            else if (_freeSlots.TryAcquire())
-            {
-                if (CommitWrite(item))
-                {
-                    return default;
-                }
-            }
-            else if (SpinForRoom() && _freeSlots.TryAcquire())
-            {
-                // A reader on another core freed a slot while this writer spun: no park, no wake-up. (Or the handoff was
-                // completed, whose reserve of free slots this took: the commit gives it back and the write fails below.)
-                if (CommitWrite(item))
-                {
-                    return default;
-                }
-            }
             else
             {
-                return WriteAsyncSlow(item, cancellationToken);
+                RingWrite result = TryWriteInRing(item);
+                if (result == RingWrite.Full && SpinForRoom())
+                {
+                    result = TryWriteInRing(item);
+                }
+
+                if (result == RingWrite.Written)
+                {
+                    return default;
+                }
+
+                if (result == RingWrite.Full)
+                {
+                    return WriteAsyncSlow(item, cancellationToken);
+                }
             }
 
             doneWriting = _doneWriting!;
@@ -118,13 +116,14 @@ public sealed partial class SemaphoreChannel<T>
 
     private bool TryReadCore([MaybeNullWhen(false)] out T item)
     {
-        if (!_filledSlots.TryAcquire())
+        // Looked at without the lock first, so an empty ring costs no lock.
+        if (_filledSlots.CurrentCount == 0)
         {
             item = default;
             return false;
         }
 
-        return CommitRead(out item);
+        return TryReadInRing(out item);
     }
 
     private ValueTask<T> ReadAsyncCore(CancellationToken cancellationToken)

@@ -50,9 +50,10 @@ public sealed partial class SemaphoreChannel<T>
         }
 
         ThrowIfDoneWriting();
-        if (_freeSlots.TryAcquire())
+        RingWrite written = TryWriteInRing(item);
+        if (written != RingWrite.Full)
         {
-            if (!CommitWrite(item))
+            if (written == RingWrite.Closed)
             {
                 ThrowIfDoneWriting();
             }

@@ -14,9 +14,11 @@ namespace Pipeline.Handoffs;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Permits are only ever taken by running callers (<see cref="CountingSemaphore.TryAcquire()"/>); a caller that finds
-/// none waits for one to become available (<see cref="CountingSemaphore.WaitAvailableAsync"/>) without taking it, and
-/// then competes for it. So no permit is ever in transit to a waiter that has not run yet: <c>WaitToReadAsync</c>
+/// Permits are only ever taken by running callers (<see cref="CountingSemaphore.TryAcquire()"/>), inside the critical
+/// section on the ring in which the caller also moves its item: a caller never holds a permit while it waits for the
+/// ring's lock, and callers of one side contend for that lock alone, not for the lock and their semaphore. A caller that
+/// finds no permit waits for one to become available (<see cref="CountingSemaphore.WaitAvailableAsync"/>) without taking
+/// it, and then competes for it. So no permit is ever in transit to a waiter that has not run yet: <c>WaitToReadAsync</c>
 /// answers <see langword="true"/> only when a filled-slot permit is there for <c>TryRead</c> to take (unless another
 /// reader takes it first), <c>WaitToWriteAsync</c> likewise for free slots, and <c>TryRead</c>, <c>TryWrite</c>,
 /// <c>TryPeek</c> and <c>TryComplete</c> wait at most for another running caller's critical section on the ring.
@@ -133,18 +135,46 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     /// <summary>Whether no item will ever be readable: completed, and the ring is empty.</summary>
     private bool IsDrained => _doneWriting is not null && _items.Count == 0;
 
-    /// <summary>
-    /// Writes in <see cref="BoundedChannelFullMode.Wait"/> mode with a free-slot permit already taken: enqueues and
-    /// publishes a filled slot, or gives the permit back when the handoff was completed meanwhile.
-    /// </summary>
-    private bool CommitWrite(T item)
+    /// <summary>What <see cref="TryWriteInRing"/> did.</summary>
+    private enum RingWrite
     {
+        /// <summary>The item is in the ring and its filled slot released.</summary>
+        Written,
+
+        /// <summary>No free slot: nothing was written.</summary>
+        Full,
+
+        /// <summary>The handoff is completed: nothing was written.</summary>
+        Closed,
+    }
+
+    /// <summary>
+    /// Writes in <see cref="BoundedChannelFullMode.Wait"/> mode without waiting: takes a free slot and enqueues, both under
+    /// the ring's lock, then releases a filled slot after it. A free slot is looked at first without the lock, so a full
+    /// ring costs no lock.
+    /// </summary>
+    /// <remarks>
+    /// Taking the permit inside the critical section, rather than before entering it, means only the lock's holder ever
+    /// changes the free-slot count on the writing side: writers contend for the lock alone, not for the lock and the
+    /// semaphore, and a permit is never held by a caller that is waiting for the lock.
+    /// </remarks>
+    private RingWrite TryWriteInRing(T item)
+    {
+        if (_freeSlots.CurrentCount == 0)
+        {
+            return _doneWriting is null ? RingWrite.Full : RingWrite.Closed;
+        }
+
         using (EnterRing())
         {
             if (_doneWriting is not null)
             {
-                _freeSlots.Release();
-                return false;
+                return RingWrite.Closed;
+            }
+
+            if (!_freeSlots.TryAcquire())
+            {
+                return RingWrite.Full;
             }
 
             _items.Enqueue(item);
@@ -152,7 +182,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
 
         HandoffCompletion.CommitObserver?.Invoke(this);
         _filledSlots.Release();
-        return true;
+        return RingWrite.Written;
     }
 
     /// <summary>
@@ -212,15 +242,23 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     }
 
     /// <summary>
-    /// Reads with a filled-slot permit already taken: dequeues and gives the slot back. Returns <see langword="false"/>
-    /// (and returns the permit) when the ring is empty, which happens only once completion released its reserve.
+    /// Reads without waiting: under the ring's lock, takes a filled slot, dequeues and gives the slot back as a free one
+    /// (or to the oldest parked writer). Returns <see langword="false"/> when no filled slot is left, or when the ring is
+    /// empty although one was (a permit of the reserve completion releases, which is then returned).
     /// </summary>
-    private bool CommitRead([MaybeNullWhen(false)] out T item)
+    /// <remarks>As in <see cref="TryWriteInRing"/>, only the lock's holder takes filled slots: readers contend for the lock alone.</remarks>
+    private bool TryReadInRing([MaybeNullWhen(false)] out T item)
     {
         bool drained;
         BlockedWriter? moved = null;
         using (EnterRing())
         {
+            if (!_filledSlots.TryAcquire())
+            {
+                item = default;
+                return false;
+            }
+
             if (_items.Count == 0)
             {
                 _filledSlots.Release();

@@ -69,6 +69,7 @@ internal static class TestStages
 internal sealed class RecordingSink<T> : ISink<T>
 {
     private readonly ObservedQueue<T> _items = new();
+    private readonly ObservedQueue<T> _held = new();
     private volatile TaskCompletionSource? _gate;
 
     public IReadOnlyCollection<T> Items => _items;
@@ -77,6 +78,9 @@ internal sealed class RecordingSink<T> : ISink<T>
 
     /// <summary>Waits until the sink has taken at least <paramref name="count"/> items (see <see cref="ObservedQueue{T}.WaitUntilAsync"/>).</summary>
     public Task WaitForCountAsync(int count, string what) => _items.WaitForCountAsync(count, what);
+
+    /// <summary>Waits until at least <paramref name="count"/> writes have reached the closed gate (see <see cref="Close"/>).</summary>
+    public Task WaitForHeldAsync(int count, string what) => _held.WaitForCountAsync(count, what);
 
     /// <summary>Makes every following write wait until <see cref="Open"/>.</summary>
     public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -87,6 +91,7 @@ internal sealed class RecordingSink<T> : ISink<T>
     {
         if (_gate is { } gate)
         {
+            _held.Enqueue(item);
             await gate.Task.WaitAsync(cancellationToken);
         }
 

@@ -253,6 +253,9 @@ public partial class DataPipelineTests
         sink.Close();
         var run = pipeline.Start();
         await source.WaitForTakenAsync(8, "the handoffs to fill");
+
+        // Eight items taken can all be in the handoffs and the transform before the sink has its first: wait for that too.
+        await sink.WaitForHeldAsync(1, "the sink to hold an item");
         using var expired = new CancellationTokenSource();
         await expired.CancelAsync();
 

@@ -47,8 +47,9 @@ namespace Pipeline.Handoffs;
 /// read that throws took none. Completing the handoff releases a large reserve of permits on both semaphores, which
 /// wakes every waiting reader and writer, blocking or asynchronous; each of them then finds the handoff completed. A
 /// dropped item (drop modes of <see cref="BoundedChannelFullMode"/>) is counted in <see cref="Dropped"/> and passed to the
-/// item-dropped callback, which runs on the writing thread outside the ring's lock. In the drop modes free-slot
-/// permits change only inside the ring's critical section, so a write drops an item only when the ring is full.
+/// item-dropped callback, which runs on the writing thread outside the ring's lock. Free-slot permits change only
+/// inside the ring's critical section until completion, so in the drop modes a write drops an item only when the ring
+/// is full.
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The type of the items.</typeparam>
@@ -65,10 +66,10 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     private const int MaxSpinningCapacity = 16;
 
     /// <summary>
-    /// Free slots: capacity minus the items in the ring, minus the slots held by writers about to enqueue (in the drop
-    /// modes, exactly capacity minus the items). Released only under the ring's lock, and in
-    /// <see cref="BoundedChannelFullMode.Wait"/> mode only when no writer is parked. Its bound is the capacity plus
-    /// <see cref="CompletionReserve"/>.
+    /// Free slots: capacity minus the items in the ring whenever the ring's lock is free (a writer takes one in the same
+    /// critical section in which it enqueues). Taken and released only under the ring's lock, and in
+    /// <see cref="BoundedChannelFullMode.Wait"/> mode released only when no writer is parked. Its bound is the capacity
+    /// plus <see cref="CompletionReserve"/>, which completion releases after the lock.
     /// </summary>
     private readonly BoundedSemaphore _freeSlots;
 

@@ -10,6 +10,13 @@ namespace Pipeline.Handoffs;
 /// exact cancellation: a write that throws <see cref="OperationCanceledException"/> did not deliver its item, and a read
 /// that throws took none.
 /// </summary>
+/// <remarks>
+/// Call the blocking members from threads of your own (for example <see cref="TaskCreationOptions.LongRunning"/>), not
+/// from thread-pool threads: a pool thread blocked in <c>Read</c> or <c>Write</c> is a thread the pool cannot lend to
+/// the asynchronous writers or readers it waits for. On a pool limited to a few threads (a container's CPU quota,
+/// <c>ThreadPool.SetMaxThreads</c>), readers blocked on pool threads can hold every thread while the writers' continuations
+/// wait in the pool's queue, and the handoff then makes no progress.
+/// </remarks>
 /// <typeparam name="T">The type of the items.</typeparam>
 public interface IBlockingHandoff<T> : IHandoff
 {

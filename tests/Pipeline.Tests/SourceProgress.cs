@@ -72,7 +72,8 @@ internal sealed class SourceProgress
         }
     }
 
-    private void Report(long taken)
+    /// <summary>Records that the source is asked for item <paramref name="taken"/> (0-based): the pipeline has taken that many.</summary>
+    internal void Report(long taken)
     {
         Interlocked.Exchange(ref _taken, taken);
         if (taken >= Volatile.Read(ref _nextWanted))

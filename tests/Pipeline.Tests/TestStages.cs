@@ -46,7 +46,7 @@ internal static class TestStages
 
     /// <summary>
     /// Polls <paramref name="condition"/> until it holds; fails after <see cref="Bound"/>. Only for states no event announces and no
-    /// test-owned stage can tell (a handoff's depth, a stage's input count behind a source, whether a run was asked to stop); what a
+    /// test-owned stage can tell (a handoff's depth, a stage's input count behind a source); what a
     /// test records itself is an <see cref="ObservedQueue{T}"/>, a <see cref="SourceProgress"/> or a signal, waited for with no polling. The delay is only the interval between two
     /// looks, and nothing is taken to have happened because it passed: only the condition, seen true, ends the wait.
     /// </summary>

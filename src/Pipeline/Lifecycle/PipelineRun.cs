@@ -60,6 +60,9 @@ public sealed partial class PipelineRun
     /// <summary>Gets whether the run was asked to stop (or faulted, or was aborted).</summary>
     public bool IsStopRequested => _lifecycle.IsStopRequested;
 
+    /// <summary>Completes when the run is asked to stop (or faults, or is aborted): <see cref="IsStopRequested"/> as a signal, for tests.</summary>
+    internal ValueTask WaitStopRequestedAsync(CancellationToken cancellationToken = default) => _lifecycle.StopRequested.WaitAsync(cancellationToken);
+
     /// <summary>The stage runners, source first (for diagnostics and tests).</summary>
     internal IReadOnlyList<StageRunner> Stages => _stages;
 

@@ -28,7 +28,7 @@ public class HostShutdownTests
                 {
                     if (second?.IsStopRequested == true)
                     {
-                        await WaitUntilAsync(() => first?.IsStopRequested == true, "the first pipeline to be asked to stop");
+                        await first!.WaitStopRequestedAsync(ct).AsTask().WaitAsync(Bound, ct); // the first pipeline is asked to stop
                     }
 
                     sunk.AddOrUpdate("second", 1, (_, n) => n + 1);

@@ -135,7 +135,7 @@ public class FaultTruthTests
             .Build();
 
         run = pipeline.Start();
-        await WaitUntilAsync(() => run.IsStopRequested, "item 3's fault to stop the pipeline");
+        await run.WaitStopRequestedAsync().AsTask().WaitAsync(Bound); // item 3's fault stops the pipeline
         faulted.TrySetResult();
         var result = await run.Completion.WaitAsync(Bound);
 

@@ -154,7 +154,8 @@ public class FileSourceConfigurationTests
     public async Task Stop_WhileTheSourceWaitsForRoom_EndsPromptly()
     {
         // MaxPending 16 of a batch of 16 that waits 30 s for its time limit: the source waits for room until the batch is sunk.
-        var source = new CountingSource(10_000);
+        var progress = new SourceProgress();
+        var source = new CountingSource(10_000, progress);
         var builder = new PipelineBuilder("roomless");
         builder.Acknowledgement.MaxPending = 16;
         builder.Acknowledgement.MaxCount = int.MaxValue;
@@ -170,7 +171,8 @@ public class FileSourceConfigurationTests
             .To("sink", _ => { })
             .Build()
             .Start();
-        await WaitUntilAsync(() => run.GetStatistics()[0].In >= 16, "the source to fill its room");
+        // Asked for a 17th item, the source has handed over the 16 that fill its room; the 17th then waits for room.
+        await progress.WaitForTakenAsync(16, "the source to fill its room");
 
         var result = await run.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -239,7 +241,8 @@ public class FileSourceConfigurationTests
     }
 
     /// <summary>Yields 1..count at positions 1..count and records every acknowledgement.</summary>
-    internal sealed class CountingSource(int count) : IAcknowledgingSource<int>
+    /// <summary>Yields positions 1..<paramref name="count"/>; reports to <paramref name="progress"/>, when set, as each item is asked for.</summary>
+    internal sealed class CountingSource(int count, SourceProgress? progress = null) : IAcknowledgingSource<int>
     {
         private readonly ObservedQueue<long> _acknowledged = new();
 
@@ -253,6 +256,7 @@ public class FileSourceConfigurationTests
         {
             for (var x = 1; x <= count && !stoppingToken.IsCancellationRequested; x++)
             {
+                progress?.Report(x - 1);
                 if (x % 16 == 0)
                 {
                     await Task.Yield();

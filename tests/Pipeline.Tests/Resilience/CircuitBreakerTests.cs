@@ -258,19 +258,6 @@ public class CircuitBreakerTests
         public DataPipeline Pipeline { get; }
     }
 
-    /// <summary>A fake clock that signals each timer created on it (the pause's waits), so a test advances time only once one waits.</summary>
-    private sealed class TimerSignalingTimeProvider : FakeTimeProvider
-    {
-        public SemaphoreSlim TimerCreated { get; } = new(0);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = base.CreateTimer(callback, state, dueTime, period);
-            TimerCreated.Release();
-            return timer;
-        }
-    }
-
     private sealed class MemoryStore : IDeadLetterStore
     {
         public ConcurrentQueue<DeadLetter> Letters { get; } = new();

@@ -300,19 +300,6 @@ public class ResiliencePollyTests
             error.Failures);
     }
 
-    /// <summary>A fake clock that signals each timer created on it (Polly's retry delays), so a test advances time only once one waits.</summary>
-    private sealed class TimerSignalingTimeProvider : FakeTimeProvider
-    {
-        public SemaphoreSlim TimerCreated { get; } = new(0);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = base.CreateTimer(callback, state, dueTime, period);
-            TimerCreated.Release();
-            return timer;
-        }
-    }
-
     /// <summary>Collects <paramref name="instrument"/> of Polly's meter, process-wide: select a test's own measurements with <see cref="IsOf"/>.</summary>
     internal static Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<T> PollyMeter<T>(string instrument)
         where T : struct => new(null, "Polly", instrument);

@@ -17,6 +17,9 @@ internal sealed class SourceProgress
     /// <summary>The smallest count a waiter waits for; <see cref="long.MaxValue"/> with none, so that an item costs one read.</summary>
     private long _nextWanted = long.MaxValue;
 
+    /// <summary>Gets how many items the pipeline has taken so far (a snapshot).</summary>
+    public long Taken => Interlocked.Read(ref _taken);
+
     /// <summary>Yields 0, 1, 2, ... until the token is cancelled, as <see cref="TestStages.Endless"/> does.</summary>
     public IAsyncEnumerable<int> Endless(CancellationToken cancellationToken = default) => Count(null, this, cancellationToken);
 

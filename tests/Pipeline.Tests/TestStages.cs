@@ -43,26 +43,6 @@ internal static class TestStages
             Assert.Equal(result.Stages[index - 1].Produced, result.Stages[index].In);
         }
     }
-
-    /// <summary>
-    /// Polls <paramref name="condition"/> until it holds; fails after <see cref="Bound"/>. Only for states no event announces and no
-    /// test-owned stage can tell (a handoff's depth, a stage's input count behind a source); what a
-    /// test records itself is an <see cref="ObservedQueue{T}"/>, a <see cref="SourceProgress"/> or a signal, waited for with no polling. The delay is only the interval between two
-    /// looks, and nothing is taken to have happened because it passed: only the condition, seen true, ends the wait.
-    /// </summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out waiting for {what}.");
-            }
-
-            await Task.Delay(1);
-        }
-    }
 }
 
 /// <summary>A sink that records what it receives, can be held shut, and can fail on chosen items.</summary>

@@ -28,11 +28,13 @@ public class CircuitBreakerTests
         Assert.True(await harness.Time.TimerCreated.WaitAsync(Bound), "the pause");
 
         // Item 0's two attempts fail and open the circuit; the third meets it open. The worker then waits with item 0, its input
-        // handoff (capacity 4) fills, and the source holds item 5 in a blocked write: it reads nothing more.
-        await WaitUntilAsync(() => run.GetStatistics()[0].In == 6 && run.Stages[1].InputDepth == 4, "the source to be held back");
-        // The worker waits on the fake clock, which stands still, so nothing more can happen: the source is held, and the item
-        // that met the open circuit has neither failed nor been dead-lettered.
+        // handoff (capacity 4) fills with items 1-4, and the source, asked for item 5, holds it in a blocked write.
+        await harness.Source.WaitForTakenAsync(5, "the handoff to fill behind the paused worker");
+        Assert.Equal(4, run.Stages[1].InputDepth);
+        // The worker waits on the fake clock, which stands still, so nothing more can happen: the source is held (never asked for
+        // item 6), and the item that met the open circuit has neither failed nor been dead-lettered.
         var held = run.GetStatistics();
+        Assert.Equal(5, harness.Source.Taken);
         Assert.Equal(2, dependency.Calls);
         Assert.Equal(0, held[1].Failed);
         Assert.Empty(harness.Store.Letters);
@@ -95,7 +97,8 @@ public class CircuitBreakerTests
         var dependency = new Dependency();
         var harness = new Harness(kind, CircuitOpenBehavior.Pause, items: 40, dependency);
         var run = harness.Pipeline.Start();
-        await WaitUntilAsync(() => run.GetStatistics()[0].In == 6 && run.Stages[1].InputDepth == 4, "the source to be held back");
+        await harness.Source.WaitForTakenAsync(5, "the handoff to fill behind the paused worker");
+        Assert.Equal(4, run.Stages[1].InputDepth);
 
         var result = await run.StopWithinAsync(TimeSpan.FromSeconds(1)).WaitAsync(Bound);
 
@@ -226,7 +229,7 @@ public class CircuitBreakerTests
                 .AddLogging(logging => logging.AddProvider(new ListLoggerProvider(Logged)))
                 .BuildServiceProvider();
             Pipeline = NewPipeline(kind, capacity: 4, name: "breaker")
-                .From("numbers", ct => Range(items, ct))
+                .From("numbers", ct => Source.Range(items, ct))
                 .Then("call-api", dependency.Call, o =>
                 {
                     o.OnError = StageErrorMode.DeadLetter;
@@ -248,6 +251,9 @@ public class CircuitBreakerTests
         }
 
         public TimerSignalingTimeProvider Time { get; } = new();
+
+        /// <summary>The source: tells how many items the pipeline has taken from it.</summary>
+        public SourceProgress Source { get; } = new();
 
         public MemoryStore Store { get; } = new();
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Pipeline.Tests;
 
 /// <summary>
-/// A fake clock that signals each timer created on it (a retry's delay, a circuit breaker's pause, a batch's deadline, an
+/// A fake clock that signals each timer created on it (a retry's delay, a circuit breaker's pause, an
 /// acknowledgement's wait), so a test advances time only once something waits on it.
 /// </summary>
 internal sealed class TimerSignalingTimeProvider : FakeTimeProvider

@@ -15,6 +15,13 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
     /// <summary>The trace of the first traced item in the batch being filled; the batch carries it (the stage has one worker).</summary>
     private ItemTrace? _batchTrace;
 
+    /// <summary>
+    /// Called, when set, after each pass that took what the input held, with the stage and how many items its batch holds: lets a
+    /// test wait until the batch holds the items it expects before it moves a fake clock past the batch's deadline. Null in
+    /// production.
+    /// </summary>
+    internal static Action<BatchStageRunner<T>, int>? FilledObserver;
+
     public BatchStageRunner(PipelineLifecycle lifecycle, string name, int index, ResolvedStageOptions options, int size, TimeSpan maxDelay, ChannelWriter<Envelope<IReadOnlyList<T>>> output)
         : base(lifecycle, name, index, options, instance: null)
     {
@@ -59,6 +66,8 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                     _batchTrace ??= envelope.Trace;
                     acknowledgements.Add(envelope.Acknowledgement);
                 }
+
+                FilledObserver?.Invoke(this, batch?.Count ?? 0);
 
                 if (batch is not null && IsDiscarding)
                 {

@@ -240,8 +240,10 @@ public class FileSourceConfigurationTests
         AssertAccounted(result);
     }
 
-    /// <summary>Yields 1..count at positions 1..count and records every acknowledgement.</summary>
-    /// <summary>Yields positions 1..<paramref name="count"/>; reports to <paramref name="progress"/>, when set, as each item is asked for.</summary>
+    /// <summary>
+    /// Yields 1..<paramref name="count"/> at positions 1..<paramref name="count"/>, records every acknowledgement, and reports to
+    /// <paramref name="progress"/>, when set, as each item is asked for.
+    /// </summary>
     internal sealed class CountingSource(int count, SourceProgress? progress = null) : IAcknowledgingSource<int>
     {
         private readonly ObservedQueue<long> _acknowledged = new();

@@ -34,42 +34,53 @@ public class BatchStageTests
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task Batch_MaxDelayPasses_EmitsPartialBatch(HandoffKind kind)
     {
-        var time = new TimerSignalingTimeProvider();
+        var time = new FakeTimeProvider();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var handedOver = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holdsThree = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var name = $"batch-by-time-{kind}";
         var sink = new RecordingSink<IReadOnlyList<int>>();
-        var pipeline = NewPipeline(kind)
-            .From("held", ct => ThreeThenWait(handedOver, release.Task, ct))
+        var pipeline = NewPipeline(kind, name: name)
+            .From("held", ct => ThreeThenWait(release.Task, ct))
             .Batch("batch", 100, s_maxDelay)
             .To("collect", sink)
             .Build(timeProvider: time);
-        var run = pipeline.Start();
 
-        // The batch's deadline starts with its first item, and the three items are in the batch or in its input handoff: at the
-        // deadline the batch takes what its input holds before it emits, so it emits all three.
-        Assert.True(await time.TimerCreated.WaitAsync(Bound), "the batch's deadline");
-        await handedOver.Task.WaitAsync(Bound);
+        // Signalled by this test's batch stage once its batch holds the three items (other tests' batch stages run alongside).
+        BatchStageRunner<int>.FilledObserver = (stage, count) =>
+        {
+            if (stage.Lifecycle.PipelineName == name && count == 3)
+            {
+                holdsThree.TrySetResult();
+            }
+        };
+        try
+        {
+            var run = pipeline.Start();
+            await holdsThree.Task.WaitAsync(Bound);
 
-        time.Advance(s_maxDelay - TimeSpan.FromMilliseconds(1));
-        Assert.Equal(0, sink.Count);
-        time.Advance(TimeSpan.FromMilliseconds(1));
-        await sink.WaitForCountAsync(1, "the batch to be emitted by time");
+            time.Advance(s_maxDelay - TimeSpan.FromMilliseconds(1));
+            Assert.Equal(0, sink.Count);
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            await sink.WaitForCountAsync(1, "the batch to be emitted by time");
 
-        Assert.Equal([0, 1, 2], sink.Items.Single());
-        release.SetResult();
-        var result = await run.Completion.WaitAsync(Bound);
-        Assert.Equal(PipelineStatus.Completed, result.Status);
-        Assert.Equal([[0, 1, 2], [3]], sink.Items.Select(b => b.ToArray()));
-        AssertAccounted(result);
+            Assert.Equal([0, 1, 2], sink.Items.Single());
+            release.SetResult();
+            var result = await run.Completion.WaitAsync(Bound);
+            Assert.Equal(PipelineStatus.Completed, result.Status);
+            Assert.Equal([[0, 1, 2], [3]], sink.Items.Select(b => b.ToArray()));
+            AssertAccounted(result);
+        }
+        finally
+        {
+            BatchStageRunner<int>.FilledObserver = null;
+        }
     }
 
-    /// <summary>Yields 0, 1 and 2, then (the pipeline having taken all three) sets <paramref name="handedOver"/> and waits for <paramref name="release"/>.</summary>
-    private static async IAsyncEnumerable<int> ThreeThenWait(TaskCompletionSource handedOver, Task release, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async IAsyncEnumerable<int> ThreeThenWait(Task release, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         yield return 0;
         yield return 1;
         yield return 2;
-        handedOver.TrySetResult();
         await release.WaitAsync(cancellationToken);
         yield return 3;
     }

@@ -88,10 +88,10 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     private long _dropped;
 
     /// <summary>Lets one reader spin for an item before it parks (<see cref="HandoffSpin"/>).</summary>
-    private HandoffSpin.Gate _readerSpin = HandoffSpin.Gate.Create();
+    private HandoffSpin.Gate _readerSpin;
 
     /// <summary>Lets one writer spin for room before it parks (<see cref="HandoffSpin"/>).</summary>
-    private HandoffSpin.Gate _writerSpin = HandoffSpin.Gate.Create();
+    private HandoffSpin.Gate _writerSpin;
 
     /// <summary>Creates a handoff of the given capacity and full mode.</summary>
     /// <param name="capacity">How many items the handoff holds, 1 to 1,048,576.</param>
@@ -102,6 +102,8 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     {
         HandoffArguments.ValidateConstructor(capacity, fullMode);
         _items = new RingBuffer<T>(capacity);
+        _readerSpin = HandoffSpin.Gate.Create(capacity);
+        _writerSpin = HandoffSpin.Gate.Create(capacity);
         _fullMode = fullMode;
         _itemDropped = itemDropped;
         _notEmpty = new Condition(_lock);

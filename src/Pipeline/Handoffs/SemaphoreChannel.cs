@@ -115,8 +115,8 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
         _fullMode = fullMode;
         _itemDropped = itemDropped;
         _freeSlots = new BoundedSemaphore(capacity, capacity + CompletionReserve);
-        _readerSpin = HandoffSpin.Gate.Create(capacity <= MaxSpinningCapacity);
-        _writerSpin = HandoffSpin.Gate.Create(capacity <= MaxSpinningCapacity);
+        _readerSpin = HandoffSpin.Gate.Create(capacity, enabled: capacity <= MaxSpinningCapacity);
+        _writerSpin = HandoffSpin.Gate.Create(capacity, enabled: capacity <= MaxSpinningCapacity);
         Reader = new SemaphoreChannelReader(this);
         Writer = new SemaphoreChannelWriter(this);
     }

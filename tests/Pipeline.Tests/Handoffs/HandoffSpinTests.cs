@@ -15,7 +15,7 @@ public class HandoffSpinTests
     public async Task Until_ReadyAtTheFirstCheck_ReturnsTrueAfterOneCheckAndFreesTheGate()
     {
         await Task.Yield();
-        var gate = HandoffSpin.Gate.Create();
+        var gate = HandoffSpin.Gate.Create(capacity: 64);
         var checks = new StrongBox<int>();
 
         // Every spin checks at least once, however late its first check comes (the time limit is tested after it).
@@ -30,7 +30,7 @@ public class HandoffSpinTests
     public async Task Until_NeverReady_ReturnsFalseWithinItsBoundAndFreesTheGate()
     {
         await Task.Yield();
-        var gate = HandoffSpin.Gate.Create();
+        var gate = HandoffSpin.Gate.Create(capacity: 64);
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
 
         Assert.False(HandoffSpin.Until(ref gate, new object(), static _ => false));
@@ -44,7 +44,7 @@ public class HandoffSpinTests
     public async Task Until_NeverReady_GivesUpAndAfterFourFailuresOnlyProbesOneAttemptInSixtyFour()
     {
         await Task.Yield();
-        var gate = HandoffSpin.Gate.Create();
+        var gate = HandoffSpin.Gate.Create(capacity: 64);
         var checks = new StrongBox<int>();
         if (!CanSpin)
         {
@@ -80,7 +80,7 @@ public class HandoffSpinTests
     public async Task Until_WhileAnotherCallerOfTheSideSpins_ReturnsFalseWithoutChecking()
     {
         await Task.Yield();
-        var state = new Nested { Gate = HandoffSpin.Gate.Create() };
+        var state = new Nested { Gate = HandoffSpin.Gate.Create(capacity: 64) };
         if (!CanSpin)
         {
             // A machine with one core never spins.
@@ -110,7 +110,7 @@ public class HandoffSpinTests
     public async Task Until_DisabledGate_NeverChecks()
     {
         await Task.Yield();
-        var gate = HandoffSpin.Gate.Create(enabled: false);
+        var gate = HandoffSpin.Gate.Create(capacity: 64, enabled: false);
         var checks = new StrongBox<int>();
 
         for (int attempt = 0; attempt < 200; attempt++)

@@ -101,7 +101,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     public ConditionChannel(int capacity, BoundedChannelFullMode fullMode = BoundedChannelFullMode.Wait, Action<T>? itemDropped = null)
     {
         HandoffArguments.ValidateConstructor(capacity, fullMode);
-        _items = new RingBuffer<T>(capacity);
+        _items = new RingBuffer<T>(capacity, padded: true);
         _readerSpin = HandoffSpin.Gate.Create(capacity);
         _writerSpin = HandoffSpin.Gate.Create(capacity);
         _fullMode = fullMode;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Pipeline.Handoffs;
 
@@ -9,121 +8,108 @@ namespace Pipeline.Handoffs;
 /// lock; only <see cref="Count"/> may be read without it.
 /// </summary>
 /// <remarks>
-/// The ring's head and count, and its slots, are padded by 128 bytes on either side (as the BCL's <c>ConcurrentQueue</c>
-/// pads its head and tail, and as the LMAX Disruptor pads its ring): readers and writers on different cores write
-/// them at every item, and without the padding the objects allocated next to the ring (the channel's conditions,
-/// whose waiter counts every call reads) would share their cache lines, so each item would also evict those readers'
-/// copies. At capacity 1 this took about a sixth of the time of an item. The padding costs 256 bytes of slots and
-/// 256 bytes of state per ring.
+/// With <c>padded</c>, 128 bytes of unused slots follow the last slot, so the objects allocated after the ring (the
+/// <c>Condition</c> kind's conditions, whose waiter counts every call reads) do not share a cache line with the slots
+/// and the count that readers and writers on different cores write at every item. The <c>Semaphore</c> kind goes
+/// without: the free-slot semaphore it allocates next is written in the same critical sections as the ring, and
+/// sharing the ring's line saves it a line per item (padding it cost that kind up to half its throughput at
+/// capacities 4 and 64 with several parties).
 /// </remarks>
 /// <typeparam name="T">The type of the items.</typeparam>
 internal sealed class RingBuffer<T>
 {
-    /// <summary>Unused slots before the first and after the last slot, so no other object's fields share a cache line with the slots.</summary>
-    private static readonly int s_paddingSlots = (RingBufferState.PaddingBytes + Unsafe.SizeOf<T>() - 1) / Unsafe.SizeOf<T>();
+    /// <summary>Unused slots after the last one in a padded ring: 128 bytes, two 64-byte lines, which adjacent-line prefetch moves together.</summary>
+    private static readonly int s_paddingSlots = (128 + Unsafe.SizeOf<T>() - 1) / Unsafe.SizeOf<T>();
 
     /// <summary>
-    /// The slots, <see cref="s_paddingSlots"/> of padding either side of the <see cref="Capacity"/> used ones; an empty
-    /// slot holds <see langword="default"/> so that the ring keeps no item alive.
+    /// The slots, then <see cref="s_paddingSlots"/> unused ones in a padded ring; an empty slot holds
+    /// <see langword="default"/> so that the ring keeps no item alive.
     /// </summary>
     private readonly T[] _items;
 
     /// <summary>How many items the ring holds at most.</summary>
     private readonly int _capacity;
 
-    /// <summary>The index of the oldest item, its count and the owner's <see cref="Unpublished"/>, on a cache line of their own.</summary>
-    private RingBufferState _state;
+    /// <summary>The index of the oldest item.</summary>
+    private int _head;
 
-    public RingBuffer(int capacity)
+    /// <summary>How many items the ring holds, 0 to <see cref="Capacity"/>.</summary>
+    private int _count;
+
+    /// <summary>
+    /// The owner's count of items in the ring that readers may not see yet (the <c>Semaphore</c> kind's items, in a drop mode, whose
+    /// filled slot is not released yet); beside <see cref="_count"/>, on the cache line the same writes already own. Not used by the
+    /// ring itself.
+    /// </summary>
+    public int Unpublished;
+
+    /// <summary>Creates a ring of <paramref name="capacity"/> slots.</summary>
+    /// <param name="capacity">How many items the ring holds, 1 or more.</param>
+    /// <param name="padded">Whether unused slots follow the last one, keeping the next objects off the slots' cache lines.</param>
+    public RingBuffer(int capacity, bool padded)
     {
         Debug.Assert(capacity >= 1);
         _capacity = capacity;
-        _items = new T[capacity + (2 * s_paddingSlots)];
+        _items = new T[padded ? capacity + s_paddingSlots : capacity];
     }
 
     public int Capacity => _capacity;
 
-    /// <summary>
-    /// Gets the owner's count of items in the ring that readers may not see yet (the <c>Semaphore</c> kind's items, in a drop mode, whose
-    /// filled slot is not released yet); beside the count, on the cache line the same writes already own. Not used by the ring itself.
-    /// </summary>
-    public ref int Unpublished => ref _state.Unpublished;
-
     /// <summary>Gets how many items the ring holds; safe to read without the lock (a snapshot).</summary>
-    public int Count => Volatile.Read(ref _state.Count);
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Gets whether the ring is full; like <see cref="Count"/>, a snapshot when read without the lock.</summary>
-    public bool IsFull => Volatile.Read(ref _state.Count) == _capacity;
+    public bool IsFull => Volatile.Read(ref _count) == _capacity;
 
     public void Enqueue(T item)
     {
-        int count = _state.Count;
-        Debug.Assert(count < _capacity, "Enqueue into a full ring.");
-        int tail = _state.Head + count;
+        Debug.Assert(_count < _capacity, "Enqueue into a full ring.");
+        int tail = _head + _count;
         if (tail >= _capacity)
         {
             tail -= _capacity;
         }
 
-        _items[s_paddingSlots + tail] = item;
-        Volatile.Write(ref _state.Count, count + 1);
+        _items[tail] = item;
+        Volatile.Write(ref _count, _count + 1);
     }
 
     public T Dequeue()
     {
-        int count = _state.Count;
-        Debug.Assert(count > 0, "Dequeue from an empty ring.");
-        int head = _state.Head;
-        T item = _items[s_paddingSlots + head];
+        Debug.Assert(_count > 0, "Dequeue from an empty ring.");
+        T item = _items[_head];
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
-            _items[s_paddingSlots + head] = default!;
+            _items[_head] = default!;
         }
 
-        _state.Head = head + 1 == _capacity ? 0 : head + 1;
-        Volatile.Write(ref _state.Count, count - 1);
+        if (++_head == _capacity)
+        {
+            _head = 0;
+        }
+
+        Volatile.Write(ref _count, _count - 1);
         return item;
     }
 
     public T PeekOldest()
     {
-        Debug.Assert(_state.Count > 0, "Peek into an empty ring.");
-        return _items[s_paddingSlots + _state.Head];
+        Debug.Assert(_count > 0, "Peek into an empty ring.");
+        return _items[_head];
     }
 
     /// <summary>Replaces the most recently written item with <paramref name="item"/> and returns the one replaced.</summary>
     public T ReplaceNewest(T item)
     {
-        Debug.Assert(_state.Count > 0, "Replace in an empty ring.");
-        int newest = _state.Head + _state.Count - 1;
+        Debug.Assert(_count > 0, "Replace in an empty ring.");
+        int newest = _head + _count - 1;
         if (newest >= _capacity)
         {
             newest -= _capacity;
         }
 
-        T dropped = _items[s_paddingSlots + newest];
-        _items[s_paddingSlots + newest] = item;
+        T dropped = _items[newest];
+        _items[newest] = item;
         return dropped;
     }
-}
-
-/// <summary>
-/// The ring's mutable state, written by every enqueue and dequeue, padded onto a cache line of its own (as the BCL's
-/// <c>ConcurrentQueue</c> pads its head and tail): the objects allocated beside the ring, such as the conditions
-/// whose waiter counts are read on every call, would otherwise share its line.
-/// </summary>
-[StructLayout(LayoutKind.Explicit, Size = (2 * 128) + 16)]
-internal struct RingBufferState
-{
-    /// <summary>Bytes of padding either side of the fields: two 64-byte lines, which adjacent-line prefetch moves together.</summary>
-    public const int PaddingBytes = 128;
-
-    [FieldOffset(PaddingBytes)]
-    public int Head;
-
-    [FieldOffset(PaddingBytes + 4)]
-    public int Count;
-
-    [FieldOffset(PaddingBytes + 8)]
-    public int Unpublished;
 }

@@ -111,7 +111,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     public SemaphoreChannel(int capacity, BoundedChannelFullMode fullMode = BoundedChannelFullMode.Wait, Action<T>? itemDropped = null)
     {
         HandoffArguments.ValidateConstructor(capacity, fullMode);
-        _items = new RingBuffer<T>(capacity);
+        _items = new RingBuffer<T>(capacity, padded: false);
         _fullMode = fullMode;
         _itemDropped = itemDropped;
         _freeSlots = new BoundedSemaphore(capacity, capacity + CompletionReserve);

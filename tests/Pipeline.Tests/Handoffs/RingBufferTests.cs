@@ -5,20 +5,22 @@ namespace Pipeline.Tests.Handoffs;
 
 /// <summary>
 /// The ring under both custom handoffs: first in, first out across many wraps at every small capacity, the newest item
-/// replaced in place, and no item kept alive once it left the ring (its slots sit between padding, so an index slip
-/// would show up here as a lost, repeated or retained item).
+/// replaced in place, and no item kept alive once it left the ring, padded (unused slots after the last) or not: an
+/// index slip into the padding would show up here as a lost, repeated or retained item.
 /// </summary>
 public class RingBufferTests
 {
     [Theory(Timeout = 30_000)]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(64)]
-    public async Task EnqueueDequeue_AcrossManyWraps_KeepsFifoOrderAndCount(int capacity)
+    [InlineData(1, true)]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(3, false)]
+    [InlineData(64, true)]
+    public async Task EnqueueDequeue_AcrossManyWraps_KeepsFifoOrderAndCount(int capacity, bool padded)
     {
         await Task.Yield();
-        var ring = new RingBuffer<string>(capacity);
+        var ring = new RingBuffer<string>(capacity, padded);
         var expected = new Queue<string>();
         int next = 0;
 
@@ -47,12 +49,13 @@ public class RingBufferTests
     }
 
     [Theory(Timeout = 30_000)]
-    [InlineData(1)]
-    [InlineData(3)]
-    public async Task ReplaceNewest_AfterTheRingWrapped_ReplacesTheLastWrittenItem(int capacity)
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    [InlineData(3, false)]
+    public async Task ReplaceNewest_AfterTheRingWrapped_ReplacesTheLastWrittenItem(int capacity, bool padded)
     {
         await Task.Yield();
-        var ring = new RingBuffer<int>(capacity);
+        var ring = new RingBuffer<int>(capacity, padded);
         for (int i = 0; i < capacity + 1; i++)
         {
             if (ring.IsFull)
@@ -74,11 +77,13 @@ public class RingBufferTests
         Assert.Equal(Enumerable.Range(1, capacity - 1), left.Take(capacity - 1));
     }
 
-    [Fact(Timeout = 30_000)]
-    public async Task Dequeue_OfAReference_KeepsNoItemAlive()
+    [Theory(Timeout = 30_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Dequeue_OfAReference_KeepsNoItemAlive(bool padded)
     {
         await Task.Yield();
-        var ring = new RingBuffer<object>(2);
+        var ring = new RingBuffer<object>(2, padded);
         WeakReference taken = FillAndDrain(ring);
 
         GC.Collect();

@@ -70,7 +70,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     private readonly Condition _writable;
 
     /// <summary>The buffered items.</summary>
-    private readonly RingBuffer<T> _items;
+    private readonly RingBuffer<T, PaddedRingIndices> _items;
 
     /// <summary>What a write into a full ring does.</summary>
     private readonly BoundedChannelFullMode _fullMode;
@@ -101,7 +101,7 @@ public sealed partial class ConditionChannel<T> : Channel<T>, IBlockingHandoff<T
     public ConditionChannel(int capacity, BoundedChannelFullMode fullMode = BoundedChannelFullMode.Wait, Action<T>? itemDropped = null)
     {
         HandoffArguments.ValidateConstructor(capacity, fullMode);
-        _items = new RingBuffer<T>(capacity, padded: true);
+        _items = new RingBuffer<T, PaddedRingIndices>(capacity);
         _readerSpin = HandoffSpin.Gate.Create(capacity);
         _writerSpin = HandoffSpin.Gate.Create(capacity);
         _fullMode = fullMode;

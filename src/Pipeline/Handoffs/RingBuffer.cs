@@ -8,21 +8,26 @@ namespace Pipeline.Handoffs;
 /// lock; only <see cref="Count"/> may be read without it.
 /// </summary>
 /// <remarks>
-/// With <c>padded</c>, 128 bytes of unused slots follow the last slot, so the objects allocated after the ring (the
-/// <c>Condition</c> kind's conditions, whose waiter counts every call reads) do not share a cache line with the slots
-/// and the count that readers and writers on different cores write at every item. The <c>Semaphore</c> kind goes
-/// without: the free-slot semaphore it allocates next is written in the same critical sections as the ring, and
-/// sharing the ring's line saves it a line per item (padding it cost that kind up to half its throughput at
-/// capacities 4 and 64 with several parties).
+/// Where the ring's head and count live, and whether its slots are padded, is chosen by <typeparamref name="TIndices"/>
+/// (a struct, so each choice is compiled on its own, with no indirection): <see cref="PaddedRingIndices"/> puts the
+/// head and count on a cache line of their own and 128 bytes of unused slots either side of the slots, so the objects
+/// allocated next to the ring do not share the lines that readers and writers on different cores write at every item
+/// (the <c>Condition</c> kind, whose neighbours are its conditions, with waiter counts every call reads);
+/// <see cref="PlainRingIndices"/> keeps them beside the ring's other fields and the slots unpadded (the
+/// <c>Semaphore</c> kind, whose free-slot semaphore, allocated next, is written in the same critical sections as the
+/// ring and gains from sharing its line).
 /// </remarks>
 /// <typeparam name="T">The type of the items.</typeparam>
-internal sealed class RingBuffer<T>
+/// <typeparam name="TIndices">Where the head and count live: <see cref="PaddedRingIndices"/> or <see cref="PlainRingIndices"/>.</typeparam>
+internal sealed class RingBuffer<T, TIndices>
+    where TIndices : struct, IRingIndices
 {
-    /// <summary>Unused slots after the last one in a padded ring: 128 bytes, two 64-byte lines, which adjacent-line prefetch moves together.</summary>
-    private static readonly int s_paddingSlots = (128 + Unsafe.SizeOf<T>() - 1) / Unsafe.SizeOf<T>();
+    /// <summary>Unused slots before the first slot and after the last one: 128 bytes with <see cref="PaddedRingIndices"/>, none otherwise.</summary>
+    private static readonly int s_paddingSlots =
+        TIndices.PadsSlots ? (IRingIndices.PaddingBytes + Unsafe.SizeOf<T>() - 1) / Unsafe.SizeOf<T>() : 0;
 
     /// <summary>
-    /// The slots, then <see cref="s_paddingSlots"/> unused ones in a padded ring; an empty slot holds
+    /// The slots, between <see cref="s_paddingSlots"/> unused ones either side; an empty slot holds
     /// <see langword="default"/> so that the ring keeps no item alive.
     /// </summary>
     private readonly T[] _items;
@@ -30,86 +35,81 @@ internal sealed class RingBuffer<T>
     /// <summary>How many items the ring holds at most.</summary>
     private readonly int _capacity;
 
-    /// <summary>The index of the oldest item.</summary>
-    private int _head;
-
-    /// <summary>How many items the ring holds, 0 to <see cref="Capacity"/>.</summary>
-    private int _count;
+    /// <summary>The index of the oldest item and how many items the ring holds.</summary>
+    private TIndices _indices;
 
     /// <summary>
-    /// The owner's count of items in the ring that readers may not see yet (the <c>Semaphore</c> kind's items, in a drop mode, whose
-    /// filled slot is not released yet); beside <see cref="_count"/>, on the cache line the same writes already own. Not used by the
-    /// ring itself.
+    /// The owner's count of items in the ring that readers may not see yet (the <c>Semaphore</c> kind's items, in a drop
+    /// mode, whose filled slot is not released yet). Not used by the ring itself.
     /// </summary>
     public int Unpublished;
 
     /// <summary>Creates a ring of <paramref name="capacity"/> slots.</summary>
     /// <param name="capacity">How many items the ring holds, 1 or more.</param>
-    /// <param name="padded">Whether unused slots follow the last one, keeping the next objects off the slots' cache lines.</param>
-    public RingBuffer(int capacity, bool padded)
+    public RingBuffer(int capacity)
     {
         Debug.Assert(capacity >= 1);
         _capacity = capacity;
-        _items = new T[padded ? capacity + s_paddingSlots : capacity];
+        _indices = default;
+        _items = new T[capacity + (2 * s_paddingSlots)];
     }
 
     public int Capacity => _capacity;
 
     /// <summary>Gets how many items the ring holds; safe to read without the lock (a snapshot).</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _indices.VolatileCount;
 
     /// <summary>Gets whether the ring is full; like <see cref="Count"/>, a snapshot when read without the lock.</summary>
-    public bool IsFull => Volatile.Read(ref _count) == _capacity;
+    public bool IsFull => _indices.VolatileCount == _capacity;
 
     public void Enqueue(T item)
     {
-        Debug.Assert(_count < _capacity, "Enqueue into a full ring.");
-        int tail = _head + _count;
+        int count = _indices.Count;
+        Debug.Assert(count < _capacity, "Enqueue into a full ring.");
+        int tail = _indices.Head + count;
         if (tail >= _capacity)
         {
             tail -= _capacity;
         }
 
-        _items[tail] = item;
-        Volatile.Write(ref _count, _count + 1);
+        _items[s_paddingSlots + tail] = item;
+        _indices.VolatileCount = count + 1;
     }
 
     public T Dequeue()
     {
-        Debug.Assert(_count > 0, "Dequeue from an empty ring.");
-        T item = _items[_head];
+        int count = _indices.Count;
+        Debug.Assert(count > 0, "Dequeue from an empty ring.");
+        int head = _indices.Head;
+        T item = _items[s_paddingSlots + head];
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
-            _items[_head] = default!;
+            _items[s_paddingSlots + head] = default!;
         }
 
-        if (++_head == _capacity)
-        {
-            _head = 0;
-        }
-
-        Volatile.Write(ref _count, _count - 1);
+        _indices.Head = head + 1 == _capacity ? 0 : head + 1;
+        _indices.VolatileCount = count - 1;
         return item;
     }
 
     public T PeekOldest()
     {
-        Debug.Assert(_count > 0, "Peek into an empty ring.");
-        return _items[_head];
+        Debug.Assert(_indices.Count > 0, "Peek into an empty ring.");
+        return _items[s_paddingSlots + _indices.Head];
     }
 
     /// <summary>Replaces the most recently written item with <paramref name="item"/> and returns the one replaced.</summary>
     public T ReplaceNewest(T item)
     {
-        Debug.Assert(_count > 0, "Replace in an empty ring.");
-        int newest = _head + _count - 1;
+        Debug.Assert(_indices.Count > 0, "Replace in an empty ring.");
+        int newest = _indices.Head + _indices.Count - 1;
         if (newest >= _capacity)
         {
             newest -= _capacity;
         }
 
-        T dropped = _items[newest];
-        _items[newest] = item;
+        T dropped = _items[s_paddingSlots + newest];
+        _items[s_paddingSlots + newest] = item;
         return dropped;
     }
 }

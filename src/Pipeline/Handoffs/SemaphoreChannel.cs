@@ -80,7 +80,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     private readonly ExclusiveLock _ringLock = new();
 
     /// <summary>The buffered items.</summary>
-    private readonly RingBuffer<T> _items;
+    private readonly RingBuffer<T, PlainRingIndices> _items;
 
     /// <summary>What a write into a full ring does.</summary>
     private readonly BoundedChannelFullMode _fullMode;
@@ -111,7 +111,7 @@ public sealed partial class SemaphoreChannel<T> : Channel<T>, IBlockingHandoff<T
     public SemaphoreChannel(int capacity, BoundedChannelFullMode fullMode = BoundedChannelFullMode.Wait, Action<T>? itemDropped = null)
     {
         HandoffArguments.ValidateConstructor(capacity, fullMode);
-        _items = new RingBuffer<T>(capacity, padded: false);
+        _items = new RingBuffer<T, PlainRingIndices>(capacity);
         _fullMode = fullMode;
         _itemDropped = itemDropped;
         _freeSlots = new BoundedSemaphore(capacity, capacity + CompletionReserve);

@@ -20,7 +20,19 @@ public class RingBufferTests
     public async Task EnqueueDequeue_AcrossManyWraps_KeepsFifoOrderAndCount(int capacity, bool padded)
     {
         await Task.Yield();
-        var ring = new RingBuffer<string>(capacity, padded);
+        if (padded)
+        {
+            FillAndDrainManyTimes(new RingBuffer<string, PaddedRingIndices>(capacity), capacity);
+        }
+        else
+        {
+            FillAndDrainManyTimes(new RingBuffer<string, PlainRingIndices>(capacity), capacity);
+        }
+    }
+
+    private static void FillAndDrainManyTimes<TIndices>(RingBuffer<string, TIndices> ring, int capacity)
+        where TIndices : struct, IRingIndices
+    {
         var expected = new Queue<string>();
         int next = 0;
 
@@ -55,7 +67,19 @@ public class RingBufferTests
     public async Task ReplaceNewest_AfterTheRingWrapped_ReplacesTheLastWrittenItem(int capacity, bool padded)
     {
         await Task.Yield();
-        var ring = new RingBuffer<int>(capacity, padded);
+        if (padded)
+        {
+            WrapAndReplaceNewest(new RingBuffer<int, PaddedRingIndices>(capacity), capacity);
+        }
+        else
+        {
+            WrapAndReplaceNewest(new RingBuffer<int, PlainRingIndices>(capacity), capacity);
+        }
+    }
+
+    private static void WrapAndReplaceNewest<TIndices>(RingBuffer<int, TIndices> ring, int capacity)
+        where TIndices : struct, IRingIndices
+    {
         for (int i = 0; i < capacity + 1; i++)
         {
             if (ring.IsFull)
@@ -83,7 +107,19 @@ public class RingBufferTests
     public async Task Dequeue_OfAReference_KeepsNoItemAlive(bool padded)
     {
         await Task.Yield();
-        var ring = new RingBuffer<object>(2, padded);
+        if (padded)
+        {
+            AssertKeepsNoItemAlive(new RingBuffer<object, PaddedRingIndices>(2));
+        }
+        else
+        {
+            AssertKeepsNoItemAlive(new RingBuffer<object, PlainRingIndices>(2));
+        }
+    }
+
+    private static void AssertKeepsNoItemAlive<TIndices>(RingBuffer<object, TIndices> ring)
+        where TIndices : struct, IRingIndices
+    {
         WeakReference taken = FillAndDrain(ring);
 
         GC.Collect();
@@ -92,10 +128,12 @@ public class RingBufferTests
 
         Assert.False(taken.IsAlive, "A dequeued item is still referenced by the ring.");
         Assert.Equal(0, ring.Count);
+        GC.KeepAlive(ring);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static WeakReference FillAndDrain(RingBuffer<object> ring)
+    private static WeakReference FillAndDrain<TIndices>(RingBuffer<object, TIndices> ring)
+        where TIndices : struct, IRingIndices
     {
         var item = new object();
         ring.Enqueue(new object());

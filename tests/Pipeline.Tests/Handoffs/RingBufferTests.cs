@@ -5,8 +5,9 @@ namespace Pipeline.Tests.Handoffs;
 
 /// <summary>
 /// The ring under both custom handoffs: first in, first out across many wraps at every small capacity, the newest item
-/// replaced in place, and no item kept alive once it left the ring, padded (unused slots after the last) or not: an
-/// index slip into the padding would show up here as a lost, repeated or retained item.
+/// replaced in place, and no item kept alive once it left the ring, with both layouts (padded: unused slots either side
+/// of the slots; plain). A read and a write that disagree on where a slot is would show up here as a lost, repeated or
+/// retained item; a slip applied the same way to every access would not.
 /// </summary>
 public class RingBufferTests
 {

@@ -99,6 +99,10 @@ internal sealed class TestWorkerProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(worker);
+
+        // The worker sets its own pool limits; a limit forced on this process (DOTNET_ThreadPool_Force*) would override them.
+        start.Environment.Remove("DOTNET_ThreadPool_ForceMinWorkerThreads");
+        start.Environment.Remove("DOTNET_ThreadPool_ForceMaxWorkerThreads");
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -124,6 +124,10 @@ public sealed class HandoffPressureTests(ITestOutputHelper output)
 
         startInfo.Environment["DOTNET_ThreadPool_MaxThreads"] = "4";
 
+        // The child sets its own pool limits; a limit forced on this process (DOTNET_ThreadPool_Force*) would override them.
+        startInfo.Environment.Remove("DOTNET_ThreadPool_ForceMinWorkerThreads");
+        startInfo.Environment.Remove("DOTNET_ThreadPool_ForceMaxWorkerThreads");
+
         using Process process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start HandoffPressure.");
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> errors = process.StandardError.ReadToEndAsync();

@@ -49,20 +49,22 @@ public sealed class SemaphoreCommitTests : IDisposable
     public async Task Semaphore_TwoWritersOneReader_CountAboveZeroMeansTheReaderCanTakeAnItem(BoundedChannelFullMode mode)
     {
         // The only reader: whenever it sees an item counted, TryRead must take one, whatever the writers are doing meanwhile.
+        // All three loop without awaiting, so each has a thread of its own: on pool threads they would hold the pool's
+        // workers for the whole second, and a pool capped at a few workers would have none left for the test's timeouts.
         var channel = Handoff.Create<int>(new HandoffOptions { Kind = HandoffKind.Semaphore, Capacity = 1, FullMode = mode });
-        using var stop = new CancellationTokenSource();
-        var writers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        int stopping = 0;
+        long seen = 0, missed = 0;
+        var writers = Enumerable.Range(0, 2).Select(_ => RunOnThread(() =>
         {
-            while (!stop.IsCancellationRequested)
+            while (Volatile.Read(ref stopping) == 0)
             {
                 channel.Writer.TryWrite(1);
             }
         })).ToArray();
-        long seen = 0, missed = 0;
-        await Task.Run(() =>
+        var reader = RunOnThread(() =>
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            while (watch.Elapsed < TimeSpan.FromSeconds(1) || seen < 1_000)
+            while ((watch.Elapsed < TimeSpan.FromSeconds(1) || seen < 1_000) && watch.Elapsed < TimeSpan.FromSeconds(20))
             {
                 if (channel.Reader.Count > 0)
                 {
@@ -73,11 +75,40 @@ public sealed class SemaphoreCommitTests : IDisposable
                     }
                 }
             }
-        }).WaitAsync(TimeSpan.FromSeconds(30));
-        stop.Cancel();
-        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(10));
+        });
 
+        try
+        {
+            await reader.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            Volatile.Write(ref stopping, 1);
+        }
+
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(seen >= 1_000, $"the reader saw only {seen} counted items in 20 s");
         Assert.True(missed == 0, $"{missed} of {seen} counted items could not be read");
+    }
+
+    /// <summary>Runs <paramref name="loop"/> on a dedicated background thread; the task ends (or faults) with it.</summary>
+    private static Task RunOnThread(Action loop)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try
+            {
+                loop();
+                done.SetResult();
+            }
+            catch (Exception error)
+            {
+                done.SetException(error);
+            }
+        })
+        { IsBackground = true }.Start();
+        return done.Task;
     }
 
     [Fact(Timeout = 30_000)]

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
 
 namespace LogAnalytics;
 
@@ -141,5 +143,53 @@ public static partial class LogAnalyticsApp
 
         await Console.Error.WriteLineAsync(problem).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>Checks that <paramref name="inputPath"/> names a file that exists.</summary>
+    /// <param name="inputPath">The input, full path.</param>
+    /// <returns><see langword="null"/> when it does; otherwise why not, naming <c>Input:Path</c>.</returns>
+    internal static string? CheckInputPath(string inputPath) =>
+        File.Exists(inputPath) ? null
+        : Directory.Exists(inputPath) ? $"Input:Path '{inputPath}' is a directory; it must name a log file"
+        : $"Input:Path '{inputPath}' does not exist";
+
+    /// <summary>Checks the input (or the dead-letter file to replay), generating the default log when it is needed and missing.</summary>
+    /// <returns><see langword="false"/> when the run cannot start; the reason is on the standard error.</returns>
+    private static async Task<bool> PrepareInputAsync(HostApplicationBuilder builder, LogAnalyticsSettings settings, bool replay, TextWriter output)
+    {
+        if (settings.Role == ProcessRole.Consumer)
+        {
+            return true;
+        }
+
+        if (replay)
+        {
+            var deadLetterPath = builder.Configuration[DeadLetterPathKey]!;
+            if (!File.Exists(deadLetterPath))
+            {
+                await Console.Error.WriteLineAsync($"{ReplayDeadLettersSwitch}: no dead-letter file at '{deadLetterPath}' ({DeadLetterPathKey})").ConfigureAwait(false);
+                return false;
+            }
+
+            await output.WriteLineAsync($"Replaying the dead letters in {deadLetterPath}").ConfigureAwait(false);
+        }
+        else if (settings.InputPath is null)
+        {
+            var defaultPath = DefaultInputPath(builder.Environment.ContentRootPath);
+            if (!File.Exists(defaultPath))
+            {
+                await output.WriteLineAsync($"Generating the default log (1,000,000 lines) at {defaultPath} ...").ConfigureAwait(false);
+                var watch = Stopwatch.StartNew();
+                LogGenerator.EnsureDefault(defaultPath);
+                await output.WriteLineAsync($"Generated in {watch.Elapsed.TotalSeconds:N1} s").ConfigureAwait(false);
+            }
+        }
+        else if (CheckInputPath(settings.InputPath) is { } problem)
+        {
+            await Console.Error.WriteLineAsync(problem).ConfigureAwait(false);
+            return false;
+        }
+
+        return true;
     }
 }

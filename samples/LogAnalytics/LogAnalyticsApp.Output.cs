@@ -117,6 +117,7 @@ public static partial class LogAnalyticsApp
             Stored = sink.Inserted,
             AlreadyStored = sink.AlreadyStored,
             DeadLettered = LinesFailed(result),
+            OtherDeadLetters = Math.Max(0, result.Stages.Sum(stage => stage.DeadLettered) - LinesFailed(result)),
             DeadLetterPath = services.GetRequiredService<IConfiguration>()[DeadLetterPathKey],
             Elapsed = elapsed,
             Bottleneck = DescribeTime(result.Bottleneck, settings),

@@ -43,6 +43,7 @@ public static partial class LogAnalyticsApp
     public static HostApplicationBuilder CreateBuilder(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        CommandLine.Check(args);
         var replay = IsReplay(args);
         var configurationArgs = args.Where(arg => !string.Equals(arg, ReplayDeadLettersSwitch, StringComparison.OrdinalIgnoreCase)).ToArray();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = configurationArgs, ContentRootPath = AppContext.BaseDirectory });
@@ -115,6 +116,13 @@ public static partial class LogAnalyticsApp
     public static async Task<(int ExitCode, TrafficReport? Report)> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(args);
+        if (CommandLine.IsHelp(args))
+        {
+            await output.WriteLineAsync(CommandLine.Usage).ConfigureAwait(false);
+            return (0, null);
+        }
+
         var startedAt = DateTimeOffset.UtcNow;
 
         // Progress, a stop's notice and the report may be written from different threads.
@@ -170,46 +178,6 @@ public static partial class LogAnalyticsApp
                 await redis.DisposeAsync().ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>Checks the input (or the dead-letter file to replay), generating the default log when it is needed and missing.</summary>
-    /// <returns><see langword="false"/> when the run cannot start; the reason is on the standard error.</returns>
-    private static async Task<bool> PrepareInputAsync(HostApplicationBuilder builder, LogAnalyticsSettings settings, bool replay, TextWriter output)
-    {
-        if (settings.Role == ProcessRole.Consumer)
-        {
-            return true;
-        }
-
-        if (replay)
-        {
-            var deadLetterPath = builder.Configuration[DeadLetterPathKey]!;
-            if (!File.Exists(deadLetterPath))
-            {
-                await Console.Error.WriteLineAsync($"{ReplayDeadLettersSwitch}: no dead-letter file at '{deadLetterPath}' ({DeadLetterPathKey})").ConfigureAwait(false);
-                return false;
-            }
-
-            await output.WriteLineAsync($"Replaying the dead letters in {deadLetterPath}").ConfigureAwait(false);
-        }
-        else if (settings.InputPath is null)
-        {
-            var defaultPath = DefaultInputPath(builder.Environment.ContentRootPath);
-            if (!File.Exists(defaultPath))
-            {
-                await output.WriteLineAsync($"Generating the default log (1,000,000 lines) at {defaultPath} ...").ConfigureAwait(false);
-                var watch = Stopwatch.StartNew();
-                LogGenerator.EnsureDefault(defaultPath);
-                await output.WriteLineAsync($"Generated in {watch.Elapsed.TotalSeconds:N1} s").ConfigureAwait(false);
-            }
-        }
-        else if (!File.Exists(settings.InputPath))
-        {
-            await Console.Error.WriteLineAsync($"Input:Path '{settings.InputPath}' does not exist").ConfigureAwait(false);
-            return false;
-        }
-
-        return true;
     }
 
     /// <summary>Says that the run resumes from a checkpoint, when the read stage has one (not for a replay or a consumer).</summary>
@@ -274,6 +242,7 @@ public static partial class LogAnalyticsApp
 
         var elapsed = Stopwatch.StartNew();
         string? finishedRun = null;
+        var startCancelled = false;
         try
         {
             // Validated before the host starts, which would log the failure with its stack trace before this message.
@@ -290,6 +259,18 @@ public static partial class LogAnalyticsApp
             await AnnounceResumeAsync(builder, settings, replay, output).ConfigureAwait(false);
             finishedRun = await FindFinishedRunAsync(settings, endOfInput, startedAt, output).ConfigureAwait(false);
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
+        {
+            // Stopped (SIGTERM, Ctrl+C, the caller's token) while the host was starting. A pipeline that had begun stops its run itself:
+            // its report follows once it has drained; one that had not read nothing.
+            if (service.Run is null)
+            {
+                await output.WriteLineAsync("stopped before the pipeline started: nothing was read").ConfigureAwait(false);
+                return (0, null);
+            }
+
+            startCancelled = true;
         }
         catch (OptionsValidationException exception)
         {
@@ -326,7 +307,15 @@ public static partial class LogAnalyticsApp
             ? StopWhenDoneAsync(endOfInput!, settings.RedisGroup ?? string.Empty, finishedRun, lifetime)
             : Task.FromResult(false);
         var progress = PrintProgressAsync(host.Services, settings, service, output, elapsed, GetProgressInterval(builder.Configuration[$"{PipelineOptions.SectionName}:{PipelineName}:Progress:Interval"]), lifetime.ApplicationStopping);
-        await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        if (startCancelled)
+        {
+            AnnounceStop();
+        }
+        else
+        {
+            await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var result = await service.Completion.ConfigureAwait(false);
         elapsed.Stop();
         await progress.ConfigureAwait(false);

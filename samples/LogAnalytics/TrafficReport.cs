@@ -53,6 +53,11 @@ public sealed class TrafficReport
     /// <summary>Gets how many lines this run sent to the dead-letter file.</summary>
     public required long DeadLettered { get; init; }
 
+    /// <summary>Gets how many more records this run wrote to the dead-letter file than <see cref="DeadLettered"/> lines: lines, requests and
+    /// batches of later stages given up as the run stopped (reason <c>ShutdownTimeout</c>), whose lines the next run reads again; a
+    /// replay of the dead letters takes only the records that are still lines (0 for a run that was not stopped past its deadline).</summary>
+    public long OtherDeadLetters { get; init; }
+
     /// <summary>Gets the run's wall time; a consumer's from the first entry it took.</summary>
     public required TimeSpan Elapsed { get; init; }
 
@@ -137,6 +142,7 @@ public sealed class TrafficReport
             Stored = run.Stored,
             AlreadyStored = run.AlreadyStored,
             DeadLettered = run.DeadLettered,
+            OtherDeadLetters = run.OtherDeadLetters,
             Elapsed = run.Elapsed,
             Bottleneck = run.Bottleneck,
             StorePath = Path.GetFullPath(storePath),
@@ -189,6 +195,10 @@ public sealed class TrafficReport
             if (File.Exists(DeadLetterPath))
             {
                 text.AppendLine(c, $"  dead letters in {DeadLetterPath}");
+                if (OtherDeadLetters > 0)
+                {
+                    text.AppendLine(c, $"               with {OtherDeadLetters:N0} more records than the {DeadLettered:N0} lines above: lines, requests and batches given up as the run stopped (reason ShutdownTimeout); the next run reads their lines again, and --replay-dead-letters takes only those still lines");
+                }
             }
             else
             {

@@ -58,27 +58,4 @@ public sealed partial class RoleProcessTests
             """10.0.0.1 - - [15/Mar/2026:08:00:05 +0000] "GET /api/orders/5 HTTP/1.1" 200 10 "-" "curl/8.5.0" """.TrimEnd()));
         await redis.Database.StreamAddAsync(stream, "item", JsonSerializer.Serialize(entry, AccessLogJsonContext.Default.AccessLogEntry));
     }
-
-    /// <summary>Collects the output and completes <see cref="Seen"/> once a line containing the given text is written.</summary>
-    private sealed class LineSignalWriter(string text) : StringWriter
-    {
-        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Seen => _seen.Task;
-
-        public override void WriteLine(string? value)
-        {
-            base.WriteLine(value);
-            if (value?.Contains(text, StringComparison.Ordinal) == true)
-            {
-                _seen.TrySetResult();
-            }
-        }
-
-        public override Task WriteLineAsync(string? value)
-        {
-            WriteLine(value);
-            return Task.CompletedTask;
-        }
-    }
 }

@@ -33,7 +33,7 @@ public sealed class StopPastDeadlineTests
         }
 
         using var stop = new CancellationTokenSource();
-        var output = new SignallingWriter("progress: read");
+        var output = new LineSignalWriter("progress: read");
         var run = LogAnalyticsApp.RunAsync(
             [.. LogAnalyticsAppTests.Args(folder, input), "--Store:BatchSize=100", "--shutdownTimeoutSeconds=2", "--Pipelines:access-logs:Progress:Interval=00:00:00.1"],
             output,
@@ -49,22 +49,5 @@ public sealed class StopPastDeadlineTests
         var records = File.ReadAllLines(folder.File("dead.jsonl")).Length;
         Assert.Equal(report.DeadLettered + report.OtherDeadLetters, records);
         Assert.Contains($"with {report.OtherDeadLetters:N0} more records than the {report.DeadLettered:N0} lines above", report.ToString(), StringComparison.Ordinal);
-    }
-
-    /// <summary>Collects what is written and completes <see cref="Seen"/> once a line containing the given text is written.</summary>
-    private sealed class SignallingWriter(string text) : StringWriter(System.Globalization.CultureInfo.InvariantCulture)
-    {
-        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Seen => _seen.Task;
-
-        public override void WriteLine(string? value)
-        {
-            base.WriteLine(value);
-            if (value?.Contains(text, StringComparison.Ordinal) == true)
-            {
-                _seen.TrySetResult();
-            }
-        }
     }
 }

@@ -11,12 +11,13 @@ internal static class CommandLine
 {
     /// <summary>
     /// The sections a setting may be under: the sample's own, the pipelines', logging's and the host's (<c>HostOptions</c> reads
-    /// <c>shutdownTimeoutSeconds</c>, <c>servicesStartConcurrently</c> and <c>servicesStopConcurrently</c> from the command line too).
+    /// <c>shutdownTimeoutSeconds</c>, <c>startupTimeoutSeconds</c>, <c>servicesStartConcurrently</c> and <c>servicesStopConcurrently</c>
+    /// from the command line too). Not <c>contentRoot</c>: the sample sets its content root to its base directory itself.
     /// </summary>
     private static readonly string[] s_sections =
     [
         "Input", "Store", "Role", "ExitWhenDone", "Pipelines", "Logging",
-        "Environment", "ApplicationName", "ContentRoot", "HostBuilder", "ShutdownTimeoutSeconds", "ServicesStartConcurrently", "ServicesStopConcurrently",
+        "Environment", "ApplicationName", "HostBuilder", "ShutdownTimeoutSeconds", "StartupTimeoutSeconds", "ServicesStartConcurrently", "ServicesStopConcurrently",
     ];
 
     private static readonly string[] s_helpSwitches = ["--help", "-h", "-?", "/?", "/help"];
@@ -37,6 +38,7 @@ internal static class CommandLine
           --Pipelines:access-logs:<key>    the pipeline's settings, for example Handoff:Kind=Condition|Semaphore|Channel,
                                            Handoff:Capacity=<1-1048576>, Stages:parse:Parallelism=<1-1024>, DeadLetter:Path=<file>
           --replay-dead-letters            read the dead-letter file's malformed lines again instead of the input
+          --Logging:LogLevel:<category>=<level>, --shutdownTimeoutSeconds=<n>, --environment=<name>: logging and host settings
         Relative paths are relative to the build output, where appsettings.json is. More: samples/LogAnalytics/README.md.
         Exit codes: 0 done or stopped on request, 1 faulted, 2 could not start, 3 stopped past the shutdown deadline.
         """;
@@ -59,6 +61,11 @@ internal static class CommandLine
                 continue;
             }
 
+            if (argument.StartsWith('/') && argument.IndexOf('/', 1) > 0 && !argument.Contains('=', StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"'{argument}' is not a setting: to read that file give --Input:Path={argument}");
+            }
+
             var key = argument.StartsWith("--", StringComparison.Ordinal) ? argument[2..]
                 : argument.StartsWith('/') ? argument[1..]
                 : argument.Contains('=', StringComparison.Ordinal) ? argument
@@ -68,6 +75,10 @@ internal static class CommandLine
             if (equals >= 0)
             {
                 key = key[..equals];
+            }
+            else if (key.Length == 0)
+            {
+                throw new InvalidOperationException($"'{argument}' is not a setting: settings are given as --Key=value (--help lists them)");
             }
             else if (index + 1 < args.Count && !args[index + 1].StartsWith("--", StringComparison.Ordinal))
             {

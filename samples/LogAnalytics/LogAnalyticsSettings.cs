@@ -114,6 +114,7 @@ public sealed class LogAnalyticsSettings
         }
 
         RejectDroppingHandoffs(configuration);
+        RejectBadHostAndLoggingValues(configuration);
 
         var exitText = configuration["ExitWhenDone"];
         var exitWhenDone = false;
@@ -168,10 +169,57 @@ public sealed class LogAnalyticsSettings
         }
     }
 
+    /// <summary>
+    /// The host's own keys and the log levels: the host passes over a timeout that is not whole seconds, and a log level that is not
+    /// one would end the run with an unhandled exception at its first log line.
+    /// </summary>
+    private static void RejectBadHostAndLoggingValues(IConfiguration configuration)
+    {
+        foreach (var key in new[] { "shutdownTimeoutSeconds", "startupTimeoutSeconds" })
+        {
+            if (configuration[key] is { Length: > 0 } seconds && !int.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                throw new InvalidOperationException($"{key} must be a whole number of seconds, 0 or more, was '{seconds}'");
+            }
+        }
+
+        foreach (var key in new[] { "servicesStartConcurrently", "servicesStopConcurrently" })
+        {
+            if (configuration[key] is { Length: > 0 } flag && !bool.TryParse(flag, out _))
+            {
+                throw new InvalidOperationException($"{key} must be true or false, was '{flag}'");
+            }
+        }
+
+        foreach (var level in configuration.GetSection("Logging").AsEnumerable())
+        {
+            var path = level.Key.Split(':');
+            if (level.Value is { Length: > 0 } value && path.Length >= 3 && string.Equals(path[^2], "LogLevel", StringComparison.OrdinalIgnoreCase)
+                && !Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(value, ignoreCase: true, out _))
+            {
+                throw new InvalidOperationException(
+                    $"{level.Key} must be one of {string.Join(", ", Enum.GetNames<Microsoft.Extensions.Logging.LogLevel>())}, was '{value}'");
+            }
+        }
+    }
+
     private static void RejectUnknownKeys(IConfiguration configuration)
     {
+        foreach (var scalar in new[] { "Role", "ExitWhenDone" })
+        {
+            if (configuration.GetSection(scalar).GetChildren().Any())
+            {
+                throw new InvalidOperationException($"{scalar} must be a value, not a section or a list");
+            }
+        }
+
         foreach (var (section, keys) in s_sections)
         {
+            if (configuration[section] is { Length: > 0 })
+            {
+                throw new InvalidOperationException($"{section} is a section, not a value: give its keys ({string.Join(", ", keys.Select(key => $"{section}:{key}"))})");
+            }
+
             foreach (var child in configuration.GetSection(section).GetChildren())
             {
                 if (!keys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))

@@ -53,9 +53,9 @@ public sealed class TrafficReport
     /// <summary>Gets how many lines this run sent to the dead-letter file.</summary>
     public required long DeadLettered { get; init; }
 
-    /// <summary>Gets how many more records this run wrote to the dead-letter file than <see cref="DeadLettered"/> lines: lines, requests and
-    /// batches of later stages given up as the run stopped (reason <c>ShutdownTimeout</c>), whose lines the next run reads again; a
-    /// replay of the dead letters takes only the records that are still lines (0 for a run that was not stopped past its deadline).</summary>
+    /// <summary>Gets how many more records this run wrote to the dead-letter file than <see cref="DeadLettered"/> lines: lines, requests
+    /// and batches given up as the run ended early (reason <c>ShutdownTimeout</c> past the shutdown deadline, <c>Discarded</c> after a
+    /// fault) or failed by a stage after parse (<c>Failed</c>); 0 for a run that completed with only malformed lines dead-lettered.</summary>
     public long OtherDeadLetters { get; init; }
 
     /// <summary>Gets the run's wall time; a consumer's from the first entry it took.</summary>
@@ -197,7 +197,7 @@ public sealed class TrafficReport
                 text.AppendLine(c, $"  dead letters in {DeadLetterPath}");
                 if (OtherDeadLetters > 0)
                 {
-                    text.AppendLine(c, $"               with {OtherDeadLetters:N0} more records than the {DeadLettered:N0} lines above: lines, requests and batches given up as the run stopped (reason ShutdownTimeout); the next run reads their lines again, and --replay-dead-letters takes only those still lines");
+                    text.AppendLine(c, $"               this run wrote {OtherDeadLetters:N0} more records to it than the {DeadLettered:N0} lines above: lines, requests and batches of later stages given up as the run ended early (reason ShutdownTimeout past the shutdown deadline, Discarded after a fault) or failed there (Failed); the next run reads the lines given up again, and --replay-dead-letters takes only the records that are still lines");
                 }
             }
             else

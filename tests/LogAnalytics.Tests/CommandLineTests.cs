@@ -17,6 +17,9 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--Input:Path" }, "Input:Path has no value: give it as --Input:Path=<value>")]
     [InlineData(new[] { "--Input:Path", "--Store:Path=x.db" }, "Input:Path has no value")]
     [InlineData(new[] { "--=x" }, "'--=x' is not a known setting")]
+    [InlineData(new[] { "--" }, "'--' is not a setting")]
+    [InlineData(new[] { "/var/log/x.log" }, "'/var/log/x.log' is not a setting: to read that file give --Input:Path=/var/log/x.log")]
+    [InlineData(new[] { "--contentRoot=/tmp" }, "contentRoot is not a known setting")]
     public void Check_NotASettingUnderAKnownSection_ThrowsNamingIt(string[] args, string message)
     {
         var exception = Assert.Throws<InvalidOperationException>(() => CommandLine.Check(args));
@@ -27,7 +30,7 @@ public sealed class CommandLineTests
     [Theory]
     [InlineData("--Input:Path=a.log --store:batchsize=10 --Pipelines:access-logs:Handoff:Kind=Channel")]
     [InlineData("--Input:Path a.log /Store:Path=b.db Role=all --replay-dead-letters")]
-    [InlineData("--Logging:LogLevel:Default=Warning --environment=Production --shutdownTimeoutSeconds=5")]
+    [InlineData("--Logging:LogLevel:Default=Warning --environment=Production --shutdownTimeoutSeconds=5 --startupTimeoutSeconds=5")]
     public void Check_SettingsInEveryFormOfTheProvider_Passes(string commandLine) => CommandLine.Check(commandLine.Split(' '));
 
     [Fact(Timeout = 120_000)]

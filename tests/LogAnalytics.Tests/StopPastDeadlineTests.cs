@@ -48,6 +48,6 @@ public sealed class StopPastDeadlineTests
         Assert.True(report.OtherDeadLetters > 0, output.ToString());
         var records = File.ReadAllLines(folder.File("dead.jsonl")).Length;
         Assert.Equal(report.DeadLettered + report.OtherDeadLetters, records);
-        Assert.Contains($"with {report.OtherDeadLetters:N0} more records than the {report.DeadLettered:N0} lines above", report.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"this run wrote {report.OtherDeadLetters:N0} more records to it than the {report.DeadLettered:N0} lines above", report.ToString(), StringComparison.Ordinal);
     }
 }

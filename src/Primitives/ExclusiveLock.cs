@@ -323,7 +323,7 @@ public sealed partial class ExclusiveLock : IWaitQueueOwner, ILockReleaser
             next = _waiters.Dequeue()!;
             Debug.Assert(next is not null, "A contended lock has queued waiters.");
             var waitersLeft = _waiters.Count != 0;
-            if (!next.NeverHandOver && Stopwatch.GetTimestamp() - next.QueuedSince >= s_handOverAfterTicks)
+            if (!next.NeverHandOver && QueueClock.Now() - next.QueuedSince >= s_handOverAfterTicks)
             {
                 // The oldest waiter has been overtaken long enough: the lock stays held and passes to it.
                 Volatile.Write(ref _state, waitersLeft ? HeldContended : Held);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Pipeline.Primitives.Internal;
 using static Pipeline.Primitives.Tests.Concurrency;
 
 namespace Pipeline.Primitives.Tests;
@@ -59,8 +61,9 @@ public class ExclusiveLockBargingAsyncTests
         exclusiveLock.Release();
     }
 
-    // Time is under test here: AcquireAsync hands the lock to a waiter queued for a millisecond; AcquireBargingAsync must not,
-    // so right after the release the lock is free for a running caller (unless the woken continuation already took it).
+    // AcquireAsync hands the lock to a waiter queued for a millisecond; AcquireBargingAsync must not, so right after the release
+    // the lock is free for a running caller (unless the woken continuation already took it). The waiter is aged past the bound by
+    // moving the queue's clock for this thread, between its queueing and the release (both on this thread), not by sleeping.
     [Fact(Timeout = 60_000)]
     public async Task Release_BargingAsyncWaiterQueuedPastHandOverBound_FreesTheLockForARunningCaller()
     {
@@ -69,15 +72,25 @@ public class ExclusiveLockBargingAsyncTests
         var takenByRunningCaller = 0;
         for (var round = 0; round < Rounds; round++)
         {
-            exclusiveLock.Acquire();
-            var acquire = exclusiveLock.AcquireBargingAsync().AsTask();
-            Thread.Sleep(5);
-
-            exclusiveLock.Release();
-            if (exclusiveLock.TryAcquire())
+            var now = Stopwatch.GetTimestamp();
+            QueueClock.ThreadOverride = () => now;
+            Task acquire;
+            try
             {
-                takenByRunningCaller++;
+                exclusiveLock.Acquire();
+                acquire = exclusiveLock.AcquireBargingAsync().AsTask();
+                now += Stopwatch.Frequency / 100;
+
                 exclusiveLock.Release();
+                if (exclusiveLock.TryAcquire())
+                {
+                    takenByRunningCaller++;
+                    exclusiveLock.Release();
+                }
+            }
+            finally
+            {
+                QueueClock.ThreadOverride = null;
             }
 
             await acquire.WaitAsync(HangTimeout);

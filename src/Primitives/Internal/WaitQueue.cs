@@ -75,7 +75,7 @@ internal sealed class WaitQueue
         waiter.QueuedSince = queuedSince switch
         {
             Untimed => 0,
-            0 => Stopwatch.GetTimestamp(),
+            0 => QueueClock.Now(),
             _ => queuedSince,
         };
 

@@ -81,20 +81,29 @@ public sealed class ShutdownDeadlineTests : IDisposable
     [MemberData(nameof(AllKinds), MemberType = typeof(TestStages))]
     public async Task StopAsync_SlowSink_ReturnsWithinTheDeadlineAndDeadLettersEveryItemNotSunk(HandoffKind kind)
     {
+        // A sink that keeps writing while the host stops, but too slowly to drain, and deaf to its token: each write waits for a
+        // permit. It writes two items before the stop and three during it, then waits past the 300 ms deadline, which must hold.
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sunk = new List<int>();
-        await RunAndStopAsync(kind, TimeSpan.FromMilliseconds(300), async item =>
+        using var permits = new SemaphoreSlim(2);
+        try
         {
-            started.TrySetResult();
-
-            // Time is under test: a sink slow (50 ms an item) and deaf to its token, against a 300 ms deadline that must still
-            // hold; the sink's first call is signalled (started), nothing is ordered by this delay.
-            await Task.Delay(50);
-            lock (sunk)
+            var result = await RunAndStopAsync(kind, TimeSpan.FromMilliseconds(300), async item =>
             {
-                sunk.Add(item);
-            }
-        }, started.Task, sunk);
+                started.TrySetResult();
+                await permits.WaitAsync();
+                lock (sunk)
+                {
+                    sunk.Add(item);
+                }
+            }, started.Task, sunk, onStopping: () => permits.Release(3));
+
+            Assert.Equal(5, result.Sunk);
+        }
+        finally
+        {
+            permits.Release(1_000);
+        }
     }
 
     [Theory(Timeout = 60_000)]
@@ -148,10 +157,11 @@ public sealed class ShutdownDeadlineTests : IDisposable
 
     /// <summary>
     /// Runs source → transform → sink in a host with a dead-letter file, stops the host once <paramref name="sinkBusy"/> completes,
-    /// and checks the deadline, the file and the accounting.
+    /// and checks the deadline, the file and the accounting. <paramref name="onStopping"/> runs once the stop has begun, while the host drains.
     /// </summary>
     private async Task<PipelineResult> RunAndStopAsync(
-        HandoffKind kind, TimeSpan shutdownTimeout, Func<int, Task> sink, Task sinkBusy, List<int> sunk, string durability = "Flush", int capacity = 8, int parallelism = 1)
+        HandoffKind kind, TimeSpan shutdownTimeout, Func<int, Task> sink, Task sinkBusy, List<int> sunk, string durability = "Flush", int capacity = 8, int parallelism = 1,
+        Action? onStopping = null)
     {
         var path = Path.Combine(_directory, "dead.jsonl");
         var source = new SourceProgress();
@@ -177,7 +187,9 @@ public sealed class ShutdownDeadlineTests : IDisposable
         await source.WaitForTakenAsync(Math.Min(2 * capacity, 1000), "the handoffs to fill");
 
         var stopwatch = Stopwatch.StartNew();
-        await host.StopAsync().WaitAsync(Bound);
+        var stopping = host.StopAsync();
+        onStopping?.Invoke();
+        await stopping.WaitAsync(Bound);
         var elapsed = stopwatch.Elapsed;
         int[] sunkNow;
         lock (sunk)

@@ -151,7 +151,7 @@ public sealed partial class PipelineBuilder
     /// <summary>Builds the pipeline so that it can run without a host.</summary>
     /// <param name="services">Resolves stage classes declared by type; may be <see langword="null"/> when every stage is an object or a delegate.</param>
     /// <param name="configuration">Overrides the code options, as <c>Pipelines:{name}</c> would in a host.</param>
-    /// <param name="timeProvider">The time of batching steps; <see cref="TimeProvider.System"/> by default (or the one registered in <paramref name="services"/>).</param>
+    /// <param name="timeProvider">The run's clock: batching deadlines, rate limits, the progress line and each stage's elapsed, starved and blocked time (the bottleneck report); <see cref="TimeProvider.System"/> by default (or the one registered in <paramref name="services"/>).</param>
     /// <returns>The pipeline.</returns>
     /// <exception cref="InvalidOperationException">Thrown when the pipeline has no sink yet.</exception>
     /// <exception cref="OptionsValidationException">Thrown when <paramref name="configuration"/> is invalid, or a file source's options (code and configuration together) are; the message names each bad key and its allowed values.</exception>

@@ -10,6 +10,10 @@ namespace Pipeline;
 [StructLayout(LayoutKind.Explicit, Size = 192)]
 internal sealed class StageCounter
 {
+    /// <summary>Creates the counter of one worker.</summary>
+    /// <param name="clock">The run's clock, which the worker's waits are timed by.</param>
+    public StageCounter(TimeProvider clock) => Clock = clock;
+
     /// <summary>Items taken from the stage's input.</summary>
     [FieldOffset(64)]
     public long In;
@@ -50,19 +54,23 @@ internal sealed class StageCounter
     [FieldOffset(136)]
     public long Replayed;
 
-    /// <summary>Time spent waiting for input, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    /// <summary>Time spent waiting for input, in <see cref="Clock"/> timestamp ticks.</summary>
     [FieldOffset(144)]
     public long StarvedTicks;
 
-    /// <summary>Time spent waiting for room downstream (back-pressure), in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    /// <summary>Time spent waiting for room downstream (back-pressure), in <see cref="Clock"/> timestamp ticks.</summary>
     [FieldOffset(152)]
     public long BlockedTicks;
 
-    /// <summary>When the wait for input going on now began (<see cref="System.Diagnostics.Stopwatch"/> timestamp; 0: none), so that a long wait counts as starved while it lasts.</summary>
+    /// <summary>When the wait for input going on now began (<see cref="Clock"/> timestamp; 0: none), so that a long wait counts as starved while it lasts.</summary>
     [FieldOffset(160)]
     public long StarvedSince;
 
     /// <summary>When the wait for room going on now began (0: none).</summary>
     [FieldOffset(168)]
     public long BlockedSince;
+
+    /// <summary>The run's clock (<see cref="PipelineLifecycle.TimeProvider"/>): the waits above are its timestamps, so a test's fake clock times them too.</summary>
+    [FieldOffset(176)]
+    public readonly TimeProvider Clock;
 }

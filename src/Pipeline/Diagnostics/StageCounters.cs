@@ -1,31 +1,30 @@
-using System.Diagnostics;
-
 namespace Pipeline;
 
 /// <summary>The counts of one stage: one <see cref="StageCounter"/> per worker plus the items its input handoff dropped.</summary>
-internal sealed class StageCounters
+/// <param name="clock">The run's clock: the stage's elapsed, starved and blocked times are its timestamps.</param>
+internal sealed class StageCounters(TimeProvider clock)
 {
     private readonly List<StageCounter> _workers = [];
 
     /// <summary>Items the input handoff dropped because of its full mode; written by any upstream writer, hence interlocked.</summary>
     private long _handoffDropped;
 
-    /// <summary>When the stage began processing (<see cref="Stopwatch"/> timestamp; 0: not yet).</summary>
+    /// <summary>When the stage began processing (a timestamp of the run's clock; 0: not yet).</summary>
     private long _startedAt;
 
-    /// <summary>When the stage ended (<see cref="Stopwatch"/> timestamp; 0: not yet).</summary>
+    /// <summary>When the stage ended (a timestamp of the run's clock; 0: not yet).</summary>
     private long _endedAt;
 
     /// <summary>Marks the moment the stage begins processing items.</summary>
-    public void MarkStarted() => Volatile.Write(ref _startedAt, Stopwatch.GetTimestamp());
+    public void MarkStarted() => Volatile.Write(ref _startedAt, clock.GetTimestamp());
 
     /// <summary>Marks the moment the stage has ended.</summary>
-    public void MarkEnded() => Volatile.Write(ref _endedAt, Stopwatch.GetTimestamp());
+    public void MarkEnded() => Volatile.Write(ref _endedAt, clock.GetTimestamp());
 
     /// <summary>Returns a new counter for one worker.</summary>
     public StageCounter CreateWorker()
     {
-        var counter = new StageCounter();
+        var counter = new StageCounter(clock);
         lock (_workers)
         {
             _workers.Add(counter);
@@ -104,13 +103,13 @@ internal sealed class StageCounters
             Replayed = replayed,
             Workers = workers,
             Elapsed = Elapsed(),
-            Starved = Stopwatch.GetElapsedTime(0, starved),
-            Blocked = Stopwatch.GetElapsedTime(0, blocked),
+            Starved = clock.GetElapsedTime(0, starved),
+            Blocked = clock.GetElapsedTime(0, blocked),
         };
     }
 
     /// <summary>The ticks a wait that began at <paramref name="since"/> (0: none) has lasted so far.</summary>
-    private static long Ongoing(long since) => since == 0 ? 0 : Math.Max(0, Stopwatch.GetTimestamp() - since);
+    private long Ongoing(long since) => since == 0 ? 0 : Math.Max(0, clock.GetTimestamp() - since);
 
     private TimeSpan Elapsed()
     {
@@ -121,6 +120,6 @@ internal sealed class StageCounters
         }
 
         var ended = Volatile.Read(ref _endedAt);
-        return Stopwatch.GetElapsedTime(started, ended != 0 ? ended : Stopwatch.GetTimestamp());
+        return clock.GetElapsedTime(started, ended != 0 ? ended : clock.GetTimestamp());
     }
 }

@@ -93,9 +93,9 @@ internal sealed class BatchStageRunner<T> : ConsumerStageRunner<T>
                 {
                     // Waiting for data takes no item, so cancelling this wait at the deadline loses nothing.
                     var wait = reader.WaitToReadAsync(deadline!.Token).AsTask();
-                    var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var waitStarted = counter.Clock.GetTimestamp();
                     await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                    counter.StarvedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - waitStarted;
+                    counter.StarvedTicks += counter.Clock.GetTimestamp() - waitStarted;
                     if (wait.IsCanceled)
                     {
                         continue;

@@ -365,14 +365,14 @@ internal sealed partial class OrderedParallelExecutor<TIn, TOut>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask WriteLaneSlowAsync(ChannelWriter<LaneMessage> writer, LaneMessage message, StageCounter counter)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = counter.Clock.GetTimestamp();
         try
         {
             await writer.WriteAsync(message).ConfigureAwait(false);
         }
         finally
         {
-            counter.BlockedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            counter.BlockedTicks += counter.Clock.GetTimestamp() - started;
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Pipeline.Primitives;
@@ -24,6 +23,7 @@ internal abstract partial class StageRunner
         Options = options;
         Instance = instance;
         FailureLog = new ItemFailureLog(lifecycle.Logger, lifecycle.PipelineName, name, lifecycle.TimeProvider);
+        Counters = new StageCounters(lifecycle.TimeProvider);
         InitializeTelemetry();
     }
 
@@ -55,7 +55,7 @@ internal abstract partial class StageRunner
         return true;
     }
 
-    public StageCounters Counters { get; } = new();
+    public StageCounters Counters { get; }
 
     /// <summary>Set once the stage's start hook has run and it accepts items.</summary>
     public Event Ready { get; } = new();
@@ -211,7 +211,7 @@ internal abstract partial class StageRunner
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal static async ValueTask<bool> WriteSlowAsync<TOut>(ChannelWriter<Envelope<TOut>> writer, Envelope<TOut> output, StageCounter? counter)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = counter?.Clock.GetTimestamp() ?? 0;
         if (counter is not null)
         {
             Volatile.Write(ref counter.BlockedSince, started);
@@ -231,7 +231,7 @@ internal abstract partial class StageRunner
             // Waiting for room downstream: the worker's blocked time (back-pressure).
             if (counter is not null)
             {
-                counter.BlockedTicks += Stopwatch.GetTimestamp() - started;
+                counter.BlockedTicks += counter.Clock.GetTimestamp() - started;
                 Volatile.Write(ref counter.BlockedSince, 0);
             }
         }
@@ -250,7 +250,7 @@ internal abstract partial class StageRunner
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> TimeStarvedAsync(ValueTask<bool> waiting, StageCounter counter)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = counter.Clock.GetTimestamp();
         Volatile.Write(ref counter.StarvedSince, started);
         try
         {
@@ -258,7 +258,7 @@ internal abstract partial class StageRunner
         }
         finally
         {
-            counter.StarvedTicks += Stopwatch.GetTimestamp() - started;
+            counter.StarvedTicks += counter.Clock.GetTimestamp() - started;
             Volatile.Write(ref counter.StarvedSince, 0);
         }
     }

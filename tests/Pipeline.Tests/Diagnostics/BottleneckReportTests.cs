@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Pipeline.Handoffs;
 using static Pipeline.Tests.Hosting.PipelineHostedServiceTests;
 using static Pipeline.Tests.TestStages;
@@ -16,17 +17,18 @@ public class BottleneckReportTests
     {
         var logged = new ObservedQueue<string>();
         using var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new ListLoggerProvider(logged))).BuildServiceProvider();
+        var time = new FakeTimeProvider();
         var pipeline = NewPipeline(kind, capacity: 4, name: "slowpoke")
             .From("read", Enumerable.Range(0, 300))
             .Then("quick", x => x + 1)
-            .Then<int>("slow", async (x, ct) =>
+            .Then<int>("slow", x =>
             {
-                // The stage's work is time itself: the report measures how it is shared, nothing is ordered by it.
-                await Task.Delay(1, ct);
+                // The stage's work takes 1 ms of the run's clock, which the report measures by; no real time passes.
+                time.Advance(TimeSpan.FromMilliseconds(1));
                 return x;
             })
             .To("sink", _ => { })
-            .Build(services);
+            .Build(services, timeProvider: time);
 
         var result = await pipeline.RunAsync().WaitAsync(Bound);
 
@@ -46,11 +48,12 @@ public class BottleneckReportTests
     public async Task SlowSinkBehindWideHandoffs_IsNamedAndNotTheSourceThatEndedEarly()
     {
         // The handoffs hold every item, so the source ends at once: it must not look "busy" for the run.
+        var time = new FakeTimeProvider();
         var result = await NewPipeline(HandoffKind.Channel, capacity: 1024, name: "sinkbound")
             .From("read", Enumerable.Range(0, 200))
             .Then("quick", x => x)
-            .To("sink", async (int _, CancellationToken ct) => await Task.Delay(1, ct)) // its work is time: the report measures it
-            .Build()
+            .To("sink", (int _) => time.Advance(TimeSpan.FromMilliseconds(1))) // its work takes 1 ms of the run's clock
+            .Build(timeProvider: time)
             .RunAsync()
             .WaitAsync(Bound);
 
@@ -65,7 +68,9 @@ public class BottleneckReportTests
             .From("read", Enumerable.Range(0, 200))
             .Then<int>("slow", async (x, ct) =>
             {
-                // The stage's work is time itself: the report measures how it is shared, nothing is ordered by it.
+                // Time is under test: four workers each wait 1 ms at once, and the report must count every worker's time. One
+                // fake clock cannot model work that overlaps (advancing it for one worker counts as waiting for the other
+                // three), so this stage waits on the real clock; nothing is ordered by the delay.
                 await Task.Delay(1, ct);
                 return x;
             }, o =>
@@ -88,17 +93,18 @@ public class BottleneckReportTests
     [Fact(Timeout = 60_000)]
     public async Task SourceThatWaitsForInput_NoStageLimits()
     {
-        static async IAsyncEnumerable<int> Trickle([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        var time = new FakeTimeProvider();
+        IEnumerable<int> Trickle()
         {
             for (var x = 0; x < 20; x++)
             {
-                // A source waiting for its input: the wait is the time the report measures, nothing is ordered by it.
-                await Task.Delay(10, cancellationToken);
+                // A source waiting 10 ms of the run's clock for each input; no real time passes.
+                time.Advance(TimeSpan.FromMilliseconds(10));
                 yield return x;
             }
         }
 
-        var result = await NewPipeline(HandoffKind.Channel).From("read", Trickle).Then("work", x => x).To("sink", _ => { }).Build().RunAsync().WaitAsync(Bound);
+        var result = await NewPipeline(HandoffKind.Channel).From("read", Trickle()).Then("work", x => x).To("sink", _ => { }).Build(timeProvider: time).RunAsync().WaitAsync(Bound);
 
         // The source's own waiting counts as its work: it is the one that limits this run.
         Assert.Equal("read", result.Bottleneck.LimitingStage);
